@@ -1,0 +1,98 @@
+"""The ``polytrain`` command: LightningCLI for fit/validate/test, plus data and tooling subcommands.
+
+``polytrain fit -c configs/base.yaml -c configs/model/tiny.yaml ...`` parses composable YAML
+fragments into ``PretrainModule`` and ``PretrainDataModule``; values that must agree are linked here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from polytrain import __version__
+
+# Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
+TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("data", "shard"): ("polytrain.data.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
+    ("tokenizer", "train"): ("polytrain.data.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
+    ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
+    ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
+    ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
+}
+TRAINER_COMMANDS = {
+    "fit": "train a model (polytrain fit -c configs/base.yaml -c ... )",
+    "validate": "run validation on a checkpoint",
+    "test": "run the test loop on a checkpoint",
+}
+
+
+class PolytrainCLI(LightningCLI):
+    """LightningCLI with polytrain's links: the tokenizer and input length are given once, in ``data``."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.tokenizer", "model.tokenizer")
+        parser.link_arguments("data.max_length", "model.max_length")
+        parser.link_arguments("seed_everything", "data.seed")
+
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        return {name: kwargs for name, kwargs in LightningCLI.subcommands().items() if name in TRAINER_COMMANDS}
+
+
+def _usage() -> str:
+    lines = [f"polytrain {__version__}: multilingual MLM / TLM / denoising pretraining", "", "usage: polytrain COMMAND ...", ""]
+    lines += [f"  {name:<18} {text}" for name, text in TRAINER_COMMANDS.items()]
+    lines += [f"  {' '.join(words):<18} {text}" for words, (_, text) in TOOLS.items()]
+    lines += ["", "Run 'polytrain COMMAND --help' for the options of a command."]
+    return "\n".join(lines)
+
+
+def _tool(argv: list[str]) -> tuple[Callable[[list[str]], int], list[str]] | None:
+    for words, (target, _) in TOOLS.items():
+        if tuple(argv[: len(words)]) == words:
+            module, func = target.split(":")
+            return getattr(importlib.import_module(module), func), argv[len(words):]
+    return None
+
+
+def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
+    """Build the LightningCLI (``run=False`` only parses and instantiates: used by config tests)."""
+    from polytrain.data.datamodule import PretrainDataModule
+    from polytrain.module import PretrainModule
+    from polytrain.registry import objectives
+
+    objectives()  # import every registered objective so configs can name them by class name
+    return PolytrainCLI(
+        PretrainModule,
+        PretrainDataModule,
+        args=args,
+        run=run,
+        save_config_kwargs={"overwrite": True},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``polytrain`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    if argv[0] == "--version":
+        print(__version__)
+        return 0
+    tool = _tool(argv)
+    if tool is not None:
+        func, rest = tool
+        return func(rest)
+    if argv[0] not in TRAINER_COMMANDS:
+        print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    cli_main(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

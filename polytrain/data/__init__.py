@@ -1,0 +1,1 @@
+"""Data side: shards, tokenizer, streaming, language mixture, converters."""

@@ -1,0 +1,90 @@
+"""Derive the ``Vocab`` (special ids, language tags, word starts) from a tokenizer file, in one place.
+
+Every value that must agree with the tokenizer (vocabulary size, special ids, language tags) is read
+here and passed on; nothing else in polytrain hard-codes an id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import fsspec
+import numpy as np
+from tokenizers import Tokenizer
+
+from polytrain.types import SPECIAL_TOKENS, Vocab, language_tag
+
+_LANG_TAG = re.compile(r"^<lang:([^>]+)>$")
+WORD_START = "\u2581"
+"""Metaspace's word-start marker (SentencePiece's "▁")."""
+
+
+def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:
+    """Load a ``tokenizer.json`` from a local path or fsspec URL; return it and its sha256."""
+    try:
+        with fsspec.open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"tokenizer file not found: {path}") from None
+    try:
+        tokenizer = Tokenizer.from_str(data.decode("utf-8"))
+    except Exception as err:  # tokenizers raises plain Exception subclasses
+        raise ValueError(f"{path}: not a Hugging Face tokenizer.json ({err})") from None
+    return tokenizer, hashlib.sha256(data).hexdigest()
+
+
+def vocab_from_tokenizer(tokenizer: Tokenizer, sha256: str = "", source: str = "tokenizer") -> Vocab:
+    """Check polytrain's id layout and build the ``Vocab``.
+
+    Layout: ids 0..4 are ``SPECIAL_TOKENS``; then one ``<lang:xx>`` tag per language, contiguous,
+    sorted by language code. ``source`` names the file in error messages.
+    """
+    for expected_id, token in enumerate(SPECIAL_TOKENS):
+        actual = tokenizer.token_to_id(token)
+        if actual != expected_id:
+            raise ValueError(f"{source}: special token {token} has id {actual}, expected {expected_id}")
+    size = tokenizer.get_vocab_size(with_added_tokens=True)
+    languages: list[str] = []
+    next_id = len(SPECIAL_TOKENS)
+    while next_id < size:
+        match = _LANG_TAG.match(tokenizer.id_to_token(next_id) or "")
+        if not match:
+            break
+        languages.append(match.group(1))
+        next_id += 1
+    if languages != sorted(languages):
+        raise ValueError(f"{source}: language tags must be sorted, got {languages}")
+    word_start = np.zeros(size, dtype=bool)
+    for token, idx in tokenizer.get_vocab(with_added_tokens=True).items():
+        word_start[idx] = token.startswith(WORD_START)
+    return Vocab(
+        size=size,
+        bos_id=0,
+        pad_id=1,
+        eos_id=2,
+        unk_id=3,
+        mask_id=4,
+        languages=tuple(languages),
+        lang_token_ids=tuple(range(len(SPECIAL_TOKENS), next_id)),
+        num_special=next_id,
+        word_start=word_start,
+        sha256=sha256,
+    )
+
+
+def load_vocab(path: str) -> tuple[Tokenizer, Vocab]:
+    """Load the tokenizer at ``path`` and derive its ``Vocab``."""
+    tokenizer, digest = read_tokenizer_file(path)
+    return tokenizer, vocab_from_tokenizer(tokenizer, digest, source=path)
+
+
+def check_languages(vocab: Vocab, languages: list[str], source: str) -> None:
+    """Fail with one line if a language of the data (``source``) has no tag in the tokenizer."""
+    missing = sorted(set(languages) - set(vocab.languages))
+    if missing:
+        tags = ", ".join(language_tag(lang) for lang in missing)
+        raise ValueError(
+            f"{source}: languages {missing} have no tag in the tokenizer ({tags} missing; "
+            f"it has {list(vocab.languages)}); retrain the tokenizer on these shards"
+        )

@@ -1,0 +1,45 @@
+"""Token-level metrics per group (language or language pair), synchronised across ranks."""
+
+from __future__ import annotations
+
+import torch
+from torchmetrics import Metric
+
+
+class GroupTokenStats(Metric):
+    """Sums of target-token loss, correct predictions and counts, one slot per group.
+
+    A fixed number of groups keeps the state identical on every rank, so ``compute`` can sum it
+    across processes without any rank knowing which groups the others saw.
+
+    Args:
+        num_groups: number of slots (languages and pairs known at start).
+    """
+
+    full_state_update = False
+
+    def __init__(self, num_groups: int) -> None:
+        super().__init__()
+        self.add_state("loss_sum", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("correct", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("tokens", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, group: torch.Tensor, token_loss: torch.Tensor, token_correct: torch.Tensor, tokens: torch.Tensor) -> None:
+        """Add targets of a batch.
+
+        Args:
+            group: (N,) long group index of each target token.
+            token_loss: (N,) cross-entropy of each target.
+            token_correct: (N,) bool, argmax equals the target.
+            tokens: (G,) input tokens seen per group in this batch (targets or not).
+        """
+        self.loss_sum.index_add_(0, group, token_loss.double())
+        self.correct.index_add_(0, group, token_correct.double())
+        self.count.index_add_(0, group, torch.ones_like(token_loss, dtype=torch.float64))
+        self.tokens += tokens.to(self.tokens)
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        """Per-group mean loss, accuracy, perplexity (NaN where a group had no targets), counts."""
+        mean = self.loss_sum / self.count
+        return {"loss": mean, "accuracy": self.correct / self.count, "ppl": mean.exp(), "targets": self.count, "tokens": self.tokens}

@@ -1,0 +1,205 @@
+"""``PretrainModule``: one model, one or more objectives, AdamW with warmup, per-language metrics.
+
+No data code lives here: batches arrive as ``polytrain.types.Batch`` from the data module, and each
+names the objective that made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import nn
+
+from polytrain.data.vocab import load_vocab
+from polytrain.metrics import GroupTokenStats
+from polytrain.models import build_model
+from polytrain.models.config import ModelConfig
+from polytrain.objectives.base import Objective
+from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
+from polytrain.registry import short_name
+from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
+
+
+def _name_objectives(objectives: Sequence[Objective]) -> None:
+    """Give each objective its registry short name; a repeated class gets ``name_2``, ``name_3``..."""
+    seen: dict[str, int] = {}
+    for objective in objectives:
+        base = short_name(type(objective))
+        seen[base] = seen.get(base, 0) + 1
+        objective.name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+
+
+def metric_groups(vocab: Vocab) -> list[str]:
+    """Every language, then every ordered language pair (TLM examples are grouped by pair)."""
+    langs = list(vocab.languages)
+    return langs + [f"{a}-{b}" for a in langs for b in langs if a != b]
+
+
+class PretrainModule(LightningModule):
+    """Pretrains one model with a weighted mixture of objectives.
+
+    Args:
+        objectives: the objectives to train; a batch comes from objective ``o`` with probability
+            proportional to ``o.weight``. All must train the same model kind as ``architecture``.
+        architecture: the network's shape (see ``configs/model/``).
+        optimizer: AdamW and learning-rate schedule.
+        tokenizer: path or URL of ``tokenizer.json``; the vocabulary size, special ids and languages
+            are derived from it (the CLI links it from ``data.tokenizer``).
+        max_length: longest input the data produces (linked from ``data.max_length``); must fit
+            ``architecture.max_positions``.
+    """
+
+    def __init__(
+        self,
+        objectives: list[Objective],
+        tokenizer: str,
+        architecture: ModelConfig | None = None,
+        optimizer: OptimizerConfig | None = None,
+        max_length: int = 128,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.architecture = architecture or ModelConfig()
+        self.optim_config = optimizer or OptimizerConfig()
+        self.tokenizer_path = tokenizer
+        _, self.vocab = load_vocab(tokenizer)
+        self._check_agreement(objectives, max_length)
+        _name_objectives(objectives)
+        for objective in objectives:
+            objective.setup(self.vocab, max_length)
+        self.objectives = list(objectives)
+        self._by_name = {o.name: o for o in objectives}
+        self.heads = nn.ModuleDict()
+        for objective in objectives:
+            head = objective.head(self.architecture.d_model, self.vocab)
+            if head is not None:
+                self.heads[objective.name] = head
+                objective.head_module = head
+        self.groups = metric_groups(self.vocab)
+        self._group_index = {g: i for i, g in enumerate(self.groups)}
+        self.model: nn.Module | None = None
+        self.train_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
+        self.val_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
+        self.tokens_seen = GroupTokenStats(len(self.groups))
+        self.tokens_seen.persistent(True)  # cumulative: saved in checkpoints so resume keeps counting
+
+    def _check_agreement(self, objectives: Sequence[Objective], max_length: int) -> None:
+        """Values that must agree are checked here, once, before any work starts."""
+        arch, vocab = self.architecture, self.vocab
+        if not objectives:
+            raise ValueError("model.objectives is empty: give at least one objective (e.g. configs/objective/mlm.yaml)")
+        if arch.vocab_size is not None and arch.vocab_size != vocab.size:
+            raise ValueError(
+                f"model.architecture.vocab_size={arch.vocab_size} but the tokenizer {self.tokenizer_path} has "
+                f"{vocab.size} tokens; remove vocab_size to derive it from the tokenizer"
+            )
+        if max_length > arch.max_positions:
+            raise ValueError(
+                f"data.max_length={max_length} exceeds model.architecture.max_positions={arch.max_positions}"
+            )
+        for objective in objectives:
+            if objective.model_kind != arch.kind:
+                raise ValueError(
+                    f"objective {type(objective).__name__} trains an {objective.model_kind} model but "
+                    f"model.architecture.kind is {arch.kind!r}"
+                )
+
+    def configure_model(self) -> None:
+        """Build the network (here, not in ``__init__``, so sharded strategies can build it in place)."""
+        if self.model is None:
+            self.model = build_model(self.architecture, self.vocab.size, len(self.vocab.languages), self.vocab.pad_id)
+
+    def forward(self, batch: Batch) -> ModelOutput:
+        """Run the model; vocabulary logits are computed only at target positions."""
+        assert self.model is not None, "configure_model() was not called"
+        target_mask = batch.labels.ne(IGNORE_INDEX)
+        if batch.decoder_input_ids is None:
+            return self.model(batch.input_ids, batch.attention_mask, batch.positions, batch.langs, target_mask)
+        return self.model(
+            batch.input_ids, batch.attention_mask, batch.positions, batch.langs,
+            batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
+        )
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        objective = self._by_name[batch.objective]
+        loss, metrics = objective.loss(self(batch), batch)
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch.keys))
+        self._log_objective("train", objective.name, metrics, len(batch.keys))
+        self._update_groups(self.train_stats[objective.name], batch, metrics)
+        self._update_tokens(batch)
+        if self._at_log_step():
+            self._log_groups("train", self.train_stats)
+            self._log_tokens()
+        return loss
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        objective = self._by_name[batch.objective]
+        _, metrics = objective.loss(self(batch), batch)
+        self._update_groups(self.val_stats[objective.name], batch, metrics)
+
+    def on_validation_epoch_end(self) -> None:
+        totals = self._log_groups("val", self.val_stats)
+        # Token-weighted over all objectives: the value ModelCheckpoint monitors.
+        self.log("val/loss", totals, prog_bar=True, sync_dist=False)
+
+    def _at_log_step(self) -> bool:
+        every = self.trainer.log_every_n_steps if self._trainer is not None else 50
+        return (self.global_step + 1) % max(1, every) == 0
+
+    def _log_objective(self, stage: str, name: str, metrics: dict[str, torch.Tensor], batch_size: int) -> None:
+        for key in ("accuracy", "ppl"):
+            if key in metrics:
+                self.log(f"{stage}/{name}/{key}", metrics[key], batch_size=batch_size)
+
+    def _update_groups(self, stats: GroupTokenStats, batch: Batch, metrics: dict[str, torch.Tensor]) -> None:
+        """Attribute each target token's loss to its example's language (or pair)."""
+        if "token_loss" not in metrics:
+            return  # an objective with its own loss: only its scalar metrics are logged
+        rows = batch.labels.ne(IGNORE_INDEX).nonzero()[:, 0]  # (N,) example row of each target
+        group_of_row = self._group_ids(batch)
+        stats.update(group_of_row[rows], metrics["token_loss"], metrics["token_correct"], torch.zeros_like(stats.tokens))
+
+    def _update_tokens(self, batch: Batch) -> None:
+        tokens = torch.zeros(len(self.groups), device=self.device)
+        tokens.index_add_(0, self._group_ids(batch), batch.attention_mask.sum(1).to(tokens))
+        self.tokens_seen.update(torch.zeros(0, dtype=torch.long, device=self.device), torch.zeros(0, device=self.device),
+                                torch.zeros(0, dtype=torch.bool, device=self.device), tokens)
+
+    def _group_ids(self, batch: Batch) -> torch.Tensor:
+        """(B,) group index of each example."""
+        return torch.tensor([self._group_index[g] for g in batch.lang], device=self.device)
+
+    def _log_groups(self, stage: str, stats: nn.ModuleDict) -> torch.Tensor:
+        """Log per-objective and per-group means of a window, reset it; return the overall mean loss."""
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        count = torch.zeros((), dtype=torch.float64, device=self.device)
+        for name, metric in stats.items():
+            values = metric.compute()
+            seen = values["targets"] > 0
+            if seen.any():
+                obj_loss = (values["loss"][seen] * values["targets"][seen]).sum() / values["targets"][seen].sum()
+                self.log(f"{stage}/{name}/loss", obj_loss.float(), sync_dist=False)
+                loss_sum += (values["loss"][seen] * values["targets"][seen]).sum()
+                count += values["targets"][seen].sum()
+            for i in seen.nonzero()[:, 0].tolist():
+                for key in ("loss", "accuracy", "ppl"):
+                    self.log(f"{stage}/{name}/{self.groups[i]}/{key}", values[key][i].float(), sync_dist=False)
+            metric.reset()
+        return (loss_sum / count.clamp(min=1)).float()
+
+    def _log_tokens(self) -> None:
+        tokens = self.tokens_seen.compute()["tokens"]
+        for i in tokens.nonzero()[:, 0].tolist():
+            self.log(f"tokens/{self.groups[i]}", tokens[i].float(), sync_dist=False)
+
+    def configure_optimizers(self) -> dict:
+        assert self.model is not None
+        modules = nn.ModuleList([self.model, self.heads])
+        optimizer = build_optimizer(param_groups(modules, self.optim_config.weight_decay), self.optim_config)
+        total = self.trainer.max_steps
+        if total is None or total < 0:
+            raise ValueError("set trainer.max_steps: the learning-rate schedule and the infinite data stream stop by steps")
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, self.optim_config, total))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -1,0 +1,114 @@
+"""The ``Objective`` interface: two abstract methods and one optional hook.
+
+- ``make_example(sample, rng)`` turns one tokenized ``TextBlock`` / ``TextPair`` into an ``Example``.
+  It runs in DataLoader workers, must be pure, and takes all randomness from ``rng``.
+- ``loss(outputs, batch)`` turns the model's ``ModelOutput`` into a scalar loss and metric tensors.
+- ``head(d_model, vocab)`` (optional) returns an extra ``nn.Module`` the objective needs; the
+  ``PretrainModule`` owns and optimises it and passes it back in ``loss`` as ``self.head_module``.
+
+``setup(vocab, max_length)`` is plumbing, not interface: the data module calls it once with the
+tokenizer-derived ``Vocab`` so that special ids are never copied into configs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from polytrain.types import IGNORE_INDEX, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+
+ModelKind = Literal["encoder", "encoder_decoder"]
+DataKind = Literal["mono", "parallel"]
+
+
+class Objective(ABC):
+    """Base class of every pretraining objective (built-in or plugin).
+
+    Subclasses set the class variables and implement ``make_example`` and ``loss``.
+
+    Args:
+        weight: relative probability that a training batch comes from this objective when
+            several objectives are mixed in one run (XLM alternated MLM and TLM).
+    """
+
+    model_kind: ClassVar[ModelKind] = "encoder"
+    """The model this objective trains."""
+    data_kind: ClassVar[DataKind] = "mono"
+    """Which shards it reads: monolingual documents or parallel pairs."""
+    added_tokens: ClassVar[int] = 2
+    """How many special tokens ``make_example`` adds to a mono block (the packer leaves room)."""
+
+    def __init__(self, weight: float = 1.0) -> None:
+        if not weight > 0:
+            raise ValueError(f"{type(self).__name__}: weight must be > 0, got {weight}")
+        self.weight = weight
+        self._vocab: Vocab | None = None
+        self.max_length = 0
+        self.head_module: nn.Module | None = None
+
+    @property
+    def name(self) -> str:
+        """Short name used in metric keys; the registry sets it from the entry-point name."""
+        return getattr(self, "_name", type(self).__name__.lower())
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+
+    @property
+    def vocab(self) -> Vocab:
+        if self._vocab is None:
+            raise RuntimeError(f"{type(self).__name__}.setup(vocab, max_length) was not called")
+        return self._vocab
+
+    def setup(self, vocab: Vocab, max_length: int) -> None:
+        """Bind the tokenizer-derived vocabulary and the model's maximum input length."""
+        self._vocab = vocab
+        self.max_length = max_length
+
+    @abstractmethod
+    def make_example(self, sample: TextBlock | TextPair, rng: np.random.Generator) -> Example:
+        """Corrupt one tokenized sample into a training example.
+
+        Args:
+            sample: a ``TextBlock`` if ``data_kind == "mono"``, else a ``TextPair``.
+            rng: the only source of randomness, keyed by (seed, rank, worker, sample key).
+        """
+
+    @abstractmethod
+    def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Scalar loss and detached metric tensors (e.g. ``{"accuracy": ..., "ppl": ...}``).
+
+        ``outputs.logits`` holds one row per ``batch.labels != IGNORE_INDEX`` position.
+        """
+
+    def head(self, d_model: int, vocab: Vocab) -> nn.Module | None:
+        """Optional hook: an extra module (e.g. a discriminator head) trained with the model."""
+        return None
+
+
+def target_cross_entropy(outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Mean cross-entropy over the target positions, with accuracy and perplexity on them only.
+
+    The shared loss of MLM, TLM and denoising: ``outputs.logits`` (N, V) already holds only the
+    target rows, so the targets are ``batch.labels`` at its non-ignored positions, in row-major order.
+    The metrics also carry ``token_loss`` and ``token_correct`` (N,), from which ``PretrainModule``
+    derives per-language figures without recomputing the softmax.
+    """
+    targets = batch.labels[batch.labels.ne(IGNORE_INDEX)]  # (N,)
+    token_loss = nn.functional.cross_entropy(outputs.logits.float(), targets, reduction="none")  # (N,)
+    # A batch without targets (possible for very short texts) contributes zero, not NaN.
+    loss = token_loss.mean() if targets.numel() else outputs.logits.sum() * 0.0
+    with torch.no_grad():
+        token_correct = outputs.logits.argmax(-1) == targets  # (N,)
+        metrics = {
+            "accuracy": token_correct.float().mean(),
+            "ppl": loss.detach().exp(),
+            "token_loss": token_loss.detach(),
+            "token_correct": token_correct,
+        }
+    return loss, metrics

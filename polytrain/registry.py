@@ -1,0 +1,106 @@
+"""Objective discovery through the ``polytrain.objectives`` entry-point group.
+
+The registry only *discovers* and *lists* objectives; it never builds one from a name plus kwargs
+(LightningCLI's ``class_path`` + ``init_args`` is the only way to build). Built-in objectives are
+registered through polytrain's own ``pyproject.toml`` exactly like third-party plugins.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+
+from polytrain.objectives.base import Objective
+
+GROUP = "polytrain.objectives"
+
+
+class RegistryError(RuntimeError):
+    """A plugin could not be registered; the message names the entry point and distribution."""
+
+
+@dataclass(frozen=True)
+class ObjectiveEntry:
+    """One discovered objective and where it came from."""
+
+    name: str
+    cls: type[Objective]
+    distribution: str
+    version: str
+
+    @property
+    def class_path(self) -> str:
+        return f"{self.cls.__module__}.{self.cls.__qualname__}"
+
+    @property
+    def summary(self) -> str:
+        """First line of the class docstring."""
+        doc = inspect.getdoc(self.cls) or ""
+        return doc.splitlines()[0] if doc else ""
+
+
+def _distribution(ep: EntryPoint) -> tuple[str, str]:
+    dist = ep.dist
+    return (dist.metadata["Name"], dist.version) if dist is not None else ("<unknown>", "")
+
+
+def _load(ep: EntryPoint) -> ObjectiveEntry:
+    dist, version = _distribution(ep)
+    try:
+        cls = ep.load()
+    except Exception as err:
+        raise RegistryError(f"objective entry point {ep.name!r} = {ep.value!r} from {dist} failed to import: {err!r}") from err
+    if not (inspect.isclass(cls) and issubclass(cls, Objective)):
+        raise RegistryError(
+            f"objective entry point {ep.name!r} from {dist} points to {ep.value!r}, which is not a subclass of "
+            f"polytrain.objectives.Objective"
+        )
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise RegistryError(f"objective {ep.name!r} from {dist} ({ep.value}) does not implement: {missing}")
+    return ObjectiveEntry(ep.name, cls, dist, version)
+
+
+def discover(eps: list[EntryPoint] | None = None) -> dict[str, ObjectiveEntry]:
+    """Load every objective entry point; fail loudly on duplicates, wrong types and import errors.
+
+    Args:
+        eps: entry points to load (tests pass their own); default: the installed ``polytrain.objectives``.
+    """
+    found: dict[str, ObjectiveEntry] = {}
+    for ep in sorted(entry_points(group=GROUP) if eps is None else eps, key=lambda e: e.name):
+        entry = _load(ep)
+        if entry.name in found:
+            other = found[entry.name]
+            if other.cls is entry.cls and other.distribution == entry.distribution:
+                continue  # the same distribution seen twice on sys.path (editable + site-packages)
+            raise RegistryError(
+                f"objective name {entry.name!r} is registered twice: {other.class_path} from {other.distribution} "
+                f"and {entry.class_path} from {entry.distribution}"
+            )
+        found[entry.name] = entry
+    return found
+
+
+@cache
+def objectives() -> dict[str, ObjectiveEntry]:
+    """The installed objectives, discovered once per process."""
+    return discover()
+
+
+def short_name(cls: type[Objective]) -> str:
+    """The entry-point name of ``cls`` if it is registered, else its lower-cased class name."""
+    for entry in objectives().values():
+        if entry.cls is cls:
+            return entry.name
+    return cls.__name__.lower()
+
+
+def provenance() -> dict[str, dict[str, str]]:
+    """``{name: {class_path, distribution, version}}`` for every objective, saved with each run."""
+    return {
+        name: {"class_path": e.class_path, "distribution": e.distribution, "version": e.version}
+        for name, e in objectives().items()
+    }

@@ -1,0 +1,151 @@
+"""The data types that cross module boundaries.
+
+Flow: shards -> ``TextBlock`` / ``TextPair`` (tokenized, in DataLoader workers)
+-> ``Objective.make_example`` -> ``Example`` -> ``data.converters.collate`` -> ``Batch``
+-> model -> ``ModelOutput`` -> ``Objective.loss``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+IGNORE_INDEX = -100
+"""Label value of positions that carry no loss (PyTorch ``cross_entropy`` default)."""
+
+SPECIAL_TOKENS: tuple[str, ...] = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
+"""Special tokens in id order 0..4 (fairseq/XLM-R order for the first four)."""
+
+
+def language_tag(lang: str) -> str:
+    """The single atomic token that stands for language ``lang`` (e.g. ``<lang:en>``)."""
+    return f"<lang:{lang}>"
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """What objectives and models need to know about the tokenizer, derived from it in one place.
+
+    Ids ``0 .. num_special - 1`` are special: the five ``SPECIAL_TOKENS`` then one language tag per
+    language in ``languages`` order. Ordinary tokens are ``num_special .. size - 1``.
+    """
+
+    size: int
+    pad_id: int
+    bos_id: int
+    eos_id: int
+    unk_id: int
+    mask_id: int
+    languages: tuple[str, ...]
+    """Languages with a tag token, sorted; the index here is the language-embedding index."""
+    lang_token_ids: tuple[int, ...]
+    """Token id of each language's tag, aligned with ``languages``."""
+    num_special: int
+    word_start: np.ndarray = field(repr=False, compare=False)
+    """(size,) bool: the token begins a word (Metaspace ``▁``); used by whole-word masking."""
+    sha256: str = ""
+    """Hash of the tokenizer file; stored with checkpoints."""
+
+    def lang_index(self, lang: str) -> int:
+        """Index of ``lang`` in ``languages`` (its language-embedding row)."""
+        try:
+            return self.languages.index(lang)
+        except ValueError:
+            raise KeyError(f"language {lang!r} has no tag in the tokenizer (it has {list(self.languages)})") from None
+
+    def lang_token(self, lang: str) -> int:
+        """Token id of ``lang``'s tag token."""
+        return self.lang_token_ids[self.lang_index(lang)]
+
+
+@dataclass
+class TextBlock:
+    """A packed run of monolingual text, tokenized, without special tokens added by objectives.
+
+    Consecutive documents are separated by ``eos_id`` inside ``ids`` (RoBERTa FULL-SENTENCES).
+    """
+
+    key: str
+    """Unique, stable id of the block in its stream (seeds the objective's randomness)."""
+    lang: str
+    ids: np.ndarray
+    """(T,) int64 token ids."""
+    sentence_ends: np.ndarray
+    """(S,) int64 exclusive end offsets of the sentences in ``ids``, increasing; the last equals T."""
+
+
+@dataclass
+class TextPair:
+    """A tokenized parallel sentence pair (no special tokens)."""
+
+    key: str
+    src_lang: str
+    tgt_lang: str
+    src_ids: np.ndarray
+    """(Ts,) int64."""
+    tgt_ids: np.ndarray
+    """(Tt,) int64."""
+
+
+@dataclass
+class Example:
+    """One model-agnostic training example, made by an objective. Objectives never pad.
+
+    For encoder objectives ``labels`` aligns with ``input_ids``; for encoder-decoder objectives it
+    aligns with ``decoder_input_ids``. Positions without loss hold ``IGNORE_INDEX``.
+    """
+
+    input_ids: np.ndarray
+    """(T,) int64 encoder input."""
+    labels: np.ndarray
+    """(T,) or (T_dec,) int64 targets, ``IGNORE_INDEX`` where no loss."""
+    positions: np.ndarray
+    """(T,) int64 position of each input token (TLM restarts them for the second sentence)."""
+    langs: np.ndarray
+    """(T,) int64 language index of each input token (``Vocab.lang_index``)."""
+    lang: str
+    """Language (or ``src-tgt`` pair) for per-language metrics."""
+    key: str
+    decoder_input_ids: np.ndarray | None = None
+    """(T_dec,) int64, encoder-decoder objectives only: targets shifted right."""
+
+
+@dataclass
+class Batch:
+    """A padded batch of examples of one objective. Padded positions of ``labels`` are ignored."""
+
+    objective: str
+    input_ids: torch.Tensor
+    """(B, T) long."""
+    attention_mask: torch.Tensor
+    """(B, T) bool, True on real tokens."""
+    positions: torch.Tensor
+    """(B, T) long."""
+    langs: torch.Tensor
+    """(B, T) long."""
+    labels: torch.Tensor
+    """(B, T) or (B, T_dec) long."""
+    lang: list[str]
+    """(B,) language or pair of each example."""
+    keys: list[str]
+    decoder_input_ids: torch.Tensor | None = None
+    """(B, T_dec) long."""
+    decoder_attention_mask: torch.Tensor | None = None
+    """(B, T_dec) bool."""
+    num_tokens: int = 0
+    """Real encoder input tokens, counted on the CPU by ``collate`` (reading it never syncs a device)."""
+    stats: dict[str, int] = field(default_factory=dict)
+    """Data counters of the worker that made this batch, accumulated since its previous batch
+    (e.g. ``skipped_member/<shard>``): workers are separate processes, so counts travel with batches."""
+
+
+@dataclass
+class ModelOutput:
+    """What a model returns: hidden states, and vocabulary logits only where there are targets."""
+
+    hidden: torch.Tensor
+    """(B, T, d) last hidden states (the decoder's for encoder-decoder models)."""
+    logits: torch.Tensor
+    """(N, V) logits at the positions where ``batch.labels != IGNORE_INDEX``, in row-major order."""
