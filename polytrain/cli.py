@@ -10,6 +10,7 @@ import importlib
 import sys
 from collections.abc import Callable
 
+from jsonargparse import set_parsing_settings
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from polytrain import __version__
@@ -65,6 +66,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
     from polytrain.registry import objectives
 
     objectives()  # import every registered objective so configs can name them by class name
+    set_parsing_settings(docstring_parse_attribute_docstrings=True)  # field docstrings -> --help
     return PolytrainCLI(
         PretrainModule,
         PretrainDataModule,
