@@ -514,15 +514,13 @@ def test_generated_multilingual_corpus(tmp_path: Path) -> None:
     assert all(s.samples <= 8 for s in m.entries)
 
 
-DEMO = Path(__file__).resolve().parents[3] / "demo" / "corpus"
+DEMO = Path(__file__).resolve().parents[3] / "polytrain" / "demo_corpus"
 
 
-def test_demo_corpus_if_present(tmp_path: Path) -> None:
-    inputs = [p for p in DEMO.rglob("*") if p.suffix in (".txt", ".jsonl", ".tsv")] if DEMO.is_dir() else []
-    if not inputs:
-        pytest.skip("demo/corpus has no .txt/.jsonl/.tsv files yet")
+def test_demo_corpus_shards_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _run("--input", DEMO, "--out", out) == 0
     m = Manifest.load(str(out))
-    assert m.languages("mono") and sum(s.samples for s in m.entries) > 0
+    assert len(m.languages("mono")) >= 8 and len(m.languages("parallel")) >= 3
+    assert sum(s.samples for s in m.entries) > 0
     assert not any(any(c.values()) for c in m.skipped.values())  # the demo corpus is clean
