@@ -101,8 +101,12 @@ def target_cross_entropy(outputs: ModelOutput, batch: Batch) -> tuple[torch.Tens
     """
     targets = batch.labels[batch.labels.ne(IGNORE_INDEX)]  # (N,)
     token_loss = nn.functional.cross_entropy(outputs.logits.float(), targets, reduction="none")  # (N,)
-    # A batch without targets (possible for very short texts) contributes zero, not NaN.
-    loss = token_loss.mean() if targets.numel() else outputs.logits.sum() * 0.0
+    if targets.numel() == 0:
+        # Possible only for very short texts: a zero loss (keeps the graph) instead of NaN; the
+        # per-language figures simply receive no tokens from this batch.
+        zero = outputs.logits.sum() * 0.0
+        return zero, {"token_loss": token_loss.detach(), "token_correct": targets.bool()}
+    loss = token_loss.mean()
     with torch.no_grad():
         token_correct = outputs.logits.argmax(-1) == targets  # (N,)
         metrics = {

@@ -1,0 +1,98 @@
+"""Masked language modelling (BERT, RoBERTa, XLM-R): predict the originals of masked tokens.
+
+Layout of one example (``T = len(block) + 2``)::
+
+    input_ids  <s>  w1   <mask> w3   w4'  w5   </s>      (w4' a random token, w5 kept as target)
+    labels     -100 -100 w2     -100 w4   w5   -100
+    positions  0    1    2      3    4    5    6
+    langs      l    l    l      l    l    l    l         (vocab.lang_index(block.lang))
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
+from polytrain.objectives.masking import TokenMasker, check_ids, lang_index, truncate
+from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+
+
+class MaskedLM(Objective):
+    """XLM-R-style MLM on packed monolingual blocks: ``<s> block </s>``, loss on the targets only.
+
+    Target selection follows fairseq's ``MaskTokensDataset``: exactly
+    ``randomized_round(mask_prob * C)`` of the C ordinary tokens (never special tokens, never
+    ``<unk>``), uniformly without replacement, rather than HF's independent Bernoulli draws;
+    both have expectation ``mask_prob``, the count has lower variance per block.
+
+    Args:
+        weight: relative probability of this objective when several are mixed.
+        mask_prob: fraction of the ordinary tokens chosen as targets; 0.15 per Devlin et al.
+            2019 §3.1, kept by RoBERTa and XLM-R (Conneau et al. 2020).
+        mask_replace_prob: fraction of the targets replaced by ``<mask>``; 0.8 per Devlin et al.
+            2019 §3.1.
+        random_replace_prob: fraction of the targets replaced by a random ordinary token (never a
+            special token); 0.1 per Devlin et al. 2019 §3.1. The remaining
+            ``1 - mask_replace_prob - random_replace_prob`` (0.1) stay unchanged.
+        whole_word_mask: choose whole words (a ``▁`` token and its continuation pieces) instead
+            of single tokens; the 80/10/10 rule is still drawn per token (fairseq draws it per
+            word; HF's whole-word collator masks every token of a chosen word).
+    """
+
+    model_kind: ClassVar[ModelKind] = "encoder"
+    data_kind: ClassVar[DataKind] = "mono"
+    added_tokens: ClassVar[int] = 2  # <s> and </s>
+
+    def __init__(
+        self,
+        weight: float = 1.0,
+        mask_prob: float = 0.15,
+        mask_replace_prob: float = 0.8,
+        random_replace_prob: float = 0.1,
+        whole_word_mask: bool = False,
+    ) -> None:
+        super().__init__(weight)
+        try:
+            self.masker = TokenMasker(mask_prob, mask_replace_prob, random_replace_prob, whole_word_mask)
+        except ValueError as err:
+            raise ValueError(f"{type(self).__name__}: {err}") from None
+
+    def setup(self, vocab: Vocab, max_length: int) -> None:
+        """Bind the vocabulary; ``max_length`` must leave room for at least one text token."""
+        if max_length <= self.added_tokens:
+            raise ValueError(f"{type(self).__name__}: max_length must be > {self.added_tokens}, got {max_length}")
+        super().setup(vocab, max_length)
+
+    def make_example(self, sample: TextBlock | TextPair, rng: np.random.Generator) -> Example:
+        """Mask one packed block.
+
+        Args:
+            sample: a ``TextBlock`` (T_block,) ids; blocks longer than ``max_length - 2`` are
+                truncated with a warning (the packer should never produce them).
+            rng: source of all randomness.
+
+        Returns:
+            An ``Example`` with (T,) ``input_ids``, ``labels``, ``positions``, ``langs``.
+        """
+        if not isinstance(sample, TextBlock):
+            raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
+        vocab = self.vocab
+        what = f"{type(self).__name__}: block {sample.key!r}"
+        ids = truncate(check_ids(sample.ids, vocab, what), self.max_length - self.added_tokens, what)
+        ids = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
+        input_ids, labels = self.masker(ids, vocab, rng)
+        return Example(
+            input_ids=input_ids,
+            labels=labels,
+            positions=np.arange(len(ids), dtype=np.int64),
+            langs=np.full(len(ids), lang_index(vocab, sample.lang, what), dtype=np.int64),
+            lang=sample.lang,
+            key=sample.key,
+        )
+
+    def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Mean cross-entropy on the targets; accuracy and perplexity on the targets only."""
+        return target_cross_entropy(outputs, batch)

@@ -1,0 +1,278 @@
+"""Denoising: infilling statistics over >= 100k tokens, span structure, permutation, layouts, loss.
+
+Definitions (docs/objectives.md): masked fraction = tokens covered by spans / ordinary tokens of the
+block; mean span length = covered tokens / all spans, zero-length spans included. Each block's
+last span is cut to the budget, which lowers the mean by about (lambda / 2) / (spans per block)
+(the expected overshoot of a Poisson renewal process); the tests allow for that bias.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+import numpy as np
+import pytest
+import torch
+
+from polytrain.data.rng import make_rng
+from polytrain.objectives.denoising import Denoising, Noised, permute_sentences, place_spans, sample_span_lengths
+from polytrain.objectives.masking import example_stats
+from polytrain.types import TextBlock, TextPair
+
+MAX_LENGTH = 512
+NUM_BLOCKS = 250  # 250 * 510 = 127,500 tokens
+
+
+def noised_blocks(objective: Denoising, vocab, blocks, seed: int = 1) -> list[tuple[TextBlock, Noised]]:
+    objective.setup(vocab, MAX_LENGTH)
+    rng = make_rng(seed, "denoise-test")
+    return [(b, objective.noise(b.ids, b.sentence_ends, MAX_LENGTH - 2, rng)) for b in blocks]
+
+
+def examples(objective: Denoising, vocab, blocks, max_length: int = MAX_LENGTH, seed: int = 1):
+    objective.setup(vocab, max_length)
+    rng = make_rng(seed, "denoise-test")
+    return [(b, objective.make_example(b, rng)) for b in blocks]
+
+
+def base_with_spans_replaced(noised: Noised, token: int) -> np.ndarray:
+    """The permuted text with every span replaced by one ``token`` (no insertions)."""
+    out, previous = [], 0
+    for start, length in zip(noised.span_starts, noised.span_lengths):
+        out.extend(noised.permuted[previous:start])
+        out.append(token)
+        previous = start + length
+    out.extend(noised.permuted[previous:])
+    return np.array(out, dtype=np.int64)
+
+
+def is_base_plus_masks(result: np.ndarray, base: np.ndarray, mask_id: int) -> bool:
+    """True if ``result`` is ``base`` with only extra ``mask_id`` tokens inserted."""
+    j = 0
+    for token in result:
+        if j < len(base) and token == base[j]:
+            j += 1
+        elif token != mask_id:
+            return False
+    return j == len(base)
+
+
+def test_mbart_layout(vocab, blocks):
+    for block, example in examples(Denoising(), vocab, blocks(20)):
+        lid = vocab.lang_token("en")
+        np.testing.assert_array_equal(example.labels, np.concatenate([block.ids, [vocab.eos_id, lid]]))
+        np.testing.assert_array_equal(example.decoder_input_ids, np.concatenate([[lid], example.labels[:-1]]))
+        assert list(example.input_ids[-2:]) == [vocab.eos_id, lid]
+        np.testing.assert_array_equal(example.positions, np.arange(len(example.input_ids)))
+        assert (example.langs == vocab.lang_index("en")).all() and len(example.langs) == len(example.input_ids)
+        assert example.lang == "en" and example.key == block.key
+
+
+def test_bart_layout(vocab, blocks):
+    for block, example in examples(Denoising(add_lang_token=False), vocab, blocks(20)):
+        np.testing.assert_array_equal(example.labels, np.concatenate([[vocab.bos_id], block.ids, [vocab.eos_id]]))
+        np.testing.assert_array_equal(example.decoder_input_ids, np.concatenate([[vocab.eos_id], example.labels[:-1]]))
+        assert example.input_ids[0] == vocab.bos_id and example.input_ids[-1] == vocab.eos_id
+
+
+def test_masked_fraction(vocab, blocks):
+    covered = candidates = 0
+    for block, noised in noised_blocks(Denoising(), vocab, blocks(NUM_BLOCKS)):
+        n = int((noised.permuted >= vocab.num_special).sum())
+        masked = int(noised.span_lengths.sum())
+        # The budget is the randomized rounding of 0.35 n, and every budgeted token is placed.
+        assert np.floor(0.35 * n) <= masked <= np.ceil(0.35 * n)
+        positions = np.concatenate([np.arange(s, s + l) for s, l in zip(noised.span_starts, noised.span_lengths)])
+        assert (noised.permuted[positions] >= vocab.num_special).all()  # spans never cover special tokens
+        assert len(np.unique(positions)) == len(positions)  # spans never overlap
+        covered += masked
+        candidates += n
+    assert candidates >= 100_000
+    assert abs(covered / candidates - 0.35) < 0.02
+    # Rounding is the only source of deviation: sd <= sqrt(blocks / 4) / n, so this is >> 5 sd.
+    assert abs(covered / candidates - 0.35) < 0.002
+
+
+def test_masked_fraction_from_examples(vocab, blocks):
+    stats = [example_stats(e, vocab) for _, e in examples(Denoising(), vocab, blocks(NUM_BLOCKS))]
+    weights = np.array([s["target_tokens"] for s in stats])
+    fraction = np.average([s["masked_fraction"] for s in stats], weights=weights)
+    assert abs(fraction - 0.35) < 0.02
+
+
+def test_mean_span_length(vocab, blocks):
+    for poisson_lambda in (3.5, 3.0):
+        objective = Denoising(poisson_lambda=poisson_lambda)
+        made = noised_blocks(objective, vocab, blocks(NUM_BLOCKS))
+        covered = sum(int(n.span_lengths.sum()) for _, n in made)
+        spans = sum(len(n.span_starts) + n.zero_spans for _, n in made)
+        expected = poisson_lambda - (poisson_lambda / 2) * len(made) / spans  # last-span trim bias
+        sd = np.sqrt(poisson_lambda / spans)  # Poisson variance is lambda
+        assert abs(covered / spans - expected) < 5 * sd, (covered / spans, expected)
+
+
+def test_span_length_sampler_is_poisson():
+    rng = make_rng(0, "poisson")
+    lengths = sample_span_lengths(200_000, 3.5, rng)
+    assert lengths.sum() == 200_000 and lengths[-1] >= 1
+    body = lengths[:-1]  # all but the trimmed last span
+    assert abs(body.mean() - 3.5) < 5 * np.sqrt(3.5 / len(body))
+    for k in range(8):
+        p = np.exp(-3.5) * 3.5**k / np.prod(np.arange(1, k + 1))
+        assert abs((body == k).mean() - p) < 5 * np.sqrt(p * (1 - p) / len(body)), k
+
+
+@pytest.mark.parametrize("poisson_lambda", [3.5, 0.5])
+def test_one_mask_per_span_and_insertions(vocab, blocks, poisson_lambda):
+    zero_spans = 0
+    # Blocks of 300 tokens leave room: with lambda < 1 zero-length spans outnumber removed tokens.
+    for _, noised in noised_blocks(Denoising(poisson_lambda=poisson_lambda), vocab, blocks(60, length=300)):
+        assert noised.inserted == noised.zero_spans
+        mask_count = int((noised.ids == vocab.mask_id).sum()) - int((noised.permuted == vocab.mask_id).sum())
+        assert mask_count == len(noised.span_starts) + noised.zero_spans
+        base = base_with_spans_replaced(noised, vocab.mask_id)
+        assert is_base_plus_masks(noised.ids, base, vocab.mask_id)
+        zero_spans += noised.zero_spans
+    assert zero_spans > 0  # P(0) = e^-lambda: zero-length spans do occur and insert a <mask>
+
+
+def test_replace_length_zero_and_minus_one(vocab, blocks):
+    for _, noised in noised_blocks(Denoising(replace_length=0), vocab, blocks(10)):
+        keep = np.ones(len(noised.permuted), dtype=bool)
+        for start, length in zip(noised.span_starts, noised.span_lengths):
+            keep[start : start + length] = False
+        assert is_base_plus_masks(noised.ids, noised.permuted[keep], vocab.mask_id)
+    # replace_length=-1 keeps the length, so zero-length spans need room: blocks shorter than the room.
+    for _, noised in noised_blocks(Denoising(replace_length=-1), vocab, blocks(10, length=300)):
+        base = noised.permuted.copy()
+        for start, length in zip(noised.span_starts, noised.span_lengths):
+            base[start : start + length] = vocab.mask_id
+        assert is_base_plus_masks(noised.ids, base, vocab.mask_id)
+
+
+def test_mask_random_fraction(vocab, blocks):
+    random = total = 0
+    for _, noised in noised_blocks(Denoising(mask_random=0.3), vocab, blocks(NUM_BLOCKS // 2)):
+        replacements = len(noised.span_starts) + noised.inserted
+        masks = int((noised.ids == vocab.mask_id).sum()) - int((noised.permuted == vocab.mask_id).sum())
+        random += replacements - masks
+        total += replacements
+    assert abs(random / total - 0.3) < 5 * np.sqrt(0.3 * 0.7 / total)
+
+
+def sentences(ids: np.ndarray, ends: np.ndarray) -> list[tuple[int, ...]]:
+    starts = np.concatenate([[0], ends[:-1]])
+    return [tuple(ids[s:e].tolist()) for s, e in zip(starts, ends)]
+
+
+def test_permutation_keeps_sentences(vocab, blocks):
+    objective = Denoising(mask_ratio=0.0)
+    changed = 0
+    made = examples(objective, vocab, blocks(100))
+    rng = make_rng(5, "perm")
+    for block, example in made:
+        np.testing.assert_array_equal(example.labels[:-2], block.ids)  # the target is the original text
+        source = example.input_ids[:-2]
+        assert sorted(source.tolist()) == sorted(block.ids.tolist())
+        changed += not np.array_equal(source, block.ids)
+        permuted, ends = permute_sentences(block.ids, block.sentence_ends, 1.0, rng)
+        assert sorted(sentences(permuted, ends)) == sorted(sentences(block.ids, block.sentence_ends))
+    assert changed == len(made)  # ~20 sentences per block: the identity has probability ~1e-18
+
+
+def test_permutation_ratio(vocab):
+    ids = np.arange(10, 40, dtype=np.int64)
+    ends = np.arange(3, 31, 3)  # 10 sentences of 3 tokens
+    rng = make_rng(0, "ratio")
+    assert np.array_equal(permute_sentences(ids, ends, 0.0, rng)[0], ids)
+    for _ in range(200):
+        permuted, _ = permute_sentences(ids, ends, 0.3, rng)
+        moved = sum(a != b for a, b in zip(sentences(permuted, ends), sentences(ids, ends)))
+        assert moved <= 3  # ceil(0.3 * 10) sentences take part
+
+
+def test_permutation_is_uniform():
+    ids = np.arange(10, 16, dtype=np.int64)
+    ends = np.array([2, 4, 6])
+    rng = make_rng(0, "uniform")
+    draws = 6000
+    counts = {p: 0 for p in permutations(range(3))}
+    for _ in range(draws):
+        permuted, _ = permute_sentences(ids, ends, 1.0, rng)
+        counts[tuple(int((permuted[2 * i] - 10) // 2) for i in range(3))] += 1
+    for count in counts.values():
+        assert abs(count / draws - 1 / 6) < 5 * np.sqrt((1 / 6) * (5 / 6) / draws)
+
+
+def test_lengths_fit_with_heavy_insertion(vocab, blocks):
+    objective = Denoising(poisson_lambda=0.1, insert_ratio=1.0)
+    full = blocks(20, length=MAX_LENGTH - 2)
+    with pytest.warns(UserWarning, match="insertions were dropped"):
+        made = examples(objective, vocab, full)
+    for block, example in made:
+        assert len(example.input_ids) <= MAX_LENGTH
+        assert len(example.labels) == len(example.decoder_input_ids) <= MAX_LENGTH
+    with pytest.warns(UserWarning, match="insertions were dropped"):
+        _, noised = noised_blocks(objective, vocab, full[:1])[0]
+    assert len(noised.ids) == MAX_LENGTH - 2 and noised.inserted < noised.zero_spans
+
+
+def test_truncation_clips_sentences(vocab, blocks):
+    block = blocks(1, length=300)[0]
+    objective = Denoising()
+    with pytest.warns(UserWarning, match="truncated"):
+        ((_, example),) = examples(objective, vocab, [block], max_length=100)
+    np.testing.assert_array_equal(example.labels[:-2], block.ids[:98])
+    assert len(example.input_ids) <= 100
+
+
+def test_place_spans_fragmentation_shortens():
+    candidates = np.array([1, 1, 0, 1, 1, 0, 1, 1], dtype=bool)
+    starts, lengths = place_spans(candidates, np.array([3, 2]), make_rng(0))
+    assert lengths.sum() <= 5 and (lengths >= 1).all()
+    covered = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
+    assert candidates[covered].all() and len(set(covered.tolist())) == len(covered)
+
+
+def test_deterministic_per_rng(vocab, blocks):
+    block = blocks(1)[0]
+    objective = Denoising()
+    objective.setup(vocab, MAX_LENGTH)
+    a, b = (objective.make_example(block, make_rng(2, "d")) for _ in range(2))
+    c = objective.make_example(block, make_rng(3, "d"))
+    np.testing.assert_array_equal(a.input_ids, b.input_ids)
+    assert not np.array_equal(a.input_ids, c.input_ids)
+
+
+def test_errors(vocab, blocks):
+    for kwargs in ({"mask_ratio": 1.2}, {"poisson_lambda": 0.0}, {"replace_length": 2}, {"permute_sentence_ratio": -1}):
+        with pytest.raises(ValueError, match="Denoising"):
+            Denoising(**kwargs)
+    objective = Denoising()
+    objective.setup(vocab, MAX_LENGTH)
+    block = blocks(1)[0]
+    bad = TextBlock("bad", "en", block.ids, block.sentence_ends[:-1])
+    with pytest.raises(ValueError, match="'bad'.*sentence_ends"):
+        objective.make_example(bad, make_rng(0))
+    with pytest.raises(TypeError, match="TextBlock"):
+        objective.make_example(TextPair("p", "de", "en", block.ids, block.ids), make_rng(0))
+
+
+def test_example_stats(vocab, blocks):
+    for _, example in examples(Denoising(), vocab, blocks(3)):
+        stats = example_stats(example, vocab)
+        assert stats["input_tokens"] == len(example.input_ids)
+        assert stats["target_tokens"] == len(example.labels)
+        assert stats["mask_tokens"] >= 1 and 0.3 < stats["masked_fraction"] < 0.4
+
+
+def test_loss_random_and_perfect_logits(vocab, blocks, fake_outputs):
+    objective = Denoising()
+    made = [e for _, e in examples(objective, vocab, blocks(4, length=100))]
+    outputs, batch = fake_outputs(made, vocab, perfect=False)
+    assert outputs.logits.shape[0] == sum(len(e.labels) for e in made)
+    loss, metrics = objective.loss(outputs, batch)
+    assert torch.isfinite(loss) and 0.0 <= float(metrics["accuracy"]) <= 1.0
+    outputs, batch = fake_outputs(made, vocab, perfect=True)
+    _, metrics = objective.loss(outputs, batch)
+    assert float(metrics["accuracy"]) == 1.0

@@ -1,0 +1,229 @@
+"""MaskedLM: statistics of target selection and corruption over >= 100k tokens, layout, loss.
+
+Tolerances are 5 binomial standard deviations, sqrt(p (1 - p) / n): a correct implementation
+fails with probability < 1e-6 per check (and the fixed generator makes the run deterministic).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from polytrain.data.rng import make_rng
+from polytrain.objectives.masking import example_stats, word_spans
+from polytrain.objectives.mlm import MaskedLM
+from polytrain.types import IGNORE_INDEX, TextBlock
+
+MAX_LENGTH = 512
+NUM_BLOCKS = 250  # 250 * 510 = 127,500 tokens, ~123k candidates
+
+
+def make(objective: MaskedLM, vocab, blocks, seed: int = 1):
+    objective.setup(vocab, MAX_LENGTH)
+    rng = make_rng(seed, "mlm-test")
+    return [(block, objective.make_example(block, rng)) for block in blocks]
+
+
+def five_sigma(p: float, n: int) -> float:
+    return 5.0 * np.sqrt(p * (1.0 - p) / n)
+
+
+def original(block: TextBlock, vocab) -> np.ndarray:
+    return np.concatenate([[vocab.bos_id], block.ids, [vocab.eos_id]])
+
+
+def test_layout_positions_langs(vocab, blocks):
+    ((block, example),) = make(MaskedLM(), vocab, blocks(1))
+    assert len(example.input_ids) == len(block.ids) + 2
+    assert example.input_ids[0] == vocab.bos_id and example.input_ids[-1] == vocab.eos_id
+    np.testing.assert_array_equal(example.positions, np.arange(len(block.ids) + 2))
+    assert (example.langs == vocab.lang_index("en")).all()
+    assert example.lang == "en" and example.key == block.key and example.decoder_input_ids is None
+    for field in (example.input_ids, example.labels, example.positions, example.langs):
+        assert field.dtype == np.int64
+
+
+def test_selected_fraction_and_exact_count(vocab, blocks):
+    made = make(MaskedLM(), vocab, blocks(NUM_BLOCKS))
+    targets = candidates = 0
+    for block, example in made:
+        ids = original(block, vocab)
+        n_candidates = int((ids >= vocab.num_special).sum())
+        n_targets = int((example.labels != IGNORE_INDEX).sum())
+        # fairseq's randomized rounding: the count is floor or ceil of mask_prob * candidates.
+        assert np.floor(0.15 * n_candidates) <= n_targets <= np.ceil(0.15 * n_candidates)
+        targets += n_targets
+        candidates += n_candidates
+    assert candidates >= 100_000
+    assert abs(targets / candidates - 0.15) < five_sigma(0.15, candidates)
+
+
+def test_short_blocks_get_mask_prob_on_average(vocab, blocks):
+    # 3 text tokens -> 0.45 expected targets: plain rounding would give 0, ceil 1 (fairseq's
+    # randomized rounding gives 0 or 1 with mean 0.45).
+    made = make(MaskedLM(), vocab, blocks(5000, length=3))
+    targets = sum(int((e.labels != IGNORE_INDEX).sum()) for _, e in made)
+    candidates = sum(int((b.ids >= vocab.num_special).sum()) for b, _ in made)
+    # Per block the count is Bernoulli-like (floor or ceil): sd <= sqrt(blocks / 4) / candidates.
+    assert abs(targets / candidates - 0.15) < 5 * np.sqrt(len(made) / 4) / candidates
+
+
+def test_80_10_10_split_and_labels(vocab, blocks):
+    made = make(MaskedLM(), vocab, blocks(NUM_BLOCKS))
+    masked = random = kept = total = 0
+    for block, example in made:
+        ids = original(block, vocab)
+        is_target = example.labels != IGNORE_INDEX
+        np.testing.assert_array_equal(example.labels[is_target], ids[is_target])
+        np.testing.assert_array_equal(example.input_ids[~is_target], ids[~is_target])
+        inputs = example.input_ids[is_target]
+        masked += int((inputs == vocab.mask_id).sum())
+        kept += int((inputs == ids[is_target]).sum())
+        random += int(((inputs != vocab.mask_id) & (inputs != ids[is_target])).sum())
+        total += int(is_target.sum())
+    # A random draw equal to the original (p = 1/992) counts as kept: a 1e-4 shift, far below the tolerances.
+    assert abs(masked / total - 0.8) < five_sigma(0.8, total)
+    assert abs(random / total - 0.1) < five_sigma(0.1, total)
+    assert abs(kept / total - 0.1) < five_sigma(0.1, total)
+
+
+def test_special_tokens_never_selected(vocab, blocks):
+    made = make(MaskedLM(mask_prob=0.5), vocab, blocks(100))
+    seen_special = 0
+    for block, example in made:
+        ids = original(block, vocab)
+        is_special = ids < vocab.num_special
+        seen_special += int(is_special.sum())
+        assert (example.labels[is_special] == IGNORE_INDEX).all()
+        np.testing.assert_array_equal(example.input_ids[is_special], ids[is_special])
+    assert seen_special > 1000  # the blocks really contain <unk>, <pad>, <mask>, tags and </s>
+
+
+def test_random_replacements_uniform_over_ordinary_ids(vocab, blocks):
+    objective = MaskedLM(mask_prob=0.5, mask_replace_prob=0.0, random_replace_prob=1.0)
+    made = make(objective, vocab, blocks(NUM_BLOCKS))
+    draws = np.concatenate([e.input_ids[e.labels != IGNORE_INDEX] for _, e in made])
+    assert draws.min() >= vocab.num_special and draws.max() < vocab.size
+    counts = np.bincount(draws - vocab.num_special, minlength=vocab.size - vocab.num_special)
+    expected = len(draws) / len(counts)
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    dof = len(counts) - 1
+    # chi-square(dof) has mean dof and sd sqrt(2 dof); 5 sd above the mean is p < 1e-6.
+    assert chi2 < dof + 5 * np.sqrt(2 * dof), chi2
+
+
+def test_deterministic_per_rng(vocab, blocks):
+    block = blocks(1)[0]
+    objective = MaskedLM()
+    objective.setup(vocab, MAX_LENGTH)
+    a = objective.make_example(block, make_rng(7, "x"))
+    b = objective.make_example(block, make_rng(7, "x"))
+    c = objective.make_example(block, make_rng(8, "x"))
+    np.testing.assert_array_equal(a.input_ids, b.input_ids)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.labels, c.labels)
+
+
+def reference_words(ids: np.ndarray, vocab) -> list[tuple[int, int]]:
+    """Words by a plain loop: a word starts at a ▁ token or after a special token."""
+    words, start = [], None
+    for i, token in enumerate(ids):
+        if token < vocab.num_special:
+            if start is not None:
+                words.append((start, i))
+            start = None
+        elif vocab.word_start[token] or start is None:
+            if start is not None:
+                words.append((start, i))
+            start = i
+    if start is not None:
+        words.append((start, len(ids)))
+    return words
+
+
+def test_word_spans_matches_reference(vocab, blocks):
+    for block in blocks(20, length=200):
+        ids = original(block, vocab)
+        starts, ends = word_spans(ids >= vocab.num_special, vocab.word_start[ids])
+        assert list(zip(starts.tolist(), ends.tolist())) == reference_words(ids, vocab)
+
+
+def test_whole_word_masking_covers_whole_words(vocab, blocks):
+    made = make(MaskedLM(whole_word_mask=True), vocab, blocks(NUM_BLOCKS))
+    covered = total = mixed = 0
+    squares = 0.0
+    for block, example in made:
+        ids = original(block, vocab)
+        is_target = example.labels != IGNORE_INDEX
+        for start, end in reference_words(ids, vocab):
+            assert is_target[start:end].all() or not is_target[start:end].any()
+            squares += (end - start) ** 2
+            masked = example.input_ids[start:end] == vocab.mask_id
+            mixed += bool(is_target[start] and masked.any() and not masked.all())
+        covered += int(is_target.sum())
+        total += int((ids >= vocab.num_special).sum())
+    # Words are chosen, not tokens: sd <= sqrt(p (1 - p) sum(len_w^2)) / N (independent-word bound).
+    tolerance = 5 * np.sqrt(0.15 * 0.85 * squares) / total
+    assert abs(covered / total - 0.15) < tolerance
+    assert mixed > 100  # the 80/10/10 rule is drawn per token, not once per word
+
+
+def test_truncates_overlong_block_with_warning(vocab, blocks):
+    objective = MaskedLM()
+    objective.setup(vocab, 64)
+    block = blocks(1, length=100)[0]
+    with pytest.warns(UserWarning, match="truncated"):
+        example = objective.make_example(block, make_rng(0))
+    assert len(example.input_ids) == 64
+    assert example.input_ids[-1] == vocab.eos_id
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"mask_prob": 0.0},
+        {"mask_prob": 1.5},
+        {"mask_replace_prob": -0.1},
+        {"mask_replace_prob": 0.8, "random_replace_prob": 0.3},
+    ],
+)
+def test_invalid_parameters(kwargs):
+    with pytest.raises(ValueError, match="MaskedLM"):
+        MaskedLM(**kwargs)
+
+
+def test_bad_input_is_named(vocab, blocks):
+    objective = MaskedLM()
+    objective.setup(vocab, MAX_LENGTH)
+    block = blocks(1)[0]
+    bad = TextBlock("bad", "en", np.array([5, vocab.size]), np.array([2]))
+    with pytest.raises(ValueError, match="'bad'.*out of range"):
+        objective.make_example(bad, make_rng(0))
+    with pytest.raises(KeyError, match="'b0'.*'xx'"):
+        objective.make_example(TextBlock("b0", "xx", block.ids, block.sentence_ends), make_rng(0))
+
+
+def test_example_stats_counts(vocab, blocks):
+    made = make(MaskedLM(), vocab, blocks(5))
+    for block, example in made:
+        stats = example_stats(example, vocab)
+        assert stats["candidates"] == (original(block, vocab) >= vocab.num_special).sum()
+        assert stats["targets"] == (example.labels != IGNORE_INDEX).sum()
+        assert stats["masked"] + stats["random"] + stats["kept"] == stats["targets"]
+        assert 0.0 <= stats["target_fraction"] <= 1.0
+
+
+def test_loss_random_and_perfect_logits(vocab, blocks, fake_outputs):
+    objective = MaskedLM()
+    examples = [e for _, e in make(objective, vocab, blocks(4))]
+    outputs, batch = fake_outputs(examples, vocab, perfect=False)
+    loss, metrics = objective.loss(outputs, batch)
+    assert torch.isfinite(loss) and loss.ndim == 0
+    loss.backward()
+    assert 0.0 <= float(metrics["accuracy"]) <= 1.0
+    assert np.isclose(float(metrics["ppl"]), float(loss.detach().exp()), rtol=1e-5)
+    outputs, batch = fake_outputs(examples, vocab, perfect=True)
+    loss, metrics = objective.loss(outputs, batch)
+    assert float(metrics["accuracy"]) == 1.0
+    assert float(loss.detach()) < 1e-3
