@@ -7,6 +7,7 @@ Flow: shards -> ``TextBlock`` / ``TextPair`` (tokenized, in DataLoader workers)
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,7 +139,14 @@ class Batch:
     """Real encoder input tokens, counted on the CPU by ``collate`` (reading it never syncs a device)."""
     stats: dict[str, int] = field(default_factory=dict)
     """Data counters of the worker that made this batch, accumulated since its previous batch
-    (e.g. ``skipped_member/<shard>``): workers are separate processes, so counts travel with batches."""
+    (keys ``<counter>`` and ``<counter>:<shard url>``, e.g. ``corrupt_shard:<url>``): workers are
+    separate processes, so counts travel with the batches."""
+
+    def pin_memory(self) -> Batch:
+        """Page-locked copy; ``DataLoader(pin_memory=True)`` calls this on custom batch types."""
+        pinned = {f.name: getattr(self, f.name).pin_memory() for f in dataclasses.fields(self)
+                  if isinstance(getattr(self, f.name), torch.Tensor)}
+        return dataclasses.replace(self, **pinned)
 
 
 @dataclass

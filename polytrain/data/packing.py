@@ -1,0 +1,125 @@
+"""Pack tokenized documents of one language into fixed-size ``TextBlock``s (RoBERTa FULL-SENTENCES).
+
+RoBERTa (Liu et al. 2019, §4.2 "FULL-SENTENCES") fills every input with contiguous text that may
+cross document boundaries, with an extra separator token between documents; XLM-R packs its
+text streams the same way. Here each document is followed by one ``eos`` token, which belongs to
+the document's last sentence, and blocks are cut every ``block_size`` tokens wherever that falls
+(a block may start or end inside a sentence). Sentence boundaries survive as ``sentence_ends``
+so that sentence permutation (mBART) can use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from polytrain.types import TextBlock
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Packer:
+    """Turn a stream of tokenized documents of ONE language into blocks of ``block_size`` tokens.
+
+    Every token added appears exactly once, in order, across the blocks returned by :meth:`add`
+    and :meth:`flush`. A block's key is ``f"{lang}/{first_doc_key}/{counter}"``, where
+    ``first_doc_key`` is the key of the document its first token comes from and ``counter`` is
+    the number of blocks this packer made before it, so keys are unique within one packer.
+
+    Args:
+        block_size: tokens per block (the model's input length minus the special tokens the
+            objective adds).
+        eos_id: the separator appended to every document (``</s>``).
+    """
+
+    def __init__(self, block_size: int, eos_id: int) -> None:
+        if block_size < 1:
+            raise ValueError(f"Packer: block_size must be >= 1, got {block_size}")
+        self.block_size = block_size
+        self.eos_id = eos_id
+        self.lang: str | None = None
+        self.blocks_made = 0
+        self._ids = _EMPTY
+        """(P,) pending tokens, not yet in a block; always ends at a document end."""
+        self._ends = _EMPTY
+        """Exclusive sentence end offsets into ``_ids``, increasing."""
+        self._doc_starts: list[tuple[int, str]] = []
+        """(offset into ``_ids``, document key), increasing; the first may be <= 0."""
+
+    @property
+    def pending(self) -> int:
+        """Tokens held back for the next block."""
+        return len(self._ids)
+
+    def add(self, key: str, lang: str, sentences: Sequence[np.ndarray]) -> list[TextBlock]:
+        """Append one document and return the blocks that are now complete (possibly none).
+
+        Args:
+            key: the document's unique key (from the shard).
+            lang: its language; every document given to one packer must share it.
+            sentences: (T_i,) int token ids per sentence, without special tokens. Empty
+                sentences are dropped; a document without tokens adds nothing (not even ``eos``).
+        """
+        if self.lang is None:
+            self.lang = lang
+        elif lang != self.lang:
+            raise ValueError(f"Packer packs one language ({self.lang!r}); got a {lang!r} document {key!r}")
+        lengths = [len(s) for s in sentences if len(s)]
+        if not lengths:
+            return []
+        base = len(self._ids)
+        doc = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences if len(s)] + [[self.eos_id]])
+        ends = np.cumsum(lengths, dtype=np.int64)
+        ends[-1] += 1  # the eos separator belongs to the last sentence
+        self._ids = np.concatenate([self._ids, doc])
+        self._ends = np.concatenate([self._ends, base + ends])
+        self._doc_starts.append((base, key))
+        return self._cut_full_blocks()
+
+    def flush(self) -> list[TextBlock]:
+        """Return the pending tokens as one final, shorter block (for finite validation streams)."""
+        if not len(self._ids):
+            return []
+        block = self._block(0, len(self._ids))
+        self._drop(len(self._ids))
+        return [block]
+
+    def _cut_full_blocks(self) -> list[TextBlock]:
+        blocks = []
+        start = 0
+        while len(self._ids) - start >= self.block_size:
+            blocks.append(self._block(start, start + self.block_size))
+            start += self.block_size
+        self._drop(start)
+        return blocks
+
+    def _block(self, start: int, stop: int) -> TextBlock:
+        """The block of pending tokens ``[start, stop)`` with its sentence ends and key."""
+        lo = int(np.searchsorted(self._ends, start, side="right"))
+        hi = int(np.searchsorted(self._ends, stop, side="right"))
+        ends = self._ends[lo:hi] - start
+        if not len(ends) or ends[-1] != stop - start:
+            # The block cuts a sentence: its piece inside the block ends where the block ends.
+            ends = np.append(ends, stop - start)
+        first_doc = next(k for off, k in reversed(self._doc_starts) if off <= start)
+        block = TextBlock(
+            key=f"{self.lang}/{first_doc}/{self.blocks_made}",
+            lang=str(self.lang),
+            ids=self._ids[start:stop].copy(),
+            sentence_ends=ends.astype(np.int64),
+        )
+        self.blocks_made += 1
+        return block
+
+    def _drop(self, n: int) -> None:
+        """Forget the first ``n`` pending tokens (they are in blocks now) and rebase offsets."""
+        if n == 0:
+            return
+        self._ids = self._ids[n:]
+        self._ends = self._ends[self._ends > n] - n
+        # Keep the document that covers the new offset 0 (it may continue into the next block).
+        keep = [(off - n, k) for off, k in self._doc_starts]
+        while len(keep) > 1 and keep[1][0] <= 0:
+            keep.pop(0)
+        self._doc_starts = keep if len(self._ids) else []

@@ -1,0 +1,163 @@
+"""PretrainDataModule: config-time loading, startup checks with clear messages, loaders, Lightning."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from stream_fixtures import EchoObjective, PairEchoObjective, build_corpus, make_tokenizer
+
+from polytrain.data.datamodule import PretrainDataModule
+from polytrain.data.manifest import ManifestError
+from polytrain.objectives.base import Objective
+from polytrain.types import Batch
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    root = tmp_path_factory.mktemp("dm")
+    build_corpus(str(root), {"de": [20, 10], "en": [30, 30]}, {"de-en": [10, 10]},
+                 val={"de": [5], "en": [5], "de-en": [4]})
+    return str(root), make_tokenizer(str(root / "tokenizer.json"), ["de", "en"])
+
+
+def datamodule(corpus: tuple[str, str], **kw: object) -> PretrainDataModule:
+    args: dict = {"shards": corpus[0], "tokenizer": corpus[1], "max_length": 16, "batch_size": 4,
+                  "num_workers": 0, "shuffle_buffer": 4}
+    args.update(kw)
+    return PretrainDataModule(**args)
+
+
+def test_manifest_and_vocab_are_loaded_at_construction(corpus: tuple[str, str]) -> None:
+    dm = datamodule(corpus)
+    assert dm.vocab.languages == ("de", "en") and dm.languages == ["de", "en"]
+    assert dm.manifest.location == os.path.join(corpus[0], "manifest.json")
+    assert datamodule(corpus, shards=os.path.join(corpus[0], "manifest.json")).manifest == dm.manifest
+
+
+def test_missing_files_fail_with_one_line_naming_them(corpus: tuple[str, str], tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match=r"manifest\.json: manifest not found") as err:
+        datamodule(corpus, shards=str(tmp_path))
+    assert "\n" not in str(err.value) and str(tmp_path) in str(err.value)
+    with pytest.raises(FileNotFoundError, match=f"tokenizer file not found: {tmp_path}/nope.json"):
+        datamodule(corpus, tokenizer=str(tmp_path / "nope.json"))
+    with pytest.raises(ValueError, match="data.batch_size must be >= 1"):
+        datamodule(corpus, batch_size=0)
+
+
+def test_connect_sets_up_objectives_and_names_a_missing_kind(corpus: tuple[str, str], tmp_path: Path) -> None:
+    dm = datamodule(corpus)
+    obj = EchoObjective()
+    dm.connect([obj])
+    assert obj.vocab is dm.vocab and obj.max_length == 16
+    mono_only = tmp_path / "mono"
+    build_corpus(str(mono_only), {"de": [3]})
+    with pytest.raises(ValueError, match=r"objective 'pairechoobjective' needs parallel training shards, "
+                                         r"but the manifest has none \(it has mono\)"):
+        datamodule((str(mono_only), corpus[1])).connect([EchoObjective(), PairEchoObjective()])
+
+
+def test_setup_requires_objectives(corpus: tuple[str, str]) -> None:
+    with pytest.raises(RuntimeError, match=r"call connect\(objectives\)"):
+        datamodule(corpus).setup("fit")
+
+
+def test_language_without_tokenizer_tag_is_a_startup_error(corpus: tuple[str, str], tmp_path: Path) -> None:
+    tok = make_tokenizer(str(tmp_path / "tok.json"), ["de"])
+    dm = datamodule((corpus[0], tok))
+    dm.connect([EchoObjective()])
+    with pytest.raises(ValueError, match=r"manifest\.json: languages \['en'\] have no tag in the tokenizer"):
+        dm.setup("fit")
+
+
+def test_missing_shard_file_is_a_startup_error(tmp_path: Path) -> None:
+    build_corpus(str(tmp_path), {"de": [3, 3]}, val={"de": [2]})
+    tok = make_tokenizer(str(tmp_path / "tok.json"), ["de"])
+    os.remove(tmp_path / "mono/de/val-000000.tar")
+    dm = datamodule((str(tmp_path), tok))
+    dm.connect([EchoObjective()])
+    with pytest.raises(FileNotFoundError, match=r"mono/de/val-000000.tar: shard listed in .*manifest.json does not exist"):
+        dm.setup("fit")
+
+
+def test_too_few_shards_for_ranks_times_workers_is_a_startup_error(corpus: tuple[str, str]) -> None:
+    dm = datamodule(corpus, num_workers=2)
+    dm.trainer = SimpleNamespace(global_rank=1, world_size=3,  # type: ignore[assignment]
+                                 lightning_module=SimpleNamespace(objectives=[EchoObjective()]))
+    with pytest.raises(ValueError, match=r"manifest.json: 4 mono training shards for 3 rank\(s\) x 2 worker\(s\); "
+                                         r"need at least 6: re-shard with a smaller --max-samples"):
+        dm.setup("fit")
+    assert dm.rank == 1 and dm.world_size == 3
+    dm.trainer.world_size = 2  # 2 x 2 = 4 shards: enough
+    dm.setup("fit")
+
+
+def test_setup_takes_rank_from_trainer_connects_its_objectives_and_logs_the_mixture(
+        corpus: tuple[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    dm = datamodule(corpus)
+    objectives: list[Objective] = [EchoObjective(), PairEchoObjective()]
+    dm.trainer = SimpleNamespace(global_rank=0, world_size=2,  # type: ignore[assignment]
+                                 lightning_module=SimpleNamespace(objectives=objectives))
+    with caplog.at_level(logging.INFO, logger="polytrain.data.datamodule"):
+        dm.setup("fit")
+    assert dm.objectives == objectives and (dm.rank, dm.world_size) == (0, 2)
+    text = caplog.text
+    assert "mono language mixture (alpha=0.3)" in text and "parallel language mixture" in text
+    assert "de-en" in text and "sampled q" in text
+
+
+def test_loaders_yield_batches_and_no_val_shards_means_no_val_loader(
+        corpus: tuple[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    dm = datamodule(corpus, val_batch_size=3)
+    dm.connect([EchoObjective()])
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert isinstance(batch, Batch) and batch.input_ids.shape == (4, 16)
+    val = list(dm.val_dataloader())
+    assert sum(len(b.keys) for b in val) > 0 and max(len(b.keys) for b in val) == 3
+
+    build_corpus(str(tmp_path), {"de": [3]})
+    dm = datamodule((str(tmp_path), corpus[1]))
+    dm.connect([EchoObjective()])
+    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+        assert dm.val_dataloader() == []
+    assert "no validation shards for mono data" in caplog.text
+
+
+class _TinyModule(pl.LightningModule):
+    """Enough of a model to drive the data module through a real Trainer."""
+
+    def __init__(self, objectives: list[Objective], vocab_size: int) -> None:
+        super().__init__()
+        self.objectives = objectives
+        self.embed = torch.nn.Embedding(vocab_size, 4)
+        self.seen: list[tuple[str, str]] = []
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        self.seen.append(("train", batch.objective))
+        return self.embed(batch.input_ids).pow(2).mean()
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self.seen.append(("val", batch.objective))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_fits_with_a_lightning_trainer(corpus: tuple[str, str], tmp_path: Path) -> None:
+    dm = datamodule(corpus)
+    module = _TinyModule([EchoObjective(), PairEchoObjective()], dm.vocab.size)
+    trainer = pl.Trainer(max_steps=6, val_check_interval=3, check_val_every_n_epoch=None, num_sanity_val_steps=0,
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu", devices=1, default_root_dir=str(tmp_path))
+    trainer.fit(module, datamodule=dm)
+    train = [o for stage, o in module.seen if stage == "train"]
+    assert len(train) == 6 and trainer.global_step == 6
+    val = [o for stage, o in module.seen if stage == "val"]
+    assert val and set(val) == {"echoobjective", "pairechoobjective"}
+    assert len(val) == 2 * len(list(dm.val_dataloader()))  # two full validation passes
