@@ -10,7 +10,10 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from jsonargparse import set_parsing_settings
+from typing import Any
+
+import yaml
+from jsonargparse import get_loader, set_loader, set_parsing_settings
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from polytrain import __version__
@@ -28,6 +31,29 @@ TRAINER_COMMANDS = {
     "validate": "run validation on a checkpoint",
     "test": "run the test loop on a checkpoint",
 }
+
+
+def _expand_objective_names(value: Any, names: dict[str, str]) -> Any:
+    """Replace ``class_path: <registered short name>`` (e.g. ``mlm``) by the full class path."""
+    if isinstance(value, dict):
+        out = {k: _expand_objective_names(v, names) for k, v in value.items()}
+        if isinstance(out.get("class_path"), str) and out["class_path"] in names:
+            out["class_path"] = names[out["class_path"]]
+        return out
+    if isinstance(value, list):
+        return [_expand_objective_names(v, names) for v in value]
+    return value
+
+
+def register_objective_names() -> str:
+    """A jsonargparse loader mode that accepts objectives by entry-point name; returns the mode."""
+    from polytrain.registry import objectives
+
+    names = {name: entry.class_path for name, entry in objectives().items()}
+    base = get_loader("yaml")
+    set_loader("polytrain", lambda text: _expand_objective_names(base(text), names),
+               exceptions=(yaml.YAMLError,))
+    return "polytrain"
 
 
 class PolytrainCLI(LightningCLI):
@@ -67,17 +93,20 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
 
     objectives()  # import every registered objective so configs can name them by class name
     set_parsing_settings(docstring_parse_attribute_docstrings=True)  # field docstrings -> --help
+    mode = register_objective_names()  # ... or by entry-point name: `class_path: mlm`
     return PolytrainCLI(
         PretrainModule,
         PretrainDataModule,
         args=args,
         run=run,
         save_config_kwargs={"overwrite": True},
+        parser_kwargs={"parser_mode": mode},
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``polytrain`` console script."""
+    from_sys = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
@@ -92,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] not in TRAINER_COMMANDS:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    cli_main(argv)
+    cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
     return 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
-from torchmetrics import Metric
+from torchmetrics import Metric, SumMetric
+from torchmetrics.text import CHRFScore, SacreBLEUScore
 
 
 class GroupTokenStats(Metric):
@@ -43,3 +46,33 @@ class GroupTokenStats(Metric):
         """Per-group mean loss, accuracy, perplexity (NaN where a group had no targets), counts."""
         mean = self.loss_sum / self.count
         return {"loss": mean, "accuracy": self.correct / self.count, "ppl": mean.exp(), "targets": self.count, "tokens": self.tokens}
+
+
+class ReconstructionScores(torch.nn.Module):
+    """Corpus BLEU (sacreBLEU conventions, ``13a`` tokenisation) and chrF of generated reconstructions.
+
+    All three parts are torchmetrics metrics: ``compute`` sums their statistics across ranks, so it
+    must be called on every rank, also on one that generated nothing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bleu = SacreBLEUScore(tokenize="13a")
+        self.chrf = CHRFScore()
+        self.count = SumMetric()
+
+    def update(self, hypotheses: list[str], references: list[str]) -> None:
+        self.bleu.update(hypotheses, [[r] for r in references])
+        self.chrf.update(hypotheses, [[r] for r in references])
+        self.count.update(len(hypotheses))
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        """``{"bleu": 0..100, "chrf": 0..100, "count": n}`` over all ranks since the last reset."""
+        with warnings.catch_warnings():  # a rank without updates is expected, not a mistake
+            warnings.filterwarnings("ignore", message=".*compute.*before.*update.*")
+            return {"bleu": self.bleu.compute() * 100, "chrf": self.chrf.compute() * 100, "count": self.count.compute()}
+
+    def reset(self) -> None:
+        self.bleu.reset()
+        self.chrf.reset()
+        self.count.reset()

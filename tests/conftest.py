@@ -1,0 +1,38 @@
+"""Shared fixtures: real demo shards and a real tokenizer, built once per test session."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "polytrain" / "demo_corpus"
+
+# Keep DataLoader workers and BLAS from oversubscribing CI's 2 cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """Shards of the bundled demo corpus and a small tokenizer trained on them."""
+
+    root: Path
+    manifest: Path
+    tokenizer: Path
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    """Real shards (``polytrain data shard``) and tokenizer (``polytrain tokenizer train``) of the demo corpus."""
+    from polytrain.data import shard, tokenizer
+
+    root = tmp_path_factory.mktemp("demo")
+    assert shard.main(["--input", str(CORPUS), "--out", str(root / "shards"), "--max-samples", "100"]) == 0
+    manifest = root / "shards" / "manifest.json"
+    tok = root / "tokenizer.json"
+    assert tokenizer.main(["--shards", str(manifest), "--out", str(tok), "--vocab-size", "2000"]) == 0
+    return DemoData(root, manifest, tok)

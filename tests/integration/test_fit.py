@@ -1,0 +1,76 @@
+"""`polytrain fit` end to end: real LightningCLI parsing, real shards, checkpoints, resume, errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / "configs"
+
+
+def fit_command(demo_data, *fragments: str, extra: tuple[str, ...] = ()) -> list[str]:
+    args = [sys.executable, "-m", "polytrain.cli", "fit"]
+    for fragment in ("base.yaml", *fragments, "data/demo.yaml", "trainer/smoke.yaml"):
+        args += ["-c", str(CONFIGS / fragment)]
+    return args + [
+        f"--data.shards={demo_data.manifest}",
+        f"--data.tokenizer={demo_data.tokenizer}",
+        "--data.num_workers=1",
+        "--data.batch_size=8",
+        "--data.max_length=64",
+        *extra,
+    ]
+
+
+def run(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def metrics_rows(run_dir: Path) -> list[dict[str, str]]:
+    files = sorted(run_dir.glob("runs/polytrain/version_*/metrics.csv"))
+    assert files, f"no metrics.csv under {run_dir}/runs"
+    with files[-1].open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_path):
+    first = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml"), tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    last = tmp_path / "runs" / "checkpoints" / "last.ckpt"
+    assert last.exists()
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)
+    assert ckpt["global_step"] == 6
+    rows = metrics_rows(tmp_path)
+    assert any(r.get("train/loss") for r in rows) and any(r.get("val/loss") for r in rows)
+    assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
+    assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
+
+    resumed = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml",
+                              extra=("--trainer.max_steps=9", "--ckpt_path=last")), tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 9
+    steps = [int(r["step"]) for r in metrics_rows(tmp_path) if r.get("train/loss")]
+    assert steps and min(steps) >= 6, steps  # the resumed run did not start again at step 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--model.architecture.vocab_size=123",), "model.architecture.vocab_size=123 but the tokenizer"),
+        (("--data.max_length=600",), "data.max_length=600 exceeds model.architecture.max_positions=512"),
+        (("--model.architecture.d_modle=64",), "d_modle"),
+    ],
+)
+def test_inconsistent_config_is_refused_before_training(demo_data, tmp_path, extra, message):
+    result = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml", extra=extra), tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not (tmp_path / "runs" / "checkpoints").exists()

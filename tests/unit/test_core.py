@@ -1,0 +1,79 @@
+"""rng derivation, the collate converter, the LR schedule, per-group metrics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from polytrain.data.converters import collate
+from polytrain.data.rng import make_rng
+from polytrain.metrics import GroupTokenStats
+from polytrain.optim import OptimizerConfig, lr_factor, param_groups
+from polytrain.types import IGNORE_INDEX, Example
+
+
+def test_rng_is_a_function_of_seed_and_keys():
+    a = make_rng(3, "example", 0, "de/x/1").integers(0, 2**31, 8)
+    b = make_rng(3, "example", 0, "de/x/1").integers(0, 2**31, 8)
+    c = make_rng(3, "example", 1, "de/x/1").integers(0, 2**31, 8)
+    d = make_rng(4, "example", 0, "de/x/1").integers(0, 2**31, 8)
+    assert (a == b).all() and not (a == c).all() and not (a == d).all()
+
+
+def test_rng_rejects_negative_keys():
+    with pytest.raises(ValueError, match="non-negative"):
+        make_rng(0, -1)
+
+
+def _example(n: int, decoder: bool = False) -> Example:
+    ids = np.arange(10, 10 + n, dtype=np.int64)
+    labels = np.full(n, IGNORE_INDEX, dtype=np.int64)
+    labels[0] = 7
+    return Example(ids, labels, np.arange(n), np.zeros(n, dtype=np.int64), "de", f"k{n}",
+                   decoder_input_ids=ids[:-1].copy() if decoder else None)
+
+
+def test_collate_pads_to_multiple_and_masks_real_tokens():
+    batch = collate([_example(3), _example(10)], "mlm", pad_id=1, pad_to_multiple_of=8)
+    assert batch.input_ids.shape == (2, 16)
+    assert batch.attention_mask.sum(1).tolist() == [3, 10]
+    assert (batch.input_ids[0, 3:] == 1).all()
+    assert (batch.labels[0, 3:] == IGNORE_INDEX).all()
+    assert batch.num_tokens == 13 and batch.keys == ["k3", "k10"] and batch.objective == "mlm"
+    assert batch.decoder_input_ids is None
+
+
+def test_collate_encoder_decoder():
+    batch = collate([_example(4, True), _example(6, True)], "denoise", pad_id=1, pad_to_multiple_of=1)
+    assert batch.decoder_input_ids.shape == (2, 5)
+    assert batch.decoder_attention_mask.sum(1).tolist() == [3, 5]
+
+
+def test_lr_schedule_warmup_then_linear_and_cosine_decay():
+    cfg = OptimizerConfig(lr=1.0, warmup_steps=10, schedule="linear", min_lr_ratio=0.1)
+    assert lr_factor(0, cfg, 110) == pytest.approx(0.1)
+    assert lr_factor(9, cfg, 110) == pytest.approx(1.0)
+    assert lr_factor(60, cfg, 110) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert lr_factor(110, cfg, 110) == pytest.approx(0.1)
+    cos = OptimizerConfig(lr=1.0, warmup_steps=10, schedule="cosine")
+    assert lr_factor(60, cos, 110) == pytest.approx(0.5)
+    assert lr_factor(35, cos, 110) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.25)))
+
+
+def test_no_weight_decay_on_biases_and_norms():
+    model = torch.nn.Sequential(torch.nn.Embedding(5, 4), torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    decay, no_decay = param_groups(model, 0.01)
+    assert {p.ndim for p in decay["params"]} == {2} and len(decay["params"]) == 2
+    assert {p.ndim for p in no_decay["params"]} == {1} and len(no_decay["params"]) == 3
+    assert no_decay["weight_decay"] == 0.0
+
+
+def test_group_token_stats_means_per_group():
+    stats = GroupTokenStats(3)
+    stats.update(torch.tensor([0, 0, 2]), torch.tensor([1.0, 3.0, 5.0]), torch.tensor([True, False, True]), torch.tensor([4.0, 0, 2]))
+    out = stats.compute()
+    assert out["loss"][0] == pytest.approx(2.0) and out["accuracy"][0] == pytest.approx(0.5)
+    assert math.isnan(out["loss"][1]) and out["tokens"].tolist() == [4.0, 0.0, 2.0]

@@ -1,0 +1,79 @@
+"""The objective registry: discovery, provenance, loud errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from polytrain.objectives.base import Objective
+from polytrain.registry import RegistryError, discover, objectives
+
+
+class _Dist:
+    def __init__(self, name: str, version: str = "1.0") -> None:
+        self.metadata = {"Name": name}
+        self.version = version
+
+
+def _ep(name: str, value: str, dist: str) -> EntryPoint:
+    ep = EntryPoint(name=name, value=value, group="polytrain.objectives")
+    return ep._for(_Dist(dist))  # the distribution an installed entry point carries
+
+
+class NotAnObjective:
+    pass
+
+
+class Incomplete(Objective):
+    """Misses loss()."""
+
+    def make_example(self, sample, rng):  # pragma: no cover - never called
+        raise NotImplementedError
+
+
+def test_builtin_objectives_are_registered_through_entry_points():
+    found = objectives()
+    assert "mlm" in found
+    assert found["mlm"].class_path == "polytrain.objectives.mlm.MaskedLM"
+    assert found["mlm"].distribution == "polytrain"
+    assert found["mlm"].summary
+
+
+def test_duplicate_name_names_both_distributions():
+    eps = [_ep("mlm", "polytrain.objectives.mlm:MaskedLM", "polytrain"),
+           _ep("mlm", "polytrain.objectives.tlm:TranslationLM", "other-dist")]
+    with pytest.raises(RegistryError, match="registered twice.*polytrain.*other-dist"):
+        discover(eps)
+
+
+def test_wrong_base_class_is_refused():
+    with pytest.raises(RegistryError, match="not a subclass of polytrain.objectives.Objective"):
+        discover([_ep("bad", "tests.unit.test_registry:NotAnObjective", "bad-dist")])
+
+
+def test_abstract_objective_is_refused():
+    with pytest.raises(RegistryError, match="does not implement: loss"):
+        discover([_ep("half", "tests.unit.test_registry:Incomplete", "half-dist")])
+
+
+def test_import_failure_names_the_entry_point():
+    with pytest.raises(RegistryError, match="'broken' = 'no_such_module_xyz:Thing' from broken-dist failed to import"):
+        discover([_ep("broken", "no_such_module_xyz:Thing", "broken-dist")])
+
+
+def test_plugins_list_command_prints_provenance():
+    out = subprocess.run([sys.executable, "-m", "polytrain.cli", "plugins", "list"], capture_output=True, text=True, check=True)
+    assert "mlm" in out.stdout and "polytrain.objectives.mlm.MaskedLM" in out.stdout and "polytrain" in out.stdout
+
+
+def test_polytrain_never_imports_plugins():
+    code = textwrap.dedent("""
+        import sys, polytrain.cli, polytrain.module, polytrain.data.datamodule
+        leaked = [m for m in sys.modules if m.startswith("polytrain_")]
+        print(leaked); assert not leaked, leaked
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
