@@ -15,6 +15,7 @@ from typing import Literal
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
+from polytrain.errors import ConfigError
 from polytrain.data.manifest import Manifest
 from polytrain.data.mixture import format_mixture_table
 from polytrain.data.stream import PretrainStream, Split, mixture_probs
@@ -91,7 +92,7 @@ class PretrainDataModule(LightningDataModule):
         for obj in objectives:
             obj.setup(self.vocab, self.max_length)
             if not self.manifest.shards(obj.data_kind, "train"):
-                raise ValueError(f"{self.manifest.location}: objective {obj.name!r} needs {obj.data_kind} "
+                raise ConfigError(f"{self.manifest.location}: objective {obj.name!r} needs {obj.data_kind} "
                                  f"training shards, but the manifest has none (it has "
                                  f"{self._kinds_present() or 'no training shards'})")
         self.objectives = list(objectives)
@@ -170,7 +171,7 @@ class PretrainDataModule(LightningDataModule):
         for kind in kinds:
             n = len(self.manifest.shards(kind, "train"))
             if n < slots:
-                raise ValueError(
+                raise ConfigError(
                     f"{self.manifest.location}: {n} {kind} training shards for {self.world_size} rank(s) x "
                     f"{max(1, self.num_workers)} worker(s); need at least {slots}: re-shard with a smaller "
                     f"--max-samples (more, smaller shards) or lower data.num_workers")
@@ -181,9 +182,9 @@ def _check_options(max_length: int, batch_size: int, num_workers: int, sampling_
     for name, value, low in (("max_length", max_length, 2), ("batch_size", batch_size, 1),
                              ("num_workers", num_workers, 0), ("max_member_bytes", max_member_bytes, 1)):
         if value < low:
-            raise ValueError(f"data.{name} must be >= {low}, got {value}")
+            raise ConfigError(f"data.{name} must be >= {low}, got {value}")
     if val_batch_size is not None and val_batch_size < 1:
-        raise ValueError(f"data.val_batch_size must be >= 1 or null, got {val_batch_size}")
+        raise ConfigError(f"data.val_batch_size must be >= 1 or null, got {val_batch_size}")
     if not sampling_alpha >= 0:
-        raise ValueError(f"data.sampling_alpha must be >= 0, got {sampling_alpha}")
+        raise ConfigError(f"data.sampling_alpha must be >= 0, got {sampling_alpha}")
 

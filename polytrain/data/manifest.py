@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from polytrain import __version__
+from polytrain.errors import ConfigError
 
 FORMAT = "polytrain-shards"
 """Value of the manifest's ``"format"`` field."""
@@ -28,7 +29,7 @@ UNITS: tuple[str, ...] = ("samples", "chars", "sentences", "bytes", "tokens")
 """Per-shard counts that :meth:`Manifest.sizes` can sum."""
 
 
-class ManifestError(ValueError):
+class ManifestError(ConfigError):
     """A manifest is missing or invalid; the message is one line naming the file."""
 
 

@@ -533,17 +533,28 @@ class PretrainStream(torch.utils.data.IterableDataset):
 
     # ------------------------------------------------------------------ validation
     def _val_batches(self, worker: int, num_workers: int) -> Iterator[Batch]:
-        for obj in self.objectives:
-            mine = self.manifest.shards(obj.data_kind, "val")[self.rank :: self.world_size]
-            examples: list[Example] = []
-            for shard in mine[worker::num_workers]:
-                for sample in self._val_samples(obj, shard):
-                    examples.append(obj.make_example(sample, make_rng(self.seed, "val", sample.key)))
-                    if len(examples) == self.batch_size:
-                        yield self._batch(obj, examples)
-                        examples = []
-            if examples:
-                yield self._batch(obj, examples)
+        """Each objective's validation batches, interleaved round-robin so that a
+        ``limit_val_batches`` still validates every objective."""
+        streams = [self._val_batches_of(obj, worker, num_workers) for obj in self.objectives]
+        while streams:
+            for stream in list(streams):
+                batch = next(stream, None)
+                if batch is None:
+                    streams.remove(stream)
+                else:
+                    yield batch
+
+    def _val_batches_of(self, obj: Objective, worker: int, num_workers: int) -> Iterator[Batch]:
+        mine = self.manifest.shards(obj.data_kind, "val")[self.rank :: self.world_size]
+        examples: list[Example] = []
+        for shard in mine[worker::num_workers]:
+            for sample in self._val_samples(obj, shard):
+                examples.append(obj.make_example(sample, make_rng(self.seed, "val", sample.key)))
+                if len(examples) == self.batch_size:
+                    yield self._batch(obj, examples)
+                    examples = []
+        if examples:
+            yield self._batch(obj, examples)
 
     def _val_samples(self, obj: Objective, shard: ShardInfo) -> Iterator[Sample]:
         """One val shard in file order, packed on its own (so workers do not change blocks)."""

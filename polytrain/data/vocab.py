@@ -13,6 +13,7 @@ import fsspec
 import numpy as np
 from tokenizers import Tokenizer
 
+from polytrain.errors import ConfigError
 from polytrain.types import SPECIAL_TOKENS, Vocab, language_tag
 
 _LANG_TAG = re.compile(r"^<lang:([^>]+)>$")
@@ -30,7 +31,7 @@ def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:
     try:
         tokenizer = Tokenizer.from_str(data.decode("utf-8"))
     except Exception as err:  # tokenizers raises plain Exception subclasses
-        raise ValueError(f"{path}: not a Hugging Face tokenizer.json ({err})") from None
+        raise ConfigError(f"{path}: not a Hugging Face tokenizer.json ({err})") from None
     return tokenizer, hashlib.sha256(data).hexdigest()
 
 
@@ -43,7 +44,7 @@ def vocab_from_tokenizer(tokenizer: Tokenizer, sha256: str = "", source: str = "
     for expected_id, token in enumerate(SPECIAL_TOKENS):
         actual = tokenizer.token_to_id(token)
         if actual != expected_id:
-            raise ValueError(f"{source}: special token {token} has id {actual}, expected {expected_id}")
+            raise ConfigError(f"{source}: special token {token} has id {actual}, expected {expected_id}")
     size = tokenizer.get_vocab_size(with_added_tokens=True)
     languages: list[str] = []
     next_id = len(SPECIAL_TOKENS)
@@ -54,7 +55,7 @@ def vocab_from_tokenizer(tokenizer: Tokenizer, sha256: str = "", source: str = "
         languages.append(match.group(1))
         next_id += 1
     if languages != sorted(languages):
-        raise ValueError(f"{source}: language tags must be sorted, got {languages}")
+        raise ConfigError(f"{source}: language tags must be sorted, got {languages}")
     word_start = np.zeros(size, dtype=bool)
     for token, idx in tokenizer.get_vocab(with_added_tokens=True).items():
         word_start[idx] = token.startswith(WORD_START)
@@ -84,7 +85,7 @@ def check_languages(vocab: Vocab, languages: list[str], source: str) -> None:
     missing = sorted(set(languages) - set(vocab.languages))
     if missing:
         tags = ", ".join(language_tag(lang) for lang in missing)
-        raise ValueError(
+        raise ConfigError(
             f"{source}: languages {missing} have no tag in the tokenizer ({tags} missing; "
             f"it has {list(vocab.languages)}); retrain the tokenizer on these shards"
         )
