@@ -17,6 +17,7 @@ from jsonargparse import get_loader, set_loader, set_parsing_settings
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from polytrain import __version__
+from polytrain.errors import ConfigError
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -121,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] not in TRAINER_COMMANDS:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
+    try:
+        cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
+    except (ConfigError, FileNotFoundError) as err:
+        print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

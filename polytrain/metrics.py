@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import torch
 from torchmetrics import Metric, SumMetric
 from torchmetrics.text import CHRFScore, SacreBLEUScore
+
+
+def compute_quietly(metric: Metric) -> Any:
+    """``metric.compute()`` on every rank (it synchronises), also where this rank had no update."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*compute.*called before.*update.*")
+        return metric.compute()
 
 
 class GroupTokenStats(Metric):
@@ -44,7 +52,7 @@ class GroupTokenStats(Metric):
 
     def compute(self) -> dict[str, torch.Tensor]:
         """Per-group mean loss, accuracy, perplexity (NaN where a group had no targets), counts."""
-        mean = self.loss_sum / self.count
+        mean = self.loss_sum / self.count  # 0/0 = NaN marks a group without targets
         return {"loss": mean, "accuracy": self.correct / self.count, "ppl": mean.exp(), "targets": self.count, "tokens": self.tokens}
 
 
@@ -68,9 +76,11 @@ class ReconstructionScores(torch.nn.Module):
 
     def compute(self) -> dict[str, torch.Tensor]:
         """``{"bleu": 0..100, "chrf": 0..100, "count": n}`` over all ranks since the last reset."""
-        with warnings.catch_warnings():  # a rank without updates is expected, not a mistake
-            warnings.filterwarnings("ignore", message=".*compute.*before.*update.*")
-            return {"bleu": self.bleu.compute() * 100, "chrf": self.chrf.compute() * 100, "count": self.count.compute()}
+        return {
+            "bleu": compute_quietly(self.bleu) * 100,
+            "chrf": compute_quietly(self.chrf) * 100,
+            "count": compute_quietly(self.count),
+        }
 
     def reset(self) -> None:
         self.bleu.reset()
