@@ -24,6 +24,7 @@ TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("data", "shard"): ("polytrain.data.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
     ("tokenizer", "train"): ("polytrain.data.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
     ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
+    ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
     ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
 }

@@ -1,0 +1,390 @@
+"""SLURM batch scripts for ``polytrain fit``: ``polytrain slurm [options] -- <fit arguments>``.
+
+The script asks SLURM for one task per device (Lightning's ``SLURMEnvironment`` maps each task to a
+rank), sends ``SIGUSR1`` to the tasks ``requeue_signal_seconds`` before the time limit, and runs
+``exec srun polytrain fit ... --ckpt_path last`` so that a requeued run resumes from the newest
+``last.ckpt`` (and a first run, which has none, starts fresh). Saving and requeueing on the signal is
+done by ``polytrain.callbacks.requeue.SlurmRequeue`` (``configs/trainer/slurm.yaml``).
+docs/slurm.md walks through every line of the rendered script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_TIME = re.compile(r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SlurmConfigError(ValueError):
+    """A job description that would fail or misbehave on the cluster; the message is one line."""
+
+
+@dataclass
+class SlurmJob:
+    """What to ask SLURM for; ``render_sbatch`` turns it into a batch script.
+
+    Args:
+        nodes: number of nodes (``--nodes``); Lightning's ``trainer.num_nodes`` must match.
+        tasks_per_node: processes per node (``--ntasks-per-node``); must equal ``trainer.devices``,
+            since Lightning runs one rank per SLURM task and one task per device.
+        gpus_per_node: GPUs per node (``--gpus-per-node``); 0 omits the line (CPU jobs).
+        cpus_per_task: cores per task (``--cpus-per-task``): one for the training process plus one per
+            DataLoader worker, so at least ``data.num_workers + 1``.
+        time: wall-clock limit, ``HH:MM:SS`` or ``D-HH:MM:SS`` (``--time``).
+        partition: ``--partition``, omitted when None.
+        account: ``--account``, omitted when None.
+        job_name: ``--job-name``; also the ``%x`` in ``output``.
+        requeue_signal_seconds: SIGUSR1 is sent to every task this many seconds before the time
+            limit (``--signal=USR1@N``); enough time to finish a step and write a checkpoint.
+            0 omits ``--signal`` (the job then saves only when signalled by hand).
+        output: log file (``--output``); ``%x`` is the job name, ``%j`` the job id, which a requeued
+            run keeps, so with ``--open-mode=append`` every restart appends to the same file.
+            sbatch does not create its directory: ``polytrain slurm`` does when it writes or submits.
+        extra_sbatch: more sbatch options, one per item, with or without the ``#SBATCH`` prefix
+            (e.g. ``"--qos=high"``, ``"--exclusive"``).
+        env: variables exported before ``srun`` (e.g. ``NCCL_SOCKET_IFNAME``; ``MASTER_ADDR`` for
+            the CPU test cluster whose node names do not resolve).
+        setup: shell lines run before ``srun`` (``module load ...``, ``source .venv/bin/activate``).
+        command: how to start polytrain on the nodes; ``["python", "-m", "polytrain.cli"]`` when the
+            console script is not on the job's PATH.
+        srun_args: options for ``srun``; ``--kill-on-bad-exit=1`` ends every rank when one dies
+            instead of leaving the others blocked in a collective until the time limit.
+    """
+
+    nodes: int = 1
+    tasks_per_node: int = 1
+    gpus_per_node: int = 0
+    cpus_per_task: int = 1
+    time: str = "24:00:00"
+    partition: str | None = None
+    account: str | None = None
+    job_name: str = "polytrain"
+    requeue_signal_seconds: int = 120
+    output: str = "runs/slurm/%x-%j.out"
+    extra_sbatch: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    setup: list[str] = field(default_factory=list)
+    command: list[str] = field(default_factory=lambda: ["polytrain"])
+    srun_args: list[str] = field(default_factory=lambda: ["--kill-on-bad-exit=1"])
+
+    def validate(self) -> None:
+        """Raise ``SlurmConfigError`` naming the first field that SLURM or Lightning would reject."""
+        for name in ("nodes", "tasks_per_node", "cpus_per_task"):
+            if getattr(self, name) < 1:
+                raise SlurmConfigError(f"{name}={getattr(self, name)} must be at least 1")
+        if self.gpus_per_node < 0 or self.requeue_signal_seconds < 0:
+            raise SlurmConfigError("gpus_per_node and requeue_signal_seconds must not be negative")
+        if self.gpus_per_node and self.tasks_per_node != self.gpus_per_node:
+            raise SlurmConfigError(
+                f"tasks_per_node={self.tasks_per_node} but gpus_per_node={self.gpus_per_node}: "
+                "Lightning runs one task per GPU, so they must be equal"
+            )
+        if not _TIME.match(self.time):
+            raise SlurmConfigError(f"time={self.time!r} is not HH:MM:SS or D-HH:MM:SS")
+        bad = [k for k in self.env if not _ENV_NAME.match(k)]
+        if bad:
+            raise SlurmConfigError(f"env has invalid variable name(s): {', '.join(bad)}")
+        if not self.command:
+            raise SlurmConfigError("command is empty: give the program that runs polytrain (e.g. polytrain)")
+
+
+def render_sbatch(job: SlurmJob, fit_args: Sequence[str]) -> str:
+    """The batch script that runs ``polytrain fit <fit_args> --ckpt_path last`` as ``job``.
+
+    Args:
+        job: resources and environment (validated here).
+        fit_args: arguments after ``fit`` (``-c configs/base.yaml ...``); must not contain
+            ``--ckpt_path``, which the script sets to ``last`` so that requeued runs resume.
+
+    Returns:
+        The script text, ready for ``sbatch``.
+
+    Raises:
+        SlurmConfigError: invalid job, or ``--ckpt_path`` given in ``fit_args``.
+    """
+    job.validate()
+    if any(a == "--ckpt_path" or a.startswith("--ckpt_path=") for a in fit_args):
+        raise SlurmConfigError("remove --ckpt_path: the script passes --ckpt_path last so a requeued job resumes")
+    lines = [
+        "#!/bin/bash",
+        "# Rendered by `polytrain slurm`; docs/slurm.md explains every line.",
+        f"#SBATCH --job-name={job.job_name}",
+        f"#SBATCH --nodes={job.nodes}",
+        f"#SBATCH --ntasks-per-node={job.tasks_per_node}",
+    ]
+    if job.gpus_per_node:
+        lines.append(f"#SBATCH --gpus-per-node={job.gpus_per_node}")
+    lines += [f"#SBATCH --cpus-per-task={job.cpus_per_task}", f"#SBATCH --time={job.time}"]
+    if job.requeue_signal_seconds:
+        # No "B:": the signal must reach the srun tasks (the Python ranks), not only the batch shell.
+        lines.append(f"#SBATCH --signal=USR1@{job.requeue_signal_seconds}")
+    lines += ["#SBATCH --requeue", "#SBATCH --open-mode=append", f"#SBATCH --output={job.output}"]
+    if job.partition:
+        lines.append(f"#SBATCH --partition={job.partition}")
+    if job.account:
+        lines.append(f"#SBATCH --account={job.account}")
+    lines += [extra if extra.startswith("#SBATCH") else f"#SBATCH {extra}" for extra in job.extra_sbatch]
+    lines += [
+        "",
+        "set -eo pipefail",
+        'echo "polytrain: job ${SLURM_JOB_ID} restart ${SLURM_RESTART_COUNT:-0} on ${SLURM_JOB_NODELIST} at $(date -Is)"',
+    ]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in job.env.items()]
+    lines += list(job.setup)
+    argv = [*job.command, "fit", *fit_args, "--ckpt_path", "last"]
+    # exec: srun replaces the shell, so nothing sits between SLURM's signals and the tasks.
+    lines += ["", f"exec srun {shlex.join([*job.srun_args, *argv])}", ""]
+    return "\n".join(lines)
+
+
+def check_slurm_launch(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a multi-task SLURM run started without ``srun`` (it would hang at process-group setup).
+
+    In the batch shell SLURM sets ``SLURM_NTASKS`` to the whole allocation's task count but starts
+    only one process; Lightning then waits for ranks that never come. Every ``srun`` task has
+    ``SLURM_STEP_ID``; the batch shell does not. Interactive allocations (job name ``bash`` or
+    ``interactive``), where Lightning starts its own processes, are left alone, as Lightning does.
+
+    Raises:
+        RuntimeError: SLURM_NTASKS > 1 outside any job step.
+    """
+    env = os.environ if environ is None else environ
+    if "SLURM_JOB_ID" not in env or env.get("SLURM_JOB_NAME") in ("bash", "interactive"):
+        return
+    ntasks = int(env.get("SLURM_NTASKS", "1") or 1)
+    if ntasks > 1 and "SLURM_STEP_ID" not in env:
+        raise RuntimeError(
+            f"SLURM job {env['SLURM_JOB_ID']} has {ntasks} tasks but this process was not started by srun, so "
+            "the other ranks never start and training would hang: run `srun polytrain fit ...` in the batch "
+            "script (`polytrain slurm` writes it)"
+        )
+
+
+# ------------------------------------------------------------------------------- reading configs
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _option(args: Sequence[str], i: int) -> tuple[str, str | None]:
+    """``(key, value)`` of ``args[i]``: ``--key=value``, or ``--key value`` / ``-c value``; value None for flags."""
+    arg = args[i]
+    if arg.startswith("--") and "=" in arg:
+        key, value = arg.split("=", 1)
+        return key, value
+    if arg.startswith("-") and i + 1 < len(args) and not args[i + 1].startswith("-"):
+        return arg, args[i + 1]
+    return arg, None
+
+
+def _load_mapping(path: str) -> dict[str, Any]:
+    if not Path(path).is_file():
+        raise SlurmConfigError(f"config file {path} not found (relative paths are read from {Path.cwd()})")
+    loaded = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(loaded, dict):
+        raise SlurmConfigError(f"config file {path} is not a YAML mapping")
+    return loaded
+
+
+def read_fit_config(fit_args: Sequence[str]) -> dict[str, Any]:
+    """Merge the ``-c``/``--config`` files and ``--a.b value`` overrides in ``fit_args``, in order.
+
+    A cheap approximation of LightningCLI's parsing (plain YAML merge, no class resolution), enough
+    to read ``trainer.devices``, ``trainer.num_nodes`` and ``data.num_workers`` before submitting.
+
+    Raises:
+        SlurmConfigError: a config file is missing or is not a YAML mapping.
+    """
+    merged: dict[str, Any] = {}
+    args = list(fit_args)
+    i = 0
+    while i < len(args):
+        key, value = _option(args, i)
+        i += 1 if value is None or "=" in args[i] else 2
+        if value is None:
+            continue
+        if key in ("-c", "--config"):
+            _deep_merge(merged, _load_mapping(value))
+        elif key.startswith("--") and "." in key:
+            node: dict[str, Any] = {}
+            *parents, leaf = key[2:].split(".")
+            cursor = node
+            for part in parents:
+                cursor = cursor.setdefault(part, {})
+            cursor[leaf] = yaml.safe_load(value)
+            _deep_merge(merged, node)
+    return merged
+
+
+def check_against_config(job: SlurmJob, config: dict[str, Any]) -> list[str]:
+    """Compare the job with the fit config; raise on a mismatch, return fit arguments to append.
+
+    Returns:
+        ``["--trainer.num_nodes", N]`` when the config does not set ``num_nodes`` and ``N > 1``.
+
+    Raises:
+        SlurmConfigError: tasks per node differ from ``trainer.devices``, nodes from
+            ``trainer.num_nodes``, or there are fewer CPUs per task than DataLoader workers + 1.
+    """
+    trainer = config.get("trainer") or {}
+    devices = trainer.get("devices")
+    if isinstance(devices, int) and devices > 0 and devices != job.tasks_per_node:
+        raise SlurmConfigError(
+            f"--tasks-per-node {job.tasks_per_node} but trainer.devices={devices}: SLURM starts one task per "
+            "device, so they must be equal"
+        )
+    if isinstance(devices, list) and len(devices) != job.tasks_per_node:
+        raise SlurmConfigError(f"--tasks-per-node {job.tasks_per_node} but trainer.devices lists {len(devices)}")
+    workers = (config.get("data") or {}).get("num_workers")
+    if isinstance(workers, int) and job.cpus_per_task < workers + 1:
+        raise SlurmConfigError(
+            f"--cpus-per-task {job.cpus_per_task} is fewer than data.num_workers + 1 = {workers + 1} "
+            "(one core for each DataLoader worker and one for the training process)"
+        )
+    num_nodes = trainer.get("num_nodes")
+    if num_nodes is not None and num_nodes != job.nodes:
+        raise SlurmConfigError(f"--nodes {job.nodes} but trainer.num_nodes={num_nodes}: they must be equal")
+    return ["--trainer.num_nodes", str(job.nodes)] if num_nodes is None and job.nodes > 1 else []
+
+
+# ------------------------------------------------------------------------------------- the command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="polytrain slurm",
+        description="Render (and with --submit, submit) an sbatch script that runs `polytrain fit` with requeue.",
+        epilog="example: polytrain slurm --nodes 2 --gpus-per-node 8 --time 24:00:00 --submit -- "
+        "-c configs/base.yaml -c configs/model/base.yaml -c configs/objective/mlm.yaml "
+        "-c configs/data/my-shards.yaml -c configs/trainer/slurm.yaml",
+    )
+    default = SlurmJob()
+    add = parser.add_argument
+    add("--nodes", type=int, default=default.nodes, help="number of nodes (default %(default)s)")
+    add("--gpus-per-node", type=int, default=default.gpus_per_node, help="GPUs per node; 0 for CPU jobs")
+    add("--tasks-per-node", type=int, default=None,
+        help="tasks (ranks) per node; default: --gpus-per-node, else trainer.devices, else 1")
+    add("--cpus-per-task", type=int, default=None, help="cores per task; default data.num_workers + 1")
+    add("--time", default=default.time, help="time limit HH:MM:SS or D-HH:MM:SS (default %(default)s)")
+    add("--partition", default=None)
+    add("--account", default=None)
+    add("--job-name", default=default.job_name)
+    add("--signal-seconds", type=int, default=default.requeue_signal_seconds,
+        help="send SIGUSR1 this many seconds before the time limit (default %(default)s; 0: never)")
+    add("--output", default=default.output, help="job log; %%x job name, %%j job id (default %(default)s)")
+    add("--sbatch", action="append", default=[], metavar="OPTION", help="extra sbatch option (repeatable)")
+    add("--env", action="append", default=[], metavar="NAME=VALUE", help="export before srun (repeatable)")
+    add("--setup", action="append", default=[], metavar="LINE", help="shell line before srun (repeatable)")
+    add("--command", default="polytrain", help="how the nodes start polytrain (default %(default)s)")
+    add("--out", default=None, help="write the script here instead of stdout")
+    add("--submit", action="store_true", help="write the script (to --out or runs/slurm/<job-name>.sbatch) and sbatch it")
+    add("fit_args", nargs=argparse.REMAINDER, help="-- then the arguments of `polytrain fit`")
+    return parser
+
+
+def _job_from_args(ns: argparse.Namespace, config: dict[str, Any]) -> SlurmJob:
+    trainer, data = config.get("trainer") or {}, config.get("data") or {}
+    devices = trainer.get("devices")
+    tasks = ns.tasks_per_node or ns.gpus_per_node or (devices if isinstance(devices, int) and devices > 0 else 1)
+    workers = data.get("num_workers")
+    cpus = ns.cpus_per_task or ((workers if isinstance(workers, int) else 0) + 1)
+    env: dict[str, str] = {}
+    for item in ns.env:
+        if "=" not in item:
+            raise SlurmConfigError(f"--env {item!r} is not NAME=VALUE")
+        name, value = item.split("=", 1)
+        env[name] = value
+    return SlurmJob(
+        nodes=ns.nodes, tasks_per_node=tasks, gpus_per_node=ns.gpus_per_node, cpus_per_task=cpus, time=ns.time,
+        partition=ns.partition, account=ns.account, job_name=ns.job_name,
+        requeue_signal_seconds=ns.signal_seconds, output=ns.output, extra_sbatch=list(ns.sbatch), env=env,
+        setup=list(ns.setup), command=shlex.split(ns.command),
+    )
+
+
+def _has_requeue_callback(config: dict[str, Any]) -> bool:
+    trainer = config.get("trainer") or {}
+    callbacks = [*(trainer.get("callbacks") or []), *(trainer.get("callbacks+") or [])]
+    return any("SlurmRequeue" in str(c.get("class_path", "") if isinstance(c, dict) else c) for c in callbacks)
+
+
+def submit(script_path: Path, sbatch: Sequence[str] = ("sbatch",)) -> str:
+    """Run ``sbatch --parsable script_path``; return the job id.
+
+    Raises:
+        RuntimeError: sbatch is missing or refused the script (its message is included).
+    """
+    try:
+        proc = subprocess.run([*sbatch, "--parsable", str(script_path)], check=False, capture_output=True, text=True,
+                              timeout=120)
+    except FileNotFoundError:
+        raise RuntimeError(f"{sbatch[0]} not found: submit from a SLURM login node, or run sbatch {script_path}") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"sbatch {script_path} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout.strip().split(";")[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``polytrain slurm``: validate, render to stdout or ``--out``, and with ``--submit`` sbatch it.
+
+    Returns:
+        0 on success, 2 on invalid options or configs, 1 when sbatch fails.
+    """
+    ns = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    fit_args = ns.fit_args[1:] if ns.fit_args[:1] == ["--"] else ns.fit_args
+    try:
+        if not fit_args:
+            raise SlurmConfigError("no fit arguments: add `-- -c configs/base.yaml ...` (what `polytrain fit` gets)")
+        config = read_fit_config(fit_args)
+        job = _job_from_args(ns, config)
+        job.validate()
+        fit_args = [*fit_args, *check_against_config(job, config)]
+        script = render_sbatch(job, fit_args)
+    except SlurmConfigError as error:
+        print(f"polytrain slurm: error: {error}", file=sys.stderr)
+        return 2
+    if job.requeue_signal_seconds and not _has_requeue_callback(config):
+        print("polytrain slurm: warning: no polytrain.callbacks.requeue.SlurmRequeue in trainer.callbacks, so "
+              "SIGUSR1 falls to Lightning's auto-requeue (it saves inside the signal handler); "
+              "add -c configs/trainer/slurm.yaml", file=sys.stderr)
+    out = Path(ns.out) if ns.out else (Path("runs/slurm") / f"{job.job_name}.sbatch" if ns.submit else None)
+    if out is None:
+        sys.stdout.write(script)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(script)
+    log_dir = Path(job.output).parent
+    if "%" not in str(log_dir):
+        log_dir.mkdir(parents=True, exist_ok=True)  # sbatch does not create it, and would lose the log
+    print(f"polytrain slurm: wrote {out}", file=sys.stderr)
+    if not ns.submit:
+        return 0
+    try:
+        job_id = submit(out)
+    except RuntimeError as error:
+        print(f"polytrain slurm: error: {error}", file=sys.stderr)
+        return 1
+    print(job_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
