@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from collections.abc import Callable
 
 from typing import Any
@@ -93,6 +94,8 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
     from polytrain.module import PretrainModule
     from polytrain.registry import objectives
 
+    # Lightning-internal deprecation noise that users cannot act on.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     objectives()  # import every registered objective so configs can name them by class name
     set_parsing_settings(docstring_parse_attribute_docstrings=True)  # field docstrings -> --help
     mode = register_objective_names()  # ... or by entry-point name: `class_path: mlm`

@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
     from polytrain.cli import main as cli
 
-    print(f"\n== polytrain {' '.join(fit_args(args.out, args.steps))}", flush=True)
-    return cli(fit_args(args.out, args.steps))
+    fit = fit_args(args.out, args.steps)
+    print(f"\n== polytrain {' '.join(fit)}", flush=True)
+    sys.argv = [sys.argv[0], *fit]  # as if typed: LightningCLI reads (and records) sys.argv
+    return cli()
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ and plugin objectives are inspected the same way. Samples come from the shards e
 makes them (``read_shard``, the tokenizer, ``Packer``); examples come from ``make_example`` with the
 stream's generators, so ``--split val`` shows the very examples validation scores. The full story,
 with real output, is in docs/inspect.md.
+
+Rendering (``polytrain.inspect_render``) and the statistics (``polytrain.inspect_stats``) are
+separate modules; this one reads the samples and objectives and runs the command.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -27,113 +29,24 @@ from tokenizers import Tokenizer
 from polytrain.data.manifest import Manifest, ShardInfo
 from polytrain.data.packing import Packer
 from polytrain.data.rng import make_rng
-from polytrain.data.stream import Split, StreamStats, read_shard, shuffle_buffer
-from polytrain.data.vocab import WORD_START, check_languages, read_tokenizer_file, vocab_from_tokenizer
+from polytrain.data.stream import Sample, Split, StreamStats, read_shard, shuffle_buffer
+from polytrain.data.vocab import (
+    check_languages,
+    read_tokenizer_file,
+    vocab_from_tokenizer,
+)
+from polytrain.inspect_render import Renderer, describe, print_report
+from polytrain.inspect_stats import Tally, configured
 from polytrain.objectives.base import Objective
-from polytrain.objectives.masking import example_stats
-from polytrain.types import IGNORE_INDEX, Example, TextBlock, TextPair, Vocab
+from polytrain.types import Example, TextPair, Vocab
 
 PROG = "polytrain inspect"
-Sample = TextBlock | TextPair
-Ids = Sequence[int] | np.ndarray
-_BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 _TRAIN_SHUFFLE = 100
 """Documents per language held for shuffling with ``--split train`` (a peek, not a training run)."""
 
 
 class InspectError(ValueError):
     """Bad input; the message is the one line printed after ``polytrain inspect: error:``."""
-
-
-# ---------------------------------------------------------------------------------------- rendering
-class Renderer:
-    """Decode token ids one by one so that corruption stays visible.
-
-    Ordinary pieces are joined with Metaspace's ``▁`` shown as a space (so Han text, which has no
-    spaces, stays unspaced); consecutive byte-fallback tokens are decoded together as UTF-8 (bytes
-    that do not form a character stay ``<0xNN>``); special tokens (``<s>``, ``</s>``, ``<mask>``,
-    ``<lang:xx>``, and ``names`` such as sentinels) are shown verbatim with a space on either side.
-
-    Args:
-        tokenizer: the run's tokenizer.
-        vocab: its ``Vocab``.
-        names: extra ids to show by name, as special tokens (e.g. T5 sentinels).
-    """
-
-    def __init__(self, tokenizer: Tokenizer, vocab: Vocab, names: dict[int, str] | None = None) -> None:
-        self.vocab, self.names = vocab, dict(names or {})
-        self.pieces: list[str] = [""] * vocab.size
-        for token, idx in tokenizer.get_vocab(with_added_tokens=True).items():
-            if 0 <= idx < vocab.size:
-                self.pieces[idx] = token
-        self.byte_of = {i: int(m.group(1), 16) for i, p in enumerate(self.pieces) if (m := _BYTE.match(p))}
-
-    def _special(self, idx: int) -> str | None:
-        if idx == IGNORE_INDEX:
-            return "·"
-        if not 0 <= idx < self.vocab.size:
-            return f"<id:{idx}>"
-        if idx in self.names:
-            return self.names[idx]
-        return self.pieces[idx] if idx < self.vocab.num_special else None
-
-    def piece(self, idx: int) -> str:
-        """One token as text: a special token verbatim, else its piece with ``▁`` as a space."""
-        return self._special(idx) or self.pieces[idx].replace(WORD_START, " ")
-
-    def segments(self, ids: Ids) -> list[tuple[str, bool]]:
-        """``(text, is_special)`` runs of ``ids``; byte-fallback runs are decoded together."""
-        out: list[tuple[str, bool]] = []
-        run: list[int] = []
-        for idx in [*map(int, ids), None]:
-            if idx is not None and idx in self.byte_of:
-                run.append(self.byte_of[idx])
-                continue
-            if run:
-                text = bytes(run).decode("utf-8", errors="surrogateescape")
-                out.append((re.sub(r"[\udc80-\udcff]", lambda m: f"<0x{ord(m.group()) - 0xDC00:02X}>", text), False))
-                run = []
-            if idx is not None:
-                special = self._special(idx)
-                out.append((special, True) if special is not None else (self.piece(idx), False))
-        return out
-
-    def render(self, ids: Ids) -> str:
-        """``ids`` as one line of text with special tokens visible."""
-        return join_segments(self.segments(ids))
-
-    def original(self, sample: Sample) -> list[tuple[str, str]]:
-        """``[(lang, text)]`` of a sample: one block with sentences joined by `` | ``, or two pair sides."""
-        if isinstance(sample, TextPair):
-            return [(sample.src_lang, self.render(sample.src_ids)), (sample.tgt_lang, self.render(sample.tgt_ids))]
-        ends = sample.sentence_ends.astype(int)
-        sentences = [self.render(sample.ids[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-        return [(sample.lang, " | ".join(sentences))]
-
-    def targets(self, input_ids: np.ndarray, labels: np.ndarray) -> str:
-        """An encoder example's text with each target shown as ``[original→input]`` (``▁``: a bare space piece)."""
-        segments: list[tuple[str, bool]] = []
-        start = 0
-        for pos in map(int, np.flatnonzero(labels != IGNORE_INDEX)):
-            segments += self.segments(input_ids[start:pos])
-            orig, now = self.piece(int(labels[pos])), self.piece(int(input_ids[pos]))
-            lead = " " if orig.startswith(" ") and orig.strip() else ""
-            # A bare word-start piece shows as "▁": a space alone inside brackets would be invisible.
-            segments.append((f"{lead}[{orig.strip() or WORD_START}→{now.strip() or WORD_START}]", False))
-            start = pos + 1
-        return join_segments(segments + self.segments(input_ids[start:]))
-
-
-def join_segments(segments: Sequence[tuple[str, bool]]) -> str:
-    """Concatenate ``(text, is_special)`` segments, keeping special tokens apart by one space."""
-    out: list[str] = []
-    space_next = False
-    for text, special in segments:
-        if (special or space_next) and out and not out[-1].endswith(" ") and not text.startswith(" "):
-            out.append(" ")
-        out.append(text)
-        space_next = special
-    return "".join(out).strip()
 
 
 # ----------------------------------------------------------------------------------------- samples
@@ -205,101 +118,6 @@ def iter_examples(objective: Objective, manifest: Manifest, tokenizer: Tokenizer
                 continue
             rng = make_rng(seed, "val", sample.key) if split == "val" else make_rng(seed, "example", 0, 0, sample.key)
             yield sample, objective.make_example(sample, rng)
-
-
-# -------------------------------------------------------------------------------------- statistics
-def _missing(text: np.ndarray, input_ids: np.ndarray, num_special: int) -> int:
-    """Ordinary tokens of ``text`` absent from ``input_ids``, as a multiset difference.
-
-    Order-free, so sentence permutation does not count; a token replaced by ``<mask>``, a sentinel
-    or a random token does, and so does one the objective truncated away.
-    """
-    ua, ca = np.unique(text[text >= num_special], return_counts=True)
-    ub, cb = np.unique(input_ids[input_ids >= num_special], return_counts=True)
-    present = np.zeros(len(ua), dtype=np.int64)
-    if len(ub):
-        at = np.minimum(np.searchsorted(ub, ua), len(ub) - 1)
-        hit = ub[at] == ua
-        present[hit] = cb[at[hit]]
-    return int(np.maximum(ca - present, 0).sum())
-
-
-_ACHIEVED: dict[str, tuple[str, str, str]] = {
-    # key: (numerator, denominator, meaning)
-    "selected_fraction": ("targets", "candidates", "targets / ordinary tokens"),
-    "mask_share": ("masked", "targets", "targets replaced by <mask>"),
-    "random_share": ("random", "targets", "targets replaced by a random token"),
-    "kept_share": ("kept", "targets", "targets left unchanged"),
-    "missing_fraction": ("missing_tokens", "text_tokens", "text tokens missing from the encoder input"),
-    "mask_tokens_per_example": ("mask_tokens", "examples", "<mask> tokens in the encoder input"),
-    "sentinels_per_example": ("sentinel_tokens", "examples", "sentinel tokens in the encoder input"),
-    "tokens_per_mask": ("missing_tokens", "mask_like_tokens", "missing tokens per <mask>/sentinel"),
-    "input_length": ("encoder_tokens", "examples", "encoder input tokens per example"),
-    "decoder_length": ("decoder_tokens", "examples", "decoder input tokens per example"),
-    "label_length": ("label_positions", "examples", "label positions per example"),
-    "loss_fraction": ("loss_positions", "label_positions", "label positions with a loss"),
-    "length_ratio": ("encoder_tokens", "loss_positions", "encoder input / target tokens"),
-}
-_CONFIGURED: dict[str, tuple[str, ...]] = {
-    "selected_fraction": ("mask_prob",),
-    "mask_share": ("mask_replace_prob",),
-    "random_share": ("random_replace_prob",),
-    "missing_fraction": ("mask_ratio", "noise_density"),
-    "tokens_per_mask": ("poisson_lambda", "mean_noise_span_length"),
-}
-
-
-@dataclass
-class Tally:
-    """Counts summed over examples; fractions are ratios of sums (not means of per-example ratios)."""
-
-    counts: Counter[str]
-    langs: Counter[str]
-
-    def add(self, sample: Sample, example: Example, vocab: Vocab, sentinels: range | None) -> None:
-        """Count one example: ``masking.example_stats`` counts plus the objective-agnostic ones."""
-        text = sample.ids if isinstance(sample, TextBlock) else np.concatenate([sample.src_ids, sample.tgt_ids])
-        c = self.counts
-        c.update({k: v for k, v in example_stats(example, vocab).items() if not k.endswith(("fraction", "ratio"))})
-        ids = example.input_ids
-        sentinel = int(((ids >= sentinels.start) & (ids < sentinels.stop)).sum()) if sentinels else 0
-        c.update({
-            "examples": 1, "encoder_tokens": len(example.input_ids), "label_positions": len(example.labels),
-            "loss_positions": int((example.labels != IGNORE_INDEX).sum()),
-            "decoder_tokens": 0 if example.decoder_input_ids is None else len(example.decoder_input_ids),
-            "text_tokens": int((text >= vocab.num_special).sum()),
-            "missing_tokens": _missing(text, example.input_ids, vocab.num_special),
-            "sentinel_tokens": sentinel,
-            "mask_like_tokens": int((example.input_ids == vocab.mask_id).sum()) + sentinel,
-        })
-        self.langs[example.lang] += 1
-
-    def achieved(self, encoder: bool) -> dict[str, float]:
-        """The achieved statistics that apply (encoder: the target split; encoder-decoder: spans)."""
-        skip = {"decoder_length", "length_ratio", "mask_tokens_per_example", "sentinels_per_example",
-                "tokens_per_mask"} if encoder else {"selected_fraction", "mask_share", "random_share", "kept_share"}
-        if not self.counts["sentinel_tokens"]:
-            skip.add("sentinels_per_example")
-        elif not self.counts["mask_tokens"]:  # sentinels instead of <mask> (T5)
-            skip.add("mask_tokens_per_example")
-        return {key: self.counts[num] / self.counts[den] if self.counts[den] else 0.0
-                for key, (num, den, _) in _ACHIEVED.items() if key not in skip}
-
-
-def configured(init_args: dict[str, Any], achieved: dict[str, float]) -> dict[str, tuple[str, float]]:
-    """``{achieved key: (parameter, value)}`` for the objective's settings that map to a statistic."""
-    out: dict[str, tuple[str, float]] = {}
-    for key, params in _CONFIGURED.items():
-        for param in params:
-            value = init_args.get(param)
-            if key in achieved and isinstance(value, int | float) and not isinstance(value, bool):
-                out[key] = (param, float(value))
-    if {"mask_replace_prob", "random_replace_prob"} <= init_args.keys() and "kept_share" in achieved:
-        out["kept_share"] = ("1 - mask_replace_prob - random_replace_prob",
-                             round(1.0 - init_args["mask_replace_prob"] - init_args["random_replace_prob"], 10))
-    if init_args.get("replace_length", 1) != 1:  # spans become 0 or many <mask> tokens: no span length to see
-        out.pop("tokens_per_mask", None)
-    return out
 
 
 # ------------------------------------------------------------------------------------- objectives
@@ -390,25 +208,6 @@ def read_configs(paths: Sequence[str]) -> tuple[Any, str, dict[str, Any]]:
     return items, source, data
 
 
-# ------------------------------------------------------------------------------------------ report
-def describe(sample: Sample, example: Example, renderer: Renderer) -> dict[str, Any]:
-    """One example as text: original, encoder input and (encoder) targets or (seq2seq) decoder side."""
-    out: dict[str, Any] = {
-        "key": example.key, "lang": example.lang,
-        "original": [{"lang": lang, "text": text} for lang, text in renderer.original(sample)],
-        "input": renderer.render(example.input_ids),
-    }
-    if example.decoder_input_ids is None:
-        out["targets"] = renderer.targets(example.input_ids, example.labels)
-    else:
-        out["decoder_input"] = renderer.render(example.decoder_input_ids)
-        out["labels"] = renderer.render(example.labels)
-    out["ids"] = {"input_ids": example.input_ids.tolist(), "labels": example.labels.tolist()}
-    if example.decoder_input_ids is not None:
-        out["ids"]["decoder_input_ids"] = example.decoder_input_ids.tolist()
-    return out
-
-
 def inspect_objective(item: Configured, manifest: Manifest, tokenizer: Tokenizer, *, split: Split, seed: int,
                       lang: str | None, num_examples: int, stats_samples: int) -> dict[str, Any]:
     """Show ``num_examples`` examples and tally ``max(num_examples, stats_samples)`` (already set up)."""
@@ -438,41 +237,6 @@ def inspect_objective(item: Configured, manifest: Manifest, tokenizer: Tokenizer
         },
         "skipped": {k: v for k, v in sorted(read_stats.totals.items()) if ":" not in k},
     }
-
-
-def _print_report(report: dict[str, Any], location: str) -> None:
-    """The human-readable report of one objective."""
-    args = " ".join(f"{k}={v}" for k, v in report["init_args"].items())
-    print(f"== {report['name']}: {report['class_path']} ({report['model_kind']}, {report['data_kind']} data)")
-    print(f"   {args}")
-    print(f"   {report['split']} split of {location}, max_length {report['max_length']}, seed {report['seed']}"
-          + (f", lang {report['lang']}" if report["lang"] else ""))
-    for i, ex in enumerate(report["examples"], 1):
-        print(f"\n--- example {i}/{len(report['examples'])}: {ex['key']} ({ex['lang']}), "
-              f"{len(ex['ids']['input_ids'])} input tokens")
-        pair = len(ex["original"]) > 1
-        for side in ex["original"]:
-            print(f"{'original ' + side['lang'] if pair else 'original':<13} {side['text']}")
-        for label, field in (("input", "input"), ("targets", "targets"), ("decoder input", "decoder_input"),
-                             ("labels", "labels")):
-            if field in ex:
-                print(f"{label:<13} {ex[field]}")
-    _print_stats(report)
-
-
-def _print_stats(report: dict[str, Any]) -> None:
-    stats = report["stats"]
-    note = "" if stats["examples"] >= stats["requested"] else \
-        f" (the {report['split']} split has no more{'; try --split train' if report['split'] == 'val' else ''})"
-    langs = ", ".join(f"{k} {v}" for k, v in stats["languages"].items())
-    print(f"\n--- achieved over {stats['examples']} examples{note}: {langs}")
-    print(f"{'statistic':<24} {'configured':>10} {'achieved':>9}  meaning")
-    for key, value in stats["achieved"].items():
-        conf = stats["configured"].get(key)
-        meaning = _ACHIEVED[key][2] + (f" ({conf['param']})" if conf else "")
-        print(f"{key:<24} {'' if conf is None else format(conf['value'], '.3f'):>10} {value:>9.3f}  {meaning}")
-    if report["skipped"]:
-        print("skipped while reading: " + ", ".join(f"{v} {k}" for k, v in report["skipped"].items()))
 
 
 # -------------------------------------------------------------------------------------------- main
@@ -592,7 +356,7 @@ def _run(argv: list[str] | None) -> int:
         for i, report in enumerate(reports):
             if i:
                 print("\n")
-            _print_report(report, str(manifest.location))
+            print_report(report, str(manifest.location))
     return 0
 
 

@@ -6,10 +6,9 @@ alpha-sampled sentences, Lample & Conneau 2019 §3.1, and XLM-R followed it, fai
 low-resource languages get vocabulary) -> Hugging Face ``tokenizers`` trainer -> canonical
 ``tokenizer.json`` plus a per-language report (fertility, UNK rate, byte fallback, coverage).
 
-Id layout (checked by ``polytrain.data.vocab.vocab_from_tokenizer``): ``<s> <pad> </s> <unk> <mask>``
-are ids 0..4, then one ``<lang:xx>`` tag per language sorted by code, then learned pieces, then (with
-byte fallback) the 256 ``<0xNN>`` byte tokens. Normalizer NFKC, pre-tokenizer and decoder Metaspace
-(``▁``, prepend "always"), no post-processor: objectives add special tokens themselves.
+The id layout and the untrained pipeline are in ``polytrain.data.tokenizer_layout``, reading and
+sampling the text in ``polytrain.data.tokenizer_text`` and the report in
+``polytrain.data.tokenizer_report``; this module trains and canonicalizes, and is the command.
 Options, report fields and limitations are documented in ``docs/tokenizer.md``.
 """
 
@@ -21,147 +20,40 @@ import json
 import math
 import os
 import sys
-import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-import fsspec
-import numpy as np
-from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import AddedToken, Tokenizer, trainers
 
 from polytrain.data.manifest import Manifest
-from polytrain.data.mixture import format_mixture_table, natural_probs, sampling_probs
+from polytrain.data.mixture import format_mixture_table, natural_probs
 from polytrain.data.rng import make_rng
-from polytrain.data.vocab import WORD_START, vocab_from_tokenizer
-from polytrain.types import SPECIAL_TOKENS, language_tag
+from polytrain.data.tokenizer_layout import (
+    BYTE_TOKENS,
+    UNK,
+    TokenizerModel,
+    TokenizerTrainError,
+    build_tokenizer,
+    special_tokens_for,
+)
+from polytrain.data.tokenizer_report import format_report_table, tokenizer_report
+from polytrain.data.tokenizer_text import (
+    DEFAULT_MAX_REPEAT,
+    DEFAULT_MAX_SAMPLE_CHARS,
+    PROG,
+    TextSample,
+    group_texts,
+    iter_shard_texts,
+    sample_texts,
+    warn,
+)
+from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.types import SPECIAL_TOKENS
 
-TokenizerModel = Literal["unigram", "bpe"]
-PROG = "polytrain tokenizer train"
-UNK = SPECIAL_TOKENS[3]
-BYTE_TOKENS: tuple[str, ...] = tuple(f"<0x{b:02X}>" for b in range(256))
-"""SentencePiece-style byte-fallback tokens, appended after the learned pieces."""
-NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my"})
-"""Scripts written without spaces between words: the report counts fertility per character."""
-DEFAULT_MAX_SAMPLE_CHARS = 100_000_000
-"""Default cap of the training sample. The tokenizers maintainers advise training on a sample of
-~1 GB (huggingface/tokenizers#267, #316); CJK text without spaces is the memory trap (#1795)."""
-DEFAULT_MAX_REPEAT = 20.0
-"""Most passes over one language's text when upsampling it: more repeats add weight, no new strings."""
 _SCORE_DECIMALS = 6  # Unigram scores are rounded so trainer float noise never reaches the file.
 _LADDER_STEP = 1e-4  # UnigramTrainer::finalize gives pruned required chars min_score + k * 1e-4.
 _BYTE_SCORE_DROP = 1000.0  # byte pieces score far below any real piece: literal "<0x41>" text stays text
-_MAX_MEMBER_BYTES = 1 << 26
-
-
-class TokenizerTrainError(ValueError):
-    """Bad input to the tokenizer trainer; the message is one line naming what and where."""
-
-
-def special_tokens_for(languages: Iterable[str]) -> list[str]:
-    """``SPECIAL_TOKENS`` then one ``<lang:xx>`` tag per language, sorted: ids 0, 1, 2, ..."""
-    return [*SPECIAL_TOKENS, *(language_tag(lang) for lang in sorted(set(languages)))]
-
-
-def build_tokenizer(model: TokenizerModel = "unigram") -> Tokenizer:
-    """An untrained tokenizer with polytrain's normalizer, pre-tokenizer and decoder.
-
-    Args:
-        model: ``"unigram"`` (SentencePiece-style, as XLM-R and mBART) or ``"bpe"``.
-    """
-    if model == "unigram":
-        tokenizer = Tokenizer(models.Unigram())
-    elif model == "bpe":
-        tokenizer = Tokenizer(models.BPE(unk_token=UNK))
-    else:
-        raise TokenizerTrainError(f"model must be 'unigram' or 'bpe', got {model!r}")
-    tokenizer.normalizer = normalizers.NFKC()
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=WORD_START, prepend_scheme="always")
-    tokenizer.decoder = decoders.Metaspace(replacement=WORD_START, prepend_scheme="always")
-    return tokenizer
-
-
-@dataclass
-class TextSample:
-    """Language-balanced training text: what the trainer sees, and how it was drawn (all by language)."""
-
-    texts: dict[str, list[str]]
-    """Kept sentences, shuffled."""
-    available_chars: dict[str, int]
-    """``n_l``: characters in the input."""
-    probs: dict[str, float]
-    """``q_l = sampling_probs(available_chars, alpha)``."""
-    target_chars: dict[str, float]
-    """``q_l * budget``: what the language should contribute."""
-    sampled_chars: dict[str, int]
-    """Characters the trainer actually sees, repeats included (short of target when capped)."""
-    plan: dict[str, tuple[int, int]]
-    """(full passes over ``texts``, sentences of one more partial pass)."""
-
-    def iter_texts(self, batch: int = 1000) -> Iterator[list[str]]:
-        """Batches of training sentences in sorted language order, repeated as planned."""
-        for lang in sorted(self.texts):
-            full, extra = self.plan[lang]
-            sentences = self.texts[lang] * full + self.texts[lang][:extra]
-            for start in range(0, len(sentences), batch):
-                yield sentences[start:start + batch]
-
-
-def sample_texts(texts: Iterable[tuple[str, str]], chars: Mapping[str, int], alpha: float,
-                 rng: np.random.Generator, sample_chars: int | None = None,
-                 max_repeat: float = DEFAULT_MAX_REPEAT) -> TextSample:
-    """Draw ``q_l * budget`` characters of each language: Bernoulli-thin large ones, repeat small ones.
-
-    One streaming pass; memory holds at most ``min(n_l, target_l)`` characters per language.
-
-    Args:
-        texts: ``(lang, sentence)`` pairs; every language must be in ``chars``.
-        chars: ``n_l``, characters per language in ``texts`` (> 0 each).
-        alpha: sampling exponent (``mixture.sampling_probs``); 0.3 as XLM-R.
-        rng: drives the thinning and the shuffle.
-        sample_chars: total budget; default ``min(sum n_l, DEFAULT_MAX_SAMPLE_CHARS)``.
-        max_repeat: most passes over a small language's text.
-    """
-    if max_repeat < 1:
-        raise TokenizerTrainError(f"max_repeat must be >= 1, got {max_repeat}")
-    probs = sampling_probs(chars, alpha)
-    total = sum(chars.values())
-    budget = min(total, DEFAULT_MAX_SAMPLE_CHARS) if sample_chars is None else sample_chars
-    if budget <= 0:
-        raise TokenizerTrainError(f"sample_chars must be > 0, got {budget}")
-    target = {lang: q * budget for lang, q in probs.items()}
-    keep = {lang: min(1.0, target[lang] / chars[lang]) for lang in probs}
-    kept: dict[str, list[str]] = {lang: [] for lang in probs}
-    first: dict[str, str] = {}
-    for lang, sentence in texts:
-        if lang not in keep:
-            raise TokenizerTrainError(f"text of language {lang!r} but no character count for it")
-        first.setdefault(lang, sentence)
-        if rng.random() < keep[lang]:
-            kept[lang].append(sentence)
-    plan: dict[str, tuple[int, int]] = {}
-    sampled: dict[str, int] = {}
-    for lang in sorted(kept):
-        if not kept[lang] and lang in first:  # thinning may drop all of a tiny share: keep one
-            kept[lang].append(first[lang])
-        rng.shuffle(kept[lang])
-        plan[lang], sampled[lang] = _repeat_plan(kept[lang], target[lang], chars[lang], max_repeat)
-    return TextSample(texts=kept, available_chars=dict(sorted(chars.items())), probs=probs,
-                      target_chars=target, sampled_chars=sampled, plan=plan)
-
-
-def _repeat_plan(sentences: list[str], target: float, available: int,
-                 max_repeat: float) -> tuple[tuple[int, int], int]:
-    cum = np.cumsum([len(s) for s in sentences], dtype=np.int64)
-    kept = int(cum[-1]) if len(cum) else 0
-    if target <= available or kept == 0:
-        return (1, 0), kept
-    want = min(target, max_repeat * kept)
-    full = int(want // kept)
-    rest = want - full * kept
-    extra = int(np.searchsorted(cum, rest, side="right"))  # longest prefix within the budget
-    return (full, extra), full * kept + (int(cum[extra - 1]) if extra else 0)
 
 
 def _make_trainer(model: TokenizerModel, vocab_size: int, specials: list[str]) -> trainers.Trainer:
@@ -286,7 +178,7 @@ def train_tokenizer(texts_by_lang: Mapping[str, Iterable[str]] | Iterable[tuple[
     if isinstance(texts_by_lang, Mapping):
         grouped = {lang: list(texts_by_lang[lang]) for lang in sorted(texts_by_lang)}
     else:
-        grouped = _group(texts_by_lang, None)
+        grouped = group_texts(texts_by_lang, None)
     chars = {lang: sum(map(len, ss)) for lang, ss in grouped.items()}
     empty = sorted(lang for lang, n in chars.items() if n == 0)
     if not chars or len(empty) == len(chars):
@@ -297,152 +189,6 @@ def train_tokenizer(texts_by_lang: Mapping[str, Iterable[str]] | Iterable[tuple[
     sample = sample_texts(flat, chars, alpha, make_rng(seed, "tokenizer-sample"), sample_chars, max_repeat)
     return train_from_sample(sample, chars if languages is None else languages, vocab_size, model,
                              byte_fallback)
-
-
-# ----------------------------------------------------------------------------- shards
-def iter_shard_texts(manifest: Manifest | str, split: str = "train",
-                     skipped: dict[str, int] | None = None) -> Iterator[tuple[str, str]]:
-    """``(lang, sentence)`` for every non-empty sentence of the ``split`` shards, in manifest order.
-
-    Mono ``{key}.txt`` members are split on ``"\\n"``; parallel ``{key}.src.txt``/``{key}.tgt.txt``
-    are attributed to the shard's ``src_lang``/``tgt_lang``. Other members (``.json``) are not read.
-    Shards are read with plain ``tarfile``; nothing is extracted to disk or unpickled.
-
-    Args:
-        manifest: a :class:`Manifest` or its path/folder/URL.
-        split: ``"train"`` or ``"val"``.
-        skipped: if given, counts members skipped as ``invalid_utf8`` or ``oversized`` (by reason).
-    """
-    man = manifest if isinstance(manifest, Manifest) else Manifest.load(manifest)
-    counts = skipped if skipped is not None else {}
-    for shard in man.shards(split=split):
-        sides = ({"txt": shard.lang} if shard.kind == "mono"
-                 else {"src.txt": shard.src_lang or "", "tgt.txt": shard.tgt_lang or ""})
-        url = man.shard_url(shard)
-        try:
-            with fsspec.open(url, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-                for member in tar:
-                    ext = member.name.rsplit("/", 1)[-1].partition(".")[2]
-                    if not member.isfile() or ext not in sides:
-                        continue
-                    text = _read_member(tar, member, url, counts)
-                    if text is not None:
-                        lang = sides[ext]
-                        yield from ((lang, s) for s in text.split("\n") if s.strip())
-        except (tarfile.TarError, EOFError) as err:
-            raise TokenizerTrainError(f"{url}: not a readable tar shard ({err})") from None
-        except FileNotFoundError:
-            raise TokenizerTrainError(f"{url}: shard listed in the manifest is missing") from None
-
-
-def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, url: str,
-                 counts: dict[str, int]) -> str | None:
-    if member.size > _MAX_MEMBER_BYTES:
-        _warn(f"{url}: member {member.name} is {member.size} bytes, over {_MAX_MEMBER_BYTES}: skipped")
-        counts["oversized"] = counts.get("oversized", 0) + 1
-        return None
-    handle = tar.extractfile(member)
-    data = handle.read() if handle is not None else b""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        _warn(f"{url}: member {member.name} is not UTF-8 ({err.reason} at byte {err.start}): skipped")
-        counts["invalid_utf8"] = counts.get("invalid_utf8", 0) + 1
-        return None
-
-
-def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
-
-
-def _group(pairs: Iterable[tuple[str, str]], max_chars: int | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    used: dict[str, int] = {}
-    for lang, sentence in pairs:
-        if max_chars is not None and used.get(lang, 0) >= max_chars:
-            continue
-        out.setdefault(lang, []).append(sentence)
-        used[lang] = used.get(lang, 0) + len(sentence)
-    return dict(sorted(out.items()))
-
-
-# ----------------------------------------------------------------------------- report
-def _base_lang(lang: str) -> str:
-    return lang.replace("-", "_").split("_")[0].lower()
-
-
-def _language_stats(tokenizer: Tokenizer, lang: str, sentences: list[str], size: int, unk_id: int,
-                    byte_ids: np.ndarray) -> dict[str, Any]:
-    per_char = _base_lang(lang) in NO_SPACE_LANGUAGES
-    encodings = tokenizer.encode_batch(sentences, add_special_tokens=False)
-    ids = np.asarray([i for enc in encodings for i in enc.ids], dtype=np.int64)
-    if per_char:
-        types = {c for s in sentences for c in s if not c.isspace()}
-        units = sum(1 for s in sentences for c in s if not c.isspace())
-    else:
-        types = {w for s in sentences for w in s.split()}
-        units = sum(len(s.split()) for s in sentences)
-    ordered = sorted(types)
-    bad = {unk_id, *byte_ids.tolist()}
-    covered = sum(1 for enc in tokenizer.encode_batch(ordered, add_special_tokens=False)
-                  if bad.isdisjoint(enc.ids))
-    n_unk = int(np.sum(ids == unk_id))
-    n_bytes = int(np.isin(ids, byte_ids).sum())
-    distinct = int(np.unique(ids).size)
-    return {
-        "sentences": len(sentences),
-        "chars": sum(map(len, sentences)),
-        "unit": "char" if per_char else "word",
-        "units": units,
-        "tokens": int(ids.size),
-        "fertility": ids.size / units if units else None,
-        "unk_tokens": n_unk,
-        "unk_rate": n_unk / ids.size if ids.size else 0.0,
-        "byte_fallback_tokens": n_bytes,
-        "byte_fallback_rate": n_bytes / ids.size if ids.size else 0.0,
-        "distinct_tokens": distinct,
-        "vocab_used": distinct / size,
-        "types": len(ordered),
-        "types_covered": covered / len(ordered) if ordered else None,
-    }
-
-
-def tokenizer_report(tokenizer: Tokenizer, texts_by_lang: Mapping[str, Iterable[str]],
-                     max_chars: int | None = None) -> dict[str, Any]:
-    """Per-language quality of a tokenizer on held-out text.
-
-    Per language (see ``docs/tokenizer.md``): ``fertility`` (tokens per whitespace word, or per
-    non-space character where ``unit`` is ``"char"``: zh, ja, th, lo, km, my), ``unk_rate`` and
-    ``byte_fallback_rate`` (share of tokens), ``vocab_used`` (distinct ids used / vocabulary size),
-    ``types_covered`` (share of distinct words, or characters, encoded without ``<unk>`` or bytes).
-
-    Args:
-        tokenizer: a tokenizer with polytrain's id layout.
-        texts_by_lang: sentences per language.
-        max_chars: read at most about this many characters per language.
-    """
-    vocab = vocab_from_tokenizer(tokenizer, source="tokenizer")
-    byte_ids = np.asarray([i for i in map(tokenizer.token_to_id, BYTE_TOKENS) if i is not None], dtype=np.int64)
-    langs: dict[str, Any] = {}
-    for lang in sorted(texts_by_lang):
-        sentences = _group(((lang, s) for s in texts_by_lang[lang]), max_chars).get(lang, [])
-        langs[lang] = _language_stats(tokenizer, lang, sentences, vocab.size, vocab.unk_id, byte_ids)
-    return {"vocab_size": vocab.size, "num_special": vocab.num_special,
-            "languages_with_tags": list(vocab.languages), "byte_fallback": bool(byte_ids.size),
-            "languages": langs}
-
-
-def format_report_table(report: Mapping[str, Any]) -> str:
-    """The per-language part of a :func:`tokenizer_report` as a plain-text table."""
-    rows = [["lang", "text", "tok/unit", "unk", "bytes", "vocab used", "types covered"]]
-    for lang, st in report["languages"].items():
-        fert = "-" if st["fertility"] is None else f"{st['fertility']:.2f}/{st['unit']}"
-        cov = "-" if st["types_covered"] is None else f"{100 * st['types_covered']:.1f}%"
-        rows.append([lang, str(st.get("text", "")), fert, f"{100 * st['unk_rate']:.2f}%",
-                     f"{100 * st['byte_fallback_rate']:.2f}%", f"{100 * st['vocab_used']:.1f}%", cov])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
-                               enumerate(zip(r, widths))).rstrip() for r in rows)
 
 
 # ----------------------------------------------------------------------------- command line
@@ -522,7 +268,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     if not any(chars.values()):
         raise TokenizerTrainError(f"{man.location}: the train shards hold no text")
     for lang in sorted(lang for lang, n in chars.items() if n == 0):
-        _warn(f"language {lang!r} has no train text: it gets a tag but no sampled vocabulary")
+        warn(f"language {lang!r} has no train text: it gets a tag but no sampled vocabulary")
     chars = {lang: n for lang, n in chars.items() if n > 0}
     skipped: dict[str, int] = {}
     sample = sample_texts(iter_shard_texts(man, "train", skipped), chars, args.alpha,
@@ -534,9 +280,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     tokenizer = train_from_sample(sample, languages, args.vocab_size, args.model, args.byte_fallback)
     size = tokenizer.get_vocab_size(with_added_tokens=True)
     if size != args.vocab_size:
-        _warn(f"the vocabulary has {size} entries, not the requested {args.vocab_size} (too little "
+        warn(f"the vocabulary has {size} entries, not the requested {args.vocab_size} (too little "
               "text for more pieces, or an alphabet larger than the room left)")
-    val = _group(iter_shard_texts(man, "val"), args.report_chars)
+    val = group_texts(iter_shard_texts(man, "val"), args.report_chars)
     texts = {lang: val.get(lang) or sample.texts.get(lang, []) for lang in languages}
     report = tokenizer_report(tokenizer, texts, args.report_chars)
     for lang, stats in report["languages"].items():

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from polytrain.data import shard as shard_mod
+from polytrain.data import tarwriter
 from polytrain.data.manifest import Manifest
-from polytrain.data.shard import SKIP_REASONS, main, tar_header, val_hash, write_shard
+from polytrain.data.shard import main, val_hash
+from polytrain.data.shard_inputs import SKIP_REASONS
+from polytrain.data.tarwriter import tar_header, write_shard
 
 ERROR_PREFIX = "polytrain data shard: error: "
 
@@ -389,16 +391,16 @@ def test_crash_never_leaves_a_manifest_or_partial_shard(tmp_path: Path,
     clean, out = tmp_path / "clean", tmp_path / "out"
     argv: list[str | Path] = ["--input", tmp_path / "de.txt", "--out", out, "--max-samples", "5"]
     assert _run("--input", tmp_path / "de.txt", "--out", clean, "--max-samples", "5") == 0
-    finish = shard_mod._TarFile.finish
+    finish = tarwriter._TarFile.finish
     calls = {"n": 0}
 
-    def crash_on_second_shard(self: shard_mod._TarFile) -> tuple[int, str]:
+    def crash_on_second_shard(self: tarwriter._TarFile) -> tuple[int, str]:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("simulated crash while closing a shard")
         return finish(self)
 
-    monkeypatch.setattr(shard_mod._TarFile, "finish", crash_on_second_shard)
+    monkeypatch.setattr(tarwriter._TarFile, "finish", crash_on_second_shard)
     with pytest.raises(RuntimeError, match="simulated crash"):
         _run(*argv)
     monkeypatch.undo()
@@ -421,10 +423,10 @@ def test_disk_error_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.Monke
                                        capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "de.txt").write_text(_txt([[f"Satz {i}."] for i in range(20)]), encoding="utf-8")
 
-    def full(self: shard_mod._TarFile, data: bytes) -> None:
+    def full(self: tarwriter._TarFile, data: bytes) -> None:
         raise OSError(28, "No space left on device", self.tmp)
 
-    monkeypatch.setattr(shard_mod._TarFile, "write", full)
+    monkeypatch.setattr(tarwriter._TarFile, "write", full)
     out = tmp_path / "out"
     assert _run("--input", tmp_path / "de.txt", "--out", out) == 1
     lines = capsys.readouterr().err.splitlines()

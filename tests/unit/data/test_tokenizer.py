@@ -19,17 +19,14 @@ from tokenizers import Tokenizer
 
 from polytrain.data.mixture import sampling_probs
 from polytrain.data.rng import make_rng
-from polytrain.data.tokenizer import (
+from polytrain.data.tokenizer import main, train_tokenizer
+from polytrain.data.tokenizer_layout import (
     BYTE_TOKENS,
     TokenizerTrainError,
-    format_report_table,
-    iter_shard_texts,
-    main,
-    sample_texts,
     special_tokens_for,
-    tokenizer_report,
-    train_tokenizer,
 )
+from polytrain.data.tokenizer_report import format_report_table, tokenizer_report
+from polytrain.data.tokenizer_text import iter_shard_texts, sample_texts
 from polytrain.data.vocab import vocab_from_tokenizer
 from polytrain.types import SPECIAL_TOKENS, language_tag
 
