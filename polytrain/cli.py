@@ -7,6 +7,7 @@ fragments into ``PretrainModule`` and ``PretrainDataModule``; values that must a
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from typing import Any
 
 import yaml
 from jsonargparse import get_loader, set_loader, set_parsing_settings
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from polytrain import __version__
 from polytrain.errors import ConfigError
@@ -57,6 +59,27 @@ def register_objective_names() -> str:
     set_loader("polytrain", lambda text: _expand_objective_names(base(text), names),
                exceptions=(yaml.YAMLError,))
     return "polytrain"
+
+
+class SaveConfigWithProvenance(SaveConfigCallback):
+    """Saves ``config.yaml`` and, beside it, ``provenance.yaml``: the objective plugins (entry point,
+    class, distribution, version) and library versions the run used."""
+
+    def save_config(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        import lightning
+        import torch
+
+        from polytrain.registry import provenance
+
+        if not trainer.is_global_zero or trainer.log_dir is None:
+            return
+        record = {
+            "polytrain": __version__, "torch": str(torch.__version__), "lightning": str(lightning.__version__),
+            "objectives_in_run": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in pl_module.objectives},
+            "installed_objectives": provenance(),
+        }
+        with open(os.path.join(trainer.log_dir, "provenance.yaml"), "w", encoding="utf-8") as f:
+            yaml.safe_dump(record, f, sort_keys=False)
 
 
 class PolytrainCLI(LightningCLI):
@@ -104,6 +127,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
         PretrainDataModule,
         args=args,
         run=run,
+        save_config_callback=SaveConfigWithProvenance,
         save_config_kwargs={"overwrite": True},
         parser_kwargs={"parser_mode": mode},
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
@@ -52,6 +53,10 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert any(r.get("train/loss") for r in rows) and any(r.get("val/loss") for r in rows)
     assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
     assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
+    provenance = yaml.safe_load((tmp_path / "runs/polytrain/version_0/provenance.yaml").read_text())
+    assert provenance["objectives_in_run"] == {"mlm": "polytrain.objectives.mlm.MaskedLM"}
+    assert provenance["installed_objectives"]["mlm"]["distribution"] == "polytrain"
+    assert provenance["installed_objectives"]["mlm"]["version"]
 
     resumed = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml",
                               extra=("--trainer.max_steps=9", "--ckpt_path=last")), tmp_path)
