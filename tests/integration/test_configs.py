@@ -81,3 +81,16 @@ def test_print_config_round_trips(demo_data, tmp_path, capsys):
     with pytest.raises(SystemExit):  # the printed config alone reproduces the same config
         cli_main(["fit", "-c", str(frozen), "--print_config"])
     assert capsys.readouterr().out == printed
+
+
+def test_objectives_can_be_named_by_entry_point_name(demo_data, tmp_path):
+    fragment = tmp_path / "short.yaml"
+    fragment.write_text("model:\n  objectives:\n    - class_path: mlm\n      init_args: {mask_prob: 0.2}\n"
+                        "    - class_path: tlm\n")
+    args = ["-c", str(CONFIGS / "base.yaml"), "-c", str(CONFIGS / "model/tiny.yaml"), "-c", str(fragment),
+            "-c", str(CONFIGS / "data/demo.yaml"),
+            f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}"]
+    cli = cli_main(args, run=False)
+    names = [type(o).__name__ for o in cli.model.objectives]
+    assert names == ["MaskedLM", "TranslationLM"] and cli.model.objectives[0].masker.mask_prob == 0.2
+    assert [o.name for o in cli.model.objectives] == ["mlm", "tlm"]
