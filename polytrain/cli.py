@@ -65,20 +65,26 @@ class SaveConfigWithProvenance(SaveConfigCallback):
     """Saves ``config.yaml`` and, beside it, ``provenance.yaml``: the objective plugins (entry point,
     class, distribution, version) and library versions the run used."""
 
+    _log_dir: str | None = None
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        self._log_dir = trainer.log_dir  # a broadcast: every rank must read it, not only rank 0
+        super().setup(trainer, pl_module, stage)
+
     def save_config(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         import lightning
         import torch
 
         from polytrain.registry import provenance
 
-        if not trainer.is_global_zero or trainer.log_dir is None:
+        if not trainer.is_global_zero or self._log_dir is None:
             return
         record = {
             "polytrain": __version__, "torch": str(torch.__version__), "lightning": str(lightning.__version__),
             "objectives_in_run": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in pl_module.objectives},
             "installed_objectives": provenance(),
         }
-        with open(os.path.join(trainer.log_dir, "provenance.yaml"), "w", encoding="utf-8") as f:
+        with open(os.path.join(self._log_dir, "provenance.yaml"), "w", encoding="utf-8") as f:
             yaml.safe_dump(record, f, sort_keys=False)
 
 

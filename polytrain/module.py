@@ -13,12 +13,15 @@ from lightning.pytorch import LightningModule
 from torch import nn
 
 from polytrain.data.vocab import load_vocab
-from polytrain.metrics import GroupTokenStats
+from polytrain.errors import ConfigError
+from polytrain.distributed.strategy import ScaleConfig, parallelize
+from polytrain.metrics import GroupTokenStats, ReconstructionScores, compute_quietly
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
 from polytrain.objectives.base import Objective
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
-from polytrain.registry import short_name
+from polytrain import __version__
+from polytrain.registry import provenance, short_name
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
 
 
@@ -49,22 +52,30 @@ class PretrainModule(LightningModule):
             are derived from it (the CLI links it from ``data.tokenizer``).
         max_length: longest input the data produces (linked from ``data.max_length``); must fit
             ``architecture.max_positions``.
+        val_generate_batches: for encoder-decoder objectives, how many validation batches (the
+            same ones every run) are also decoded greedily and scored with BLEU and chrF.
+        scale: per-layer activation checkpointing and ``torch.compile`` (``configs/trainer/``);
+            FSDP2 sharding comes from ``trainer.strategy`` (see ``polytrain.distributed.strategy``).
     """
 
     def __init__(
         self,
         objectives: list[Objective],
         tokenizer: str,
-        architecture: ModelConfig | None = None,
-        optimizer: OptimizerConfig | None = None,
+        architecture: ModelConfig = ModelConfig(),  # noqa: B008 - frozen-by-convention config value
+        optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         max_length: int = 128,
+        val_generate_batches: int = 2,
+        scale: ScaleConfig | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.architecture = architecture or ModelConfig()
-        self.optim_config = optimizer or OptimizerConfig()
+        self.architecture = architecture
+        self.optim_config = optimizer
+        self.scale = scale or ScaleConfig()
         self.tokenizer_path = tokenizer
-        _, self.vocab = load_vocab(tokenizer)
+        self.tokenizer, self.vocab = load_vocab(tokenizer)
+        self.val_generate_batches = val_generate_batches
         self._check_agreement(objectives, max_length)
         _name_objectives(objectives)
         for objective in objectives:
@@ -84,32 +95,37 @@ class PretrainModule(LightningModule):
         self.val_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
         self.tokens_seen = GroupTokenStats(len(self.groups))
         self.tokens_seen.persistent(True)  # cumulative: saved in checkpoints so resume keeps counting
+        self.val_text = nn.ModuleDict(
+            {o.name: ReconstructionScores() for o in objectives if o.model_kind == "encoder_decoder"}
+        )
 
     def _check_agreement(self, objectives: Sequence[Objective], max_length: int) -> None:
         """Values that must agree are checked here, once, before any work starts."""
         arch, vocab = self.architecture, self.vocab
         if not objectives:
-            raise ValueError("model.objectives is empty: give at least one objective (e.g. configs/objective/mlm.yaml)")
+            raise ConfigError("model.objectives is empty: give at least one objective (e.g. configs/objective/mlm.yaml)")
         if arch.vocab_size is not None and arch.vocab_size != vocab.size:
-            raise ValueError(
+            raise ConfigError(
                 f"model.architecture.vocab_size={arch.vocab_size} but the tokenizer {self.tokenizer_path} has "
                 f"{vocab.size} tokens; remove vocab_size to derive it from the tokenizer"
             )
         if max_length > arch.max_positions:
-            raise ValueError(
+            raise ConfigError(
                 f"data.max_length={max_length} exceeds model.architecture.max_positions={arch.max_positions}"
             )
         for objective in objectives:
             if objective.model_kind != arch.kind:
-                raise ValueError(
+                raise ConfigError(
                     f"objective {type(objective).__name__} trains an {objective.model_kind} model but "
                     f"model.architecture.kind is {arch.kind!r}"
                 )
 
     def configure_model(self) -> None:
-        """Build the network (here, not in ``__init__``, so sharded strategies can build it in place)."""
+        """Build the network (here, not in ``__init__``, so sharded strategies can build it in place),
+        then apply ``scale`` and the strategy's sharding per Transformer layer."""
         if self.model is None:
             self.model = build_model(self.architecture, self.vocab.size, len(self.vocab.languages), self.vocab.pad_id)
+            parallelize(self.model, list(self.heads.values()), self.scale, self._trainer)
 
     def forward(self, batch: Batch) -> ModelOutput:
         """Run the model; vocabulary logits are computed only at target positions."""
@@ -138,8 +154,30 @@ class PretrainModule(LightningModule):
         objective = self._by_name[batch.objective]
         _, metrics = objective.loss(self(batch), batch)
         self._update_groups(self.val_stats[objective.name], batch, metrics)
+        if objective.name in self.val_text and batch_idx < self.val_generate_batches:
+            hypotheses, references = self._generate(batch)
+            self.val_text[objective.name].update(hypotheses, references)
+
+    def _generate(self, batch: Batch) -> tuple[list[str], list[str]]:
+        """Greedy reconstructions of ``batch`` and their references, as text without special tokens."""
+        assert batch.decoder_input_ids is not None and self.model is not None
+        generated = self.model.generate(
+            batch.input_ids, batch.attention_mask, batch.positions, batch.langs,
+            decoder_start_ids=batch.decoder_input_ids[:, 0], eos_id=self.vocab.eos_id,
+            max_new_tokens=batch.labels.shape[1],
+        )  # (B, <= 1 + T_dec): the start token, then the generated tokens
+        hypotheses = self.tokenizer.decode_batch(generated[:, 1:].tolist(), skip_special_tokens=True)
+        labels = batch.labels.masked_fill(batch.labels.eq(IGNORE_INDEX), self.vocab.pad_id)
+        references = self.tokenizer.decode_batch(labels.tolist(), skip_special_tokens=True)
+        return hypotheses, references
 
     def on_validation_epoch_end(self) -> None:
+        for name, scores in self.val_text.items():
+            values = scores.compute()  # on every rank: it synchronises
+            if values.pop("count") > 0:
+                for key, value in values.items():
+                    self.log(f"val/{name}/{key}", value, sync_dist=False)
+            scores.reset()
         totals = self._log_groups("val", self.val_stats)
         # Token-weighted over all objectives: the value ModelCheckpoint monitors.
         self.log("val/loss", totals, prog_bar=True, sync_dist=False)
@@ -176,7 +214,7 @@ class PretrainModule(LightningModule):
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         count = torch.zeros((), dtype=torch.float64, device=self.device)
         for name, metric in stats.items():
-            values = metric.compute()
+            values = compute_quietly(metric)
             seen = values["targets"] > 0
             if seen.any():
                 obj_loss = (values["loss"][seen] * values["targets"][seen]).sum() / values["targets"][seen].sum()
@@ -190,9 +228,30 @@ class PretrainModule(LightningModule):
         return (loss_sum / count.clamp(min=1)).float()
 
     def _log_tokens(self) -> None:
-        tokens = self.tokens_seen.compute()["tokens"]
+        tokens = compute_quietly(self.tokens_seen)["tokens"]
         for i in tokens.nonzero()[:, 0].tolist():
             self.log(f"tokens/{self.groups[i]}", tokens[i].float(), sync_dist=False)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Record what the weights depend on: the tokenizer and the code that defined the objectives."""
+        checkpoint["polytrain"] = {
+            "version": __version__,
+            "tokenizer_sha256": self.vocab.sha256,
+            "vocab_size": self.vocab.size,
+            "languages": list(self.vocab.languages),
+            "objectives": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in self.objectives},
+            "plugins": provenance(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Refuse weights trained with another tokenizer: the ids would mean different pieces."""
+        saved = checkpoint.get("polytrain", {})
+        if saved.get("tokenizer_sha256") and saved["tokenizer_sha256"] != self.vocab.sha256:
+            raise ConfigError(
+                f"checkpoint was trained with tokenizer sha256 {saved['tokenizer_sha256'][:12]} "
+                f"({saved.get('vocab_size')} tokens) but {self.tokenizer_path} has sha256 "
+                f"{self.vocab.sha256[:12]} ({self.vocab.size} tokens)"
+            )
 
     def configure_optimizers(self) -> dict:
         assert self.model is not None

@@ -10,18 +10,27 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
+import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
-from polytrain.errors import ConfigError
 from polytrain.data.manifest import Manifest
 from polytrain.data.mixture import format_mixture_table
+from polytrain.data.resume import (
+    STATE_VERSION,
+    StreamStateTracker,
+    from_saved,
+    gather,
+    to_saveable,
+)
 from polytrain.data.stream import PretrainStream, Split, mixture_probs
 from polytrain.data.vocab import check_languages, load_vocab
+from polytrain.callbacks.requeue import worker_ignore_signals
+from polytrain.errors import ConfigError
 from polytrain.objectives.base import Objective
-from polytrain.types import Vocab
+from polytrain.types import Batch, Vocab
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +85,8 @@ class PretrainDataModule(LightningDataModule):
         self.vocab: Vocab = load_vocab(tokenizer)[1]
         self.objectives: list[Objective] = []
         self.rank, self.world_size = 0, 1
+        self._tracker = StreamStateTracker(max(1, num_workers))
+        self._loaded: dict[str, Any] | None = None  # a checkpoint's state, until the train loader uses it
 
     @property
     def languages(self) -> list[str]:
@@ -132,6 +143,103 @@ class PretrainDataModule(LightningDataModule):
             return []
         return self._loader("val", self.val_batch_size or self.batch_size)
 
+    # ------------------------------------------------------------------ resume (docs/resume.md)
+    def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Record the stream position of each training batch as the loop takes it to train on.
+
+        Lightning calls this once per batch the training step receives, not when a batch is
+        prefetched, so a checkpoint holds the position right after the last batch trained on.
+        The state is dropped from the batch: it never goes to the device.
+        """
+        if isinstance(batch, Batch) and batch.state is not None:
+            self._tracker.record(batch.state)
+            batch.state = None
+        return batch
+
+    def state_dict(self) -> dict[str, Any]:
+        """The data position of every rank and worker, and the layout it is valid for.
+
+        A collective under ``torch.distributed`` (every rank's position is gathered, because
+        Lightning writes only rank 0's copy into the checkpoint); Lightning calls it on every rank
+        while saving. Plain values and uint8 tensors only, so the checkpoint loads with
+        ``torch.load(weights_only=True)``.
+        """
+        return {"version": STATE_VERSION, "layout": self.stream_layout(),
+                "ranks": to_saveable(gather(self._tracker.rank_state()))}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Keep a checkpoint's data position; the train loader continues from it (or, for a changed
+        layout, restarts the streams with a warning)."""
+        self._loaded = from_saved(state_dict)
+
+    def stream_layout(self) -> dict[str, Any]:
+        """Everything a saved position depends on; resuming is exact only if all of it is equal."""
+        return {"seed": self.seed, "world_size": self.world_size, "workers": max(1, self.num_workers),
+                "manifest_sha256": self.manifest.sha256, "tokenizer_sha256": self.vocab.sha256,
+                "batch_size": self.batch_size, "max_length": self.max_length, "shuffle_buffer": self.shuffle_buffer,
+                "sampling_alpha": self.sampling_alpha, "size_unit": self.size_unit,
+                "objectives": [f"{o.name}:{o.data_kind}:{o.weight:g}" for o in self.objectives]}
+
+    @property
+    def consumed_batches(self) -> int:
+        """Training batches this rank has trained on since the run began (resumes included)."""
+        return self._tracker.consumed
+
+    def drawn(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Samples and tokens drawn per language (or pair) by this rank, up to the last batch trained on."""
+        samples, tokens = self._tracker.drawn()
+        return dict(samples), dict(tokens)
+
+    def _train_resume(self) -> dict[str, Any]:
+        """Where this rank's train streams start: a loaded checkpoint's position (exactly, or at a
+        seed-derived position for a changed layout), else where the last batch trained on left off
+        (the seed-derived start in a new run)."""
+        loaded, self._loaded = self._loaded, None
+        slots = max(1, self.num_workers)
+        if loaded is not None:
+            self._tracker = self._tracker_from(loaded, slots)
+        elif self._tracker.consumed == 0:
+            consumed = self._consumed_without_state()
+            self._tracker = StreamStateTracker(slots, _restart(slots, consumed) if consumed else None)
+        elif self._tracker.num_slots != slots:
+            self._warn_restart([f"workers {self._tracker.num_slots} -> {slots}"], self._tracker.consumed)
+            self._tracker = StreamStateTracker(slots, _restart(slots, self._tracker.consumed))
+        return self._tracker.rank_state()
+
+    def _tracker_from(self, loaded: dict[str, Any], slots: int) -> StreamStateTracker:
+        ranks = loaded.get("ranks") or []
+        differences = _differences(loaded.get("layout") or {}, self.stream_layout())
+        if loaded.get("version") != STATE_VERSION:
+            differences.insert(0, f"state version {loaded.get('version')!r} -> {STATE_VERSION}")
+        if not differences and len(ranks) == self.world_size:
+            tracker = StreamStateTracker(slots, ranks[self.rank])
+            if self.rank == 0:
+                log.info("resuming the training data exactly after batch %d (%d worker slot(s) per rank)",
+                         tracker.consumed, slots)
+            return tracker
+        consumed = int(ranks[0].get("consumed", 0)) if ranks else 0
+        self._warn_restart(differences, consumed)
+        return StreamStateTracker(slots, _restart(slots, consumed))
+
+    def _warn_restart(self, differences: list[str], consumed: int) -> None:
+        if self.rank == 0:
+            log.warning(
+                "the checkpoint's data position was saved for another layout (%s): the data cannot continue "
+                "exactly; every stream restarts at a new seed-derived position (generation %d) and the "
+                "objective sequence continues at batch %d; see docs/resume.md", "; ".join(differences),
+                consumed, consumed)
+
+    def _consumed_without_state(self) -> int:
+        """Batches trained on before a resume from a checkpoint without data state (0 for a new run)."""
+        trainer = self.trainer
+        if trainer is None or not trainer.global_step:
+            return 0
+        consumed = trainer.global_step * trainer.accumulate_grad_batches
+        if self.rank == 0:
+            log.warning("resuming at step %d from a checkpoint without a data position: the streams restart at a "
+                        "new seed-derived position (generation %d); see docs/resume.md", trainer.global_step, consumed)
+        return consumed
+
     # ------------------------------------------------------------------ helpers
     def _loader(self, split: Split, batch_size: int) -> DataLoader:
         if not self.objectives:
@@ -141,10 +249,15 @@ class PretrainDataModule(LightningDataModule):
             max_length=self.max_length, seed=self.seed, rank=self.rank, world_size=self.world_size,
             shuffle_buffer=self.shuffle_buffer, sampling_alpha=self.sampling_alpha, size_unit=self.size_unit,
             allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, split=split,
+            resume=self._train_resume() if split == "train" else None,
         )
-        # batch_size=None: the dataset batches itself (one objective per batch).
+        # batch_size=None: the dataset batches itself (one objective per batch). Its own generator:
+        # starting a loader then never draws from torch's global one, which dropout uses
+        # (a resumed run starts its loaders at other steps than an uninterrupted one).
+        # Workers ignore the requeue signals: only the main process saves and stops (SlurmRequeue).
         return DataLoader(dataset, batch_size=None, num_workers=self.num_workers, pin_memory=self.pin_memory,
-                          persistent_workers=self.num_workers > 0)
+                          persistent_workers=self.num_workers > 0, generator=torch.Generator().manual_seed(self.seed),
+                          worker_init_fn=worker_ignore_signals)
 
     def _kinds_present(self) -> str:
         return ", ".join(k for k in ("mono", "parallel") if self.manifest.shards(k, "train"))
@@ -175,6 +288,16 @@ class PretrainDataModule(LightningDataModule):
                     f"{self.manifest.location}: {n} {kind} training shards for {self.world_size} rank(s) x "
                     f"{max(1, self.num_workers)} worker(s); need at least {slots}: re-shard with a smaller "
                     f"--max-samples (more, smaller shards) or lower data.num_workers")
+
+
+def _restart(slots: int, consumed: int) -> dict[str, Any]:
+    """A rank entry whose slots start generation ``consumed`` at global batch ``consumed``."""
+    return {"slots": [None] * slots, "next_slot": 0, "base": consumed, "gen": consumed}
+
+
+def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``"name saved -> now"`` for every layout value that changed."""
+    return [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in current.items() if saved.get(key) != value]
 
 
 def _check_options(max_length: int, batch_size: int, num_workers: int, sampling_alpha: float,
