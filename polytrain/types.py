@@ -141,6 +141,10 @@ class Batch:
     """Data counters of the worker that made this batch, accumulated since its previous batch
     (keys ``<counter>`` and ``<counter>:<shard url>``, e.g. ``corrupt_shard:<url>``): workers are
     separate processes, so counts travel with the batches."""
+    state: dict[str, object] | None = None
+    """Training batches only: the producing worker's stream position right after this batch (plain
+    values: dicts, lists, ints, strings, bytes; ``PretrainDataModule`` keeps the latest one per
+    worker for checkpoints, see docs/resume.md)."""
 
     def pin_memory(self) -> Batch:
         """Page-locked copy; ``DataLoader(pin_memory=True)`` calls this on custom batch types."""

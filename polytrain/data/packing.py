@@ -11,6 +11,7 @@ so that sentence permutation (mBART) can use them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,23 @@ class Packer:
         self._ends = np.concatenate([self._ends, base + ends])
         self._doc_starts.append((base, key))
         return self._cut_full_blocks()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The pending tokens and counters as plain values and (P,) int64 arrays, for resuming.
+
+        Cheap enough to take before every document: arrays are shared, never copied (the packer
+        replaces its arrays instead of changing them in place).
+        """
+        return {"lang": self.lang, "blocks_made": self.blocks_made, "ids": self._ids, "ends": self._ends,
+                "doc_offsets": [off for off, _ in self._doc_starts], "doc_keys": [k for _, k in self._doc_starts]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue exactly where the packer that made ``state`` (with :meth:`state_dict`) was."""
+        self.lang = state["lang"]
+        self.blocks_made = int(state["blocks_made"])
+        self._ids = np.asarray(state["ids"], dtype=np.int64)
+        self._ends = np.asarray(state["ends"], dtype=np.int64)
+        self._doc_starts = [(int(off), str(k)) for off, k in zip(state["doc_offsets"], state["doc_keys"], strict=True)]
 
     def flush(self) -> list[TextBlock]:
         """Return the pending tokens as one final, shorter block (for finite validation streams)."""

@@ -20,6 +20,7 @@ import os
 import tarfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, BinaryIO, Literal, TypeVar
@@ -107,6 +108,15 @@ class StreamStats:
         out = dict(self._pending)
         self._pending.clear()
         return out
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Count nothing inside the block (documents re-read to resume were counted already)."""
+        totals, pending = self.totals.copy(), self._pending.copy()
+        try:
+            yield
+        finally:
+            self.totals, self._pending = totals, pending
 
 
 @dataclass
@@ -346,6 +356,9 @@ class PretrainStream(torch.utils.data.IterableDataset):
     different random order), so no rank can run out of data. The objective of the worker's i-th
     batch is drawn with ``make_rng(seed, "objective", i * num_workers + worker)``: the DataLoader
     takes batches round-robin from its workers, so batch n of every rank has the same objective.
+    Every training batch carries its worker's position in ``Batch.state``; a stream built with
+    ``resume`` continues exactly after the recorded batches (``polytrain.data.resume``,
+    docs/resume.md).
 
     Validation (``split="val"``): finite and deterministic. Val shards are read in manifest order,
     shard j by rank ``j % world_size`` and, on that rank, by worker ``k % num_workers`` for its k-th
@@ -368,12 +381,16 @@ class PretrainStream(torch.utils.data.IterableDataset):
         allow_pipe: accept ``pipe:`` shard URLs.
         max_member_bytes: tar members larger than this are skipped and counted.
         split: ``"train"`` or ``"val"``.
+        resume: train only: where this rank's slots continue, as ``PretrainDataModule`` keeps it
+            (``StreamStateTracker.rank_state``: ``slots``, ``next_slot``, ``base``, ``gen``);
+            ``None`` starts at the seed-derived beginning.
     """
 
     def __init__(self, manifest: Manifest, tokenizer: str, vocab: Vocab, objectives: Sequence[Objective],
                  *, batch_size: int, max_length: int, seed: int = 0, rank: int = 0, world_size: int = 1,
                  shuffle_buffer: int = 1000, sampling_alpha: float = 0.3, size_unit: str = "chars",
-                 allow_pipe: bool = False, max_member_bytes: int = 16 * 2**20, split: Split = "train") -> None:
+                 allow_pipe: bool = False, max_member_bytes: int = 16 * 2**20, split: Split = "train",
+                 resume: dict[str, Any] | None = None) -> None:
         super().__init__()
         if not objectives:
             raise ValueError("PretrainStream needs at least one objective")
@@ -389,6 +406,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
         self.rank, self.world_size = rank, world_size
         self.shuffle_size, self.sampling_alpha, self.size_unit = shuffle_buffer, sampling_alpha, size_unit
         self.allow_pipe, self.max_member_bytes, self.split = allow_pipe, max_member_bytes, split
+        self.resume = resume
         self.stats = StreamStats()
         self.drawn_samples: Counter[str] = Counter()
         """Samples (blocks or pairs) drawn per language or pair, in this process."""
@@ -472,64 +490,28 @@ class PretrainStream(torch.utils.data.IterableDataset):
 
     # ------------------------------------------------------------------ train
     def _train_batches(self, worker: int, num_workers: int) -> Iterator[Batch]:
+        # Imported here: resume.py also holds a Lightning callback, and tools that only read
+        # shards (polytrain inspect) should not pay for importing Lightning.
+        from polytrain.data.resume import MixtureStream, load_slot, slot_plan, slot_state
+
+        plan = slot_plan(self.resume, worker, num_workers)
+        # A restart for a new layout (docs/resume.md) draws new data, not the run's first batches again.
+        extra: tuple[int | str, ...] = ("resume", plan.gen) if plan.gen else ()
+        keys = (self.rank, plan.slot, *extra)
+        mixtures = [MixtureStream(self, obj, mixture_probs(self.manifest, obj.data_kind, self.size_unit,
+                                                           self.sampling_alpha), keys) for obj in self.objectives]
+        i = load_slot(self, mixtures, plan.state) if plan.state is not None else 0
         weights = [obj.weight for obj in self.objectives]
-        streams: dict[int, Iterator[Sample]] = {}
-        i = 0
         while True:
             # The DataLoader takes batches round-robin from its workers: this is the global index.
-            k = choose_objective(self.seed, i * num_workers + worker, weights)
+            k = choose_objective(self.seed, plan.base + i * num_workers + plan.slot, weights)
             obj = self.objectives[k]
-            if k not in streams:
-                streams[k] = self._mixture(obj, worker)
-            examples = [obj.make_example(s, make_rng(self.seed, "example", self.rank, worker, s.key))
-                        for s in islice(streams[k], self.batch_size)]
-            yield self._batch(obj, examples)
+            examples = [obj.make_example(s, make_rng(self.seed, "example", self.rank, plan.slot, s.key, *extra))
+                        for s in islice(mixtures[k], self.batch_size)]
+            batch = self._batch(obj, examples)
             i += 1
-
-    def _mixture(self, obj: Objective, worker: int) -> Iterator[Sample]:
-        """Infinite stream of one objective's samples, languages drawn with ``q ∝ p^alpha``."""
-        probs = mixture_probs(self.manifest, obj.data_kind, self.size_unit, self.sampling_alpha)
-        langs = sorted(probs)
-        p = np.array([probs[lang] for lang in langs], dtype=np.float64)
-        p /= p.sum()
-        streams = {lang: self._language(obj, lang, worker) for lang in langs}
-        rng = make_rng(self.seed, "mix", obj.name, self.rank, worker)
-        while True:
-            for j in rng.choice(len(langs), size=256, p=p):  # in chunks: one draw per call is slow
-                lang = langs[int(j)]
-                sample = next(streams[lang])
-                self.drawn_samples[lang] += 1
-                self.drawn_tokens[lang] += _num_tokens(sample)
-                yield sample
-
-    def _language(self, obj: Objective, lang: str, worker: int) -> Iterator[Sample]:
-        """Infinite tokenized stream of one language (or pair): resampled shards, shuffled."""
-        shards = self.manifest.shards(obj.data_kind, "train", lang)
-        rng = make_rng(self.seed, "shards", obj.name, lang, self.rank, worker)
-        docs = shuffle_buffer(self._resampled(shards, rng), self.shuffle_size, rng)
-        return self._samples_of(obj, shards[0], docs, self._packer(obj))
-
-    def _resampled(self, shards: list[ShardInfo], rng: np.random.Generator) -> Iterator[ShardSample]:
-        """Shards drawn with replacement, in proportion to their sample counts, forever.
-
-        Weighting by samples keeps every document equally likely even when the last shard of a
-        language is small. Stops with an error if many reads in a row give nothing (all shards
-        of the language broken), instead of spinning forever.
-        """
-        counts = np.array([s.samples for s in shards], dtype=np.float64)
-        p = counts / counts.sum() if counts.sum() > 0 else np.full(len(shards), 1 / len(shards))
-        patience = max(10, 3 * len(shards))
-        idle = 0
-        while True:
-            shard = shards[int(rng.choice(len(shards), p=p))]
-            got = 0
-            for sample in self._read(shard):
-                got += 1
-                yield sample
-            idle = 0 if got else idle + 1
-            if idle >= patience:
-                raise RuntimeError(f"{shard.kind} {shard.lang}: no usable sample in {idle} shard reads "
-                                   f"in a row (last: {self.manifest.shard_url(shard)}); see the warnings above")
+            batch.state = slot_state(self, plan, num_workers, i, mixtures)
+            yield batch
 
     # ------------------------------------------------------------------ validation
     def _val_batches(self, worker: int, num_workers: int) -> Iterator[Batch]:
@@ -563,8 +545,3 @@ class PretrainStream(torch.utils.data.IterableDataset):
         if packer is not None:
             yield from packer.flush()
 
-
-def _num_tokens(sample: Sample) -> int:
-    if isinstance(sample, TextBlock):
-        return len(sample.ids)
-    return len(sample.src_ids) + len(sample.tgt_ids)

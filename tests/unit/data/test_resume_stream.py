@@ -1,0 +1,410 @@
+"""Exactly resumable training streams: a stream resumed from the state of batch k yields batches
+k+1.. of the uninterrupted stream (same keys, same inputs, same masks), through a real DataLoader,
+through a checkpoint file, through a real Lightning Trainer, and per rank; a changed layout warns
+and restarts at a new position (docs/resume.md)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from stream_fixtures import (
+    EchoObjective,
+    PairEchoObjective,
+    build_corpus,
+    make_tokenizer,
+    make_vocab,
+    setup_objectives,
+)
+
+from polytrain.data.datamodule import PretrainDataModule
+from polytrain.data.manifest import Manifest
+from polytrain.data.packing import Packer
+from polytrain.data.resume import (
+    GlobalRngState,
+    StreamStateTracker,
+    from_saved,
+    to_saveable,
+)
+from polytrain.data.stream import PretrainStream, choose_objective
+from polytrain.objectives.base import Objective
+from polytrain.objectives.mlm import MaskedLM
+from polytrain.objectives.tlm import TranslationLM
+from polytrain.types import Batch, Vocab
+
+LANGS = ["de", "en", "sw"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, Vocab]:
+    root = str(tmp_path_factory.mktemp("resume"))
+    build_corpus(root, {"de": [40, 30, 10], "en": [60, 60, 40], "sw": [12, 6]}, {"de-en": [20, 15]},
+                 val={"de": [4], "de-en": [3]})
+    tok = make_tokenizer(os.path.join(root, "tokenizer.json"), LANGS)
+    return root, tok, make_vocab(tok)
+
+
+def stream(corpus: tuple[str, str, Vocab], objectives: list[Objective], resume: dict[str, Any] | None = None,
+           **kw: Any) -> PretrainStream:
+    root, tok, vocab = corpus
+    args: dict[str, Any] = {"batch_size": 4, "max_length": 16, "seed": 0, "shuffle_buffer": 8}
+    args.update(kw)
+    objs = setup_objectives(objectives, vocab, args["max_length"])
+    return PretrainStream(Manifest.load(root), tok, vocab, objs, resume=resume, **args)
+
+
+def mixed() -> list[Objective]:
+    """Masked LM on packed mono blocks and TLM on pairs: real masks, both data kinds."""
+    return [MaskedLM(weight=2.0), TranslationLM()]
+
+
+def batches(ds: PretrainStream, n: int, workers: int) -> list[Batch]:
+    if workers == 0:
+        return list(islice(iter(ds), n))
+    return list(islice(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers), n))
+
+
+def fingerprint(batches: list[Batch]) -> list[tuple[Any, ...]]:
+    """Everything a training step sees: objective, keys, inputs, targets (the masks), positions."""
+    return [(b.objective, b.keys, b.input_ids.tolist(), b.labels.tolist(), b.attention_mask.tolist(),
+             b.positions.tolist(), b.langs.tolist()) for b in batches]
+
+
+def through_checkpoint(value: Any) -> Any:
+    """What a checkpoint gives back: ``torch.save`` then ``torch.load(weights_only=True)``."""
+    buffer = io.BytesIO()
+    torch.save(to_saveable(value), buffer)
+    buffer.seek(0)
+    return from_saved(torch.load(buffer, weights_only=True))
+
+
+def resume_state(consumed: list[Batch], workers: int) -> dict[str, Any]:
+    """The rank entry the data module keeps after the loop consumed ``consumed``."""
+    tracker = StreamStateTracker(max(1, workers))
+    for batch in consumed:
+        assert batch.state is not None
+        tracker.record(batch.state)
+    return through_checkpoint(tracker.rank_state())
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def leaf_types(value: Any) -> set[type]:
+    if isinstance(value, dict):
+        assert all(isinstance(k, str) for k in value)
+        return set().union(*(leaf_types(v) for v in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(leaf_types(v) for v in value))
+    return {type(value)}
+
+
+# ------------------------------------------------------------------------------ the stream itself
+def test_resuming_after_any_batch_gives_the_uninterrupted_batches_in_process(corpus: tuple[str, str, Vocab]) -> None:
+    n = 30
+    full = batches(stream(corpus, mixed()), n, 0)
+    assert {b.objective for b in full} == {"maskedlm", "translationlm"}
+    for k in range(n - 1):  # every position: mid-shard, mid-buffer, mid-document, shard ends
+        resumed = batches(stream(corpus, mixed(), resume_state(full[: k + 1], 0)), n - k - 1, 0)
+        assert fingerprint(resumed) == fingerprint(full[k + 1:]), f"resumed after batch {k}"
+        # ... and the resumed stream ends in the same position, counters included.
+        assert same(resumed[-1].state, full[-1].state), f"resumed after batch {k}"
+
+
+@pytest.mark.parametrize("k", [0, 3, 8])
+def test_resuming_with_two_dataloader_workers_continues_the_round_robin(
+        corpus: tuple[str, str, Vocab], k: int) -> None:
+    n = 14
+    full = batches(stream(corpus, mixed()), n, 2)
+    state = resume_state(full[: k + 1], 2)
+    assert state["next_slot"] == (k + 1) % 2  # a new DataLoader starts at worker 0: it takes this slot
+    resumed = batches(stream(corpus, mixed(), state), n - k - 1, 2)
+    assert fingerprint(resumed) == fingerprint(full[k + 1:])
+    assert same(resumed[-1].state, full[-1].state) and same(resumed[-2].state, full[-2].state)
+
+
+def test_zero_and_one_worker_are_the_same_layout(corpus: tuple[str, str, Vocab]) -> None:
+    full = batches(stream(corpus, mixed()), 8, 0)
+    resumed = batches(stream(corpus, mixed(), resume_state(full[:3], 0)), 5, 1)
+    assert fingerprint(resumed) == fingerprint(full[3:])
+
+
+def test_state_is_plain_values_and_small_arrays_without_text(corpus: tuple[str, str, Vocab]) -> None:
+    full = batches(stream(corpus, [EchoObjective(), PairEchoObjective()], shuffle_buffer=50), 12, 0)
+    state = full[-1].state
+    assert state is not None
+    assert leaf_types(state) <= {int, float, str, bytes, bool, type(None)}
+    raw = pickle.dumps(state)
+    # References into shards, never documents: the corpus words ("dew3", "enw17", ...) are absent.
+    assert not any(f"{lang}w".encode() in raw for lang in LANGS)
+    streams = [s for o in state["objectives"].values() for s in o["streams"].values()]  # type: ignore[union-attr]
+    held = sum(len(s["buffer"]) // 8 for s in streams)  # (shard, sample) int32 pairs
+    assert held == 50 * len(streams)  # the buffers are full ...
+    assert len(raw) < 8 * held + 1000 * len(streams)  # ... and cost 8 bytes per held document
+
+
+def test_a_packer_continues_from_its_state_dict() -> None:
+    rng = np.random.default_rng(0)
+    docs = [(f"d{i}", [rng.integers(10, 99, size=int(rng.integers(1, 9))) for _ in range(int(rng.integers(1, 4)))])
+            for i in range(30)]
+    whole, half = Packer(7, 2), Packer(7, 2)
+    expected = [b for key, sents in docs for b in whole.add(key, "de", sents)]
+    got = [b for key, sents in docs[:13] for b in half.add(key, "de", sents)]
+    resumed = Packer(7, 2)
+    resumed.load_state_dict(pickle.loads(pickle.dumps(half.state_dict())))
+    got += [b for key, sents in docs[13:] for b in resumed.add(key, "de", sents)]
+    assert [(b.key, b.ids.tolist(), b.sentence_ends.tolist()) for b in got] == \
+        [(b.key, b.ids.tolist(), b.sentence_ends.tolist()) for b in expected]
+    assert resumed.pending == whole.pending > 0
+
+
+def test_validation_batches_carry_no_state(corpus: tuple[str, str, Vocab]) -> None:
+    assert all(b.state is None for b in stream(corpus, [EchoObjective()], split="val"))
+
+
+# ------------------------------------------------------------------------------ the data module
+def datamodule(corpus: tuple[str, str, Vocab], objectives: list[Objective], **kw: Any) -> PretrainDataModule:
+    args: dict[str, Any] = {"shards": corpus[0], "tokenizer": corpus[1], "max_length": 16, "batch_size": 4,
+                            "num_workers": 0, "shuffle_buffer": 8}
+    args.update(kw)
+    dm = PretrainDataModule(**args)
+    dm.connect(objectives)
+    return dm
+
+
+def consume(dm: PretrainDataModule, n: int) -> list[Batch]:
+    """Take ``n`` training batches the way Lightning's loop does (through the transfer hook)."""
+    return [dm.on_before_batch_transfer(b, 0) for b in islice(dm.train_dataloader(), n)]
+
+
+def test_data_module_state_dict_resumes_exactly_and_drops_the_state_from_batches(
+        corpus: tuple[str, str, Vocab]) -> None:
+    full = consume(datamodule(corpus, mixed()), 12)
+    first = datamodule(corpus, mixed())
+    seen = consume(first, 5)
+    assert all(b.state is None for b in seen)  # never shipped to the device
+    saved = through_checkpoint(first.state_dict())
+    assert saved["layout"]["workers"] == 1 and len(saved["ranks"]) == 1 and saved["ranks"][0]["consumed"] == 5
+    second = datamodule(corpus, mixed())
+    second.load_state_dict(saved)
+    assert fingerprint(consume(second, 7)) == fingerprint(full[5:])
+    assert second.consumed_batches == 12
+    samples, tokens = second.drawn()
+    assert sum(samples.values()) == 12 * 4 and sum(tokens.values()) > sum(samples.values())
+
+
+def test_a_new_train_loader_continues_after_the_last_batch_trained_on(corpus: tuple[str, str, Vocab]) -> None:
+    full = consume(datamodule(corpus, mixed(), num_workers=2), 9)
+    dm = datamodule(corpus, mixed(), num_workers=2)
+    first = consume(dm, 3)  # the loader's workers made more than 3; only 3 were trained on
+    assert fingerprint(first + consume(dm, 6)) == fingerprint(full)
+
+
+def test_each_rank_resumes_its_own_entry(corpus: tuple[str, str, Vocab]) -> None:
+    def rank_dm(rank: int) -> PretrainDataModule:
+        dm = datamodule(corpus, mixed())
+        dm.rank, dm.world_size = rank, 2
+        return dm
+
+    full = [consume(rank_dm(r), 9) for r in range(2)]
+    assert full[0][0].keys != full[1][0].keys
+    firsts = [rank_dm(r) for r in range(2)]
+    for dm in firsts:
+        consume(dm, 4)
+    # What Lightning writes with DDP: rank 0's state_dict, holding every rank's entry (gathered).
+    saved = through_checkpoint({**firsts[0].state_dict(), "ranks": [dm.state_dict()["ranks"][0] for dm in firsts]})
+    for r in range(2):
+        dm = rank_dm(r)
+        dm.load_state_dict(saved)
+        assert fingerprint(consume(dm, 5)) == fingerprint(full[r][4:]), f"rank {r}"
+
+
+@pytest.mark.parametrize("change", [{"num_workers": 2}, {"world_size": 2}, {"batch_size": 3}])
+def test_a_changed_layout_warns_and_restarts_at_a_new_position(
+        corpus: tuple[str, str, Vocab], change: dict[str, int], caplog: pytest.LogCaptureFixture) -> None:
+    first = datamodule(corpus, mixed())
+    fresh = consume(first, 12)
+    saved = through_checkpoint(first.state_dict())  # after 12 batches, 1 worker, 1 rank
+    dm = datamodule(corpus, mixed(), **{k: v for k, v in change.items() if k != "world_size"})
+    dm.world_size = change.get("world_size", 1)
+    dm.load_state_dict(saved)
+    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+        resumed = consume(dm, 6)
+    key, value = next(iter(change.items()))
+    name = {"num_workers": "workers"}.get(key, key)
+    assert f"{name} {1 if key == 'world_size' else saved['layout'][name]!r} -> {value!r}" in caplog.text
+    assert "restarts at a new seed-derived position (generation 12)" in caplog.text
+    # The objective sequence goes on from batch 12 ...
+    weights = [o.weight for o in dm.objectives]
+    assert [b.objective for b in resumed] == [dm.objectives[choose_objective(0, 12 + i, weights)].name for i in range(6)]
+    # ... and the data is new: not the run's first batches again (single documents may recur by
+    # chance in this tiny corpus, whole batches do not).
+    assert not {tuple(b.keys) for b in resumed} & {tuple(b.keys) for b in fresh}
+    # The new layout's position is what the next checkpoint holds.
+    assert through_checkpoint(dm.state_dict())["ranks"][0]["consumed"] == 18
+
+
+def test_resume_without_a_saved_position_warns_and_does_not_replay(
+        corpus: tuple[str, str, Vocab], caplog: pytest.LogCaptureFixture) -> None:
+    dm = datamodule(corpus, mixed())
+    dm.trainer = type("T", (), {"global_step": 7, "accumulate_grad_batches": 2})()  # type: ignore[assignment]
+    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+        resumed = [b for b in islice(dm.train_dataloader(), 3)]
+    assert "without a data position" in caplog.text and "generation 14" in caplog.text
+    fresh = consume(datamodule(corpus, mixed()), 3)
+    assert fingerprint(resumed) != fingerprint(fresh)
+
+
+# ------------------------------------------------------------------------------ through Lightning
+class _KeyRecorder(pl.LightningModule):
+    """Records what every training step receives, and its loss (which goes through dropout)."""
+
+    def __init__(self, objectives: list[Objective], vocab_size: int, crash_at: int | None = None) -> None:
+        super().__init__()
+        torch.manual_seed(0)  # as seed_everything does before the model is built
+        self.objectives, self.crash_at = objectives, crash_at
+        self.embed = torch.nn.Embedding(vocab_size, 2)
+        self.dropout = torch.nn.Dropout(0.5)
+        self.seen: list[tuple[Any, ...]] = []
+        self.losses: list[float] = []
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        if self.global_step == self.crash_at:
+            raise RuntimeError("simulated crash")
+        assert batch.state is None
+        self.seen.append(fingerprint([batch])[0])
+        loss = self.dropout(self.embed(batch.input_ids)).pow(2).mean()
+        self.losses.append(loss.item())
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def _trainer(tmp_path: Path, max_steps: int, checkpoint: bool = False, rng: bool = True) -> pl.Trainer:
+    callbacks: list[pl.Callback] = [GlobalRngState()] if rng else []
+    if checkpoint:
+        callbacks.append(pl.callbacks.ModelCheckpoint(dirpath=str(tmp_path), every_n_train_steps=3, save_last=True))
+    return pl.Trainer(max_steps=max_steps, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
+                      enable_checkpointing=checkpoint, callbacks=callbacks, enable_progress_bar=False,
+                      enable_model_summary=False, accelerator="cpu", devices=1, default_root_dir=str(tmp_path))
+
+
+def test_a_crashed_lightning_run_resumes_with_the_batches_it_would_have_trained_on(
+        corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
+    vocab = corpus[2]
+    straight = _KeyRecorder(mixed(), vocab.size)
+    _trainer(tmp_path / "a", 10).fit(straight, datamodule=datamodule(corpus, straight.objectives, num_workers=2))
+    crashed = _KeyRecorder(mixed(), vocab.size, crash_at=5)  # last checkpoint: step 3
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _trainer(tmp_path / "b", 10, checkpoint=True).fit(
+            crashed, datamodule=datamodule(corpus, crashed.objectives, num_workers=2))
+    last = tmp_path / "b" / "last.ckpt"
+    saved = torch.load(last, weights_only=True)
+    assert saved["global_step"] == 3 and len(saved["PretrainDataModule"]["ranks"][0]["slots"]) == 2
+    assert saved["PretrainDataModule"]["ranks"][0]["next_slot"] == 1  # batch 3 is worker 1's
+    resumed = _KeyRecorder(mixed(), vocab.size)
+    _trainer(tmp_path / "b", 10).fit(resumed, datamodule=datamodule(corpus, resumed.objectives, num_workers=2),
+                                     ckpt_path=str(last))
+    assert len(straight.seen) == 10 and crashed.seen == straight.seen[:5]
+    assert resumed.seen == straight.seen[3:]
+    # GlobalRngState restored torch's generator: the same dropout masks, the same losses.
+    assert resumed.losses == straight.losses[3:]
+
+
+def test_without_the_rng_callback_dropout_differs_after_a_resume(corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
+    """The control for the test above: the data alone is exact, dropout is not."""
+    vocab = corpus[2]
+    straight = _KeyRecorder(mixed(), vocab.size)
+    _trainer(tmp_path / "a", 6, rng=False).fit(straight, datamodule=datamodule(corpus, straight.objectives))
+    first = _KeyRecorder(mixed(), vocab.size)
+    _trainer(tmp_path / "b", 3, checkpoint=True, rng=False).fit(first, datamodule=datamodule(corpus, first.objectives))
+    resumed = _KeyRecorder(mixed(), vocab.size)
+    _trainer(tmp_path / "b", 6, rng=False).fit(resumed, datamodule=datamodule(corpus, resumed.objectives),
+                                               ckpt_path=str(tmp_path / "b" / "last.ckpt"))
+    assert resumed.seen == straight.seen[3:]
+    assert resumed.losses != straight.losses[3:]
+
+
+# ------------------------------------------------------------------------------ gathered across ranks
+def _ddp_rank(rank: int, root: str, tok: str, init: str, out: str) -> None:
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    try:
+        dm = PretrainDataModule(shards=root, tokenizer=tok, max_length=16, batch_size=4, num_workers=0,
+                                shuffle_buffer=8)
+        dm.connect(mixed())
+        dm.rank, dm.world_size = rank, 2
+        consume(dm, 3 + rank)  # unequal on purpose: each rank's own entry must come back
+        state = dm.state_dict()  # the collective
+        if rank == 0:
+            torch.save(state, out)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_state_dict_gathers_every_rank_with_torch_distributed(corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
+    out = str(tmp_path / "state.pt")
+    mp.start_processes(_ddp_rank, args=(corpus[0], corpus[1], f"file://{tmp_path / 'rdv'}", out), nprocs=2,
+                       start_method="fork")
+    saved = from_saved(torch.load(out, weights_only=True))
+    assert [r["consumed"] for r in saved["ranks"]] == [3, 4]
+    assert [r["slots"][0]["rank"] for r in saved["ranks"]] == [0, 1]
+
+
+# ------------------------------------------------------------------------------ real DDP (opt-in)
+class _RankRecorder(_KeyRecorder):
+    """Writes what each rank trained on to ``{out}.{rank}`` (ddp_spawn runs the module in children)."""
+
+    def __init__(self, objectives: list[Objective], vocab_size: int, out: str) -> None:
+        super().__init__(objectives, vocab_size)
+        self.out = out
+
+    def on_train_end(self) -> None:
+        with open(f"{self.out}.{self.global_rank}", "wb") as f:
+            pickle.dump((self.seen, self.losses), f)
+
+
+def _ddp_fit(corpus: tuple[str, str, Vocab], folder: Path, max_steps: int, checkpoint: bool = False,
+             ckpt_path: str | None = None) -> None:
+    folder.mkdir(exist_ok=True)
+    module = _RankRecorder(mixed(), corpus[2].size, str(folder / "seen"))
+    callbacks: list[pl.Callback] = [GlobalRngState()]
+    if checkpoint:
+        callbacks.append(pl.callbacks.ModelCheckpoint(dirpath=str(folder), every_n_train_steps=3, save_last=True))
+    trainer = pl.Trainer(max_steps=max_steps, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
+                         enable_checkpointing=checkpoint, callbacks=callbacks, enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu", devices=2, strategy="ddp_spawn",
+                         default_root_dir=str(folder))
+    trainer.fit(module, datamodule=datamodule(corpus, module.objectives, num_workers=1), ckpt_path=ckpt_path)
+
+
+@pytest.mark.slow  # three 2-process DDP runs: minutes on 2 cores
+def test_two_ddp_ranks_resume_with_their_own_batches_and_dropout(corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
+    _ddp_fit(corpus, tmp_path / "straight", 8)
+    _ddp_fit(corpus, tmp_path / "first", 4, checkpoint=True)  # checkpoint at step 3, stops at 4
+    saved = torch.load(tmp_path / "first" / "epoch=0-step=3.ckpt", weights_only=True)
+    assert len(saved["PretrainDataModule"]["ranks"]) == 2 and len(saved["callbacks"]["GlobalRngState"]["ranks"]) == 2
+    _ddp_fit(corpus, tmp_path / "resumed", 8, ckpt_path=str(tmp_path / "first" / "epoch=0-step=3.ckpt"))
+    for rank in range(2):
+        seen, losses = pickle.loads((tmp_path / "straight" / f"seen.{rank}").read_bytes())
+        again, again_losses = pickle.loads((tmp_path / "resumed" / f"seen.{rank}").read_bytes())
+        assert again == seen[3:] and again_losses == losses[3:], f"rank {rank}"
+    first = pickle.loads((tmp_path / "straight" / "seen.0").read_bytes())[0]
+    other = pickle.loads((tmp_path / "straight" / "seen.1").read_bytes())[0]
+    assert [b[1] for b in first] != [b[1] for b in other]  # the ranks read different data
