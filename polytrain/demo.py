@@ -18,8 +18,9 @@ def data_stages(out: Path, vocab_size: int) -> int:
     """Shard the demo corpus into ``out/shards`` and train ``out/tokenizer.json``; 0 on success."""
     from polytrain.data import shard, tokenizer
 
-    print(f"== polytrain data shard --input {CORPUS} --out {out / 'shards'}", flush=True)
-    code = shard.main(["--input", str(CORPUS), "--out", str(out / "shards"), "--max-samples", "200", "--overwrite"])
+    print(f"== polytrain data shard --input {CORPUS}/mono {CORPUS}/parallel --out {out / 'shards'}", flush=True)
+    inputs = [str(CORPUS / "mono"), str(CORPUS / "parallel")]  # not the generator and templates beside them
+    code = shard.main(["--input", *inputs, "--out", str(out / "shards"), "--max-samples", "200", "--overwrite"])
     if code:
         return code
     print(f"\n== polytrain tokenizer train --shards {out / 'shards'} --out {out / 'tokenizer.json'}", flush=True)
