@@ -72,6 +72,8 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
         (("--model.architecture.vocab_size=123",), "model.architecture.vocab_size=123 but the tokenizer"),
         (("--data.max_length=600",), "data.max_length=600 exceeds model.architecture.max_positions=512"),
         (("--model.architecture.d_modle=64",), "d_modle"),
+        (("-c", str(CONFIGS / "objective/denoise-mbart.yaml"), "--model.architecture.kind=encoder"),
+         "objective Denoising trains an encoder_decoder model but model.architecture.kind is 'encoder'"),
     ],
 )
 def test_inconsistent_config_is_refused_before_training(demo_data, tmp_path, extra, message):
