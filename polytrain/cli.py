@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 import sys
 import warnings
 from collections.abc import Callable
@@ -96,6 +97,12 @@ class PolytrainCLI(LightningCLI):
         parser.link_arguments("data.max_length", "model.max_length")
         parser.link_arguments("seed_everything", "data.seed")
 
+    def before_fit(self) -> None:
+        """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start."""
+        from polytrain.checkpoint import apply_auto_resume
+
+        apply_auto_resume(self)
+
     @staticmethod
     def subcommands() -> dict[str, set[str]]:
         return {name: kwargs for name, kwargs in LightningCLI.subcommands().items() if name in TRAINER_COMMANDS}
@@ -156,11 +163,21 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] not in TRAINER_COMMANDS:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    from polytrain.callbacks.faults import TrainingAborted
+
     try:
         cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
     except (ConfigError, FileNotFoundError) as err:
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 2
+    except pickle.UnpicklingError as err:  # LightningCLI reads a local --ckpt_path with weights_only=True itself
+        from polytrain.checkpoint import checkpoint_refusal
+
+        print(f"polytrain {argv[0]}: error: {checkpoint_refusal(err)}", file=sys.stderr)
+        return 2
+    except TrainingAborted as err:  # e.g. NonFiniteGuard: the state before the fault is saved and named
+        print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

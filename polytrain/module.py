@@ -6,7 +6,9 @@ names the objective that made it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from lightning.pytorch import LightningModule
@@ -23,6 +25,8 @@ from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_g
 from polytrain import __version__
 from polytrain.registry import provenance, short_name
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
+
+log = logging.getLogger(__name__)
 
 
 def _name_objectives(objectives: Sequence[Objective]) -> None:
@@ -76,6 +80,8 @@ class PretrainModule(LightningModule):
         self.tokenizer_path = tokenizer
         self.tokenizer, self.vocab = load_vocab(tokenizer)
         self.val_generate_batches = val_generate_batches
+        self.allow_tokenizer_change = False
+        """Load weights of another tokenizer; set by ``polytrain.checkpoint.ResumeGuard``, never saved."""
         self._check_agreement(objectives, max_length)
         _name_objectives(objectives)
         for objective in objectives:
@@ -247,11 +253,24 @@ class PretrainModule(LightningModule):
         """Refuse weights trained with another tokenizer: the ids would mean different pieces."""
         saved = checkpoint.get("polytrain", {})
         if saved.get("tokenizer_sha256") and saved["tokenizer_sha256"] != self.vocab.sha256:
-            raise ConfigError(
+            message = (
                 f"checkpoint was trained with tokenizer sha256 {saved['tokenizer_sha256'][:12]} "
                 f"({saved.get('vocab_size')} tokens) but {self.tokenizer_path} has sha256 "
                 f"{self.vocab.sha256[:12]} ({self.vocab.size} tokens)"
             )
+            if not self.allow_tokenizer_change:
+                raise ConfigError(f"{message}; to load it anyway, set ResumeGuard(allow_tokenizer_change=true)")
+            log.warning("%s: loading it anyway (allow_tokenizer_change)", message)
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path: Any, map_location: Any = None, hparams_file: Any = None,
+                             strict: bool | None = None, **kwargs: Any) -> PretrainModule:  # type: ignore[override]
+        """Lightning's ``load_from_checkpoint``, but never unpickling code, also for ``http(s)`` URLs
+        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint``."""
+        from polytrain.checkpoint import safe_load_from_checkpoint
+
+        return safe_load_from_checkpoint(cls, checkpoint_path, map_location=map_location,  # type: ignore[return-value]
+                                         hparams_file=hparams_file, strict=strict, **kwargs)
 
     def configure_optimizers(self) -> dict:
         assert self.model is not None

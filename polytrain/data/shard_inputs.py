@@ -97,10 +97,26 @@ class Source:
 
 
 # --------------------------------------------------------------------------- reading inputs
-def _raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, line bytes without the line ending and a leading UTF-8 BOM)."""
+MAX_LINE_BYTES_PER_CHAR = 4
+"""UTF-8 takes at most 4 bytes per character: a .txt line of more than ``4 * max_line_chars`` bytes
+(a .tsv line: twice that) is overlong whatever it holds, and is skipped without being held whole."""
+
+
+def _raw_lines(path: str, max_bytes: int | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """(1-based line number, line bytes without the line ending and a leading UTF-8 BOM).
+
+    A line longer than ``max_bytes`` gives ``None``: it is read in 1 MiB chunks and dropped, so a
+    file without newlines (a binary or minified dump) costs bounded memory.
+    """
     with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
+        lineno = 0
+        while raw := (f.readline() if max_bytes is None else f.readline(max_bytes + 3)):  # + BOM, \r\n slack
+            lineno += 1
+            if max_bytes is not None and len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while (chunk := f.readline(1 << 20)) and not chunk.endswith(b"\n"):
+                    pass
+                yield lineno, None
+                continue
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if raw.endswith(b"\n"):
@@ -108,7 +124,10 @@ def _raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
             yield lineno, raw[:-1] if raw.endswith(b"\r") else raw
 
 
-def _decode(raw: bytes, counts: dict[str, int]) -> str | None:
+def _decode(raw: bytes | None, counts: dict[str, int]) -> str | None:
+    if raw is None:  # longer than any allowed line: never decoded
+        counts["overlong_line"] += 1
+        return None
     try:
         return raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
@@ -150,7 +169,8 @@ def _cut(sentences: Iterable[str], max_chars: int) -> Iterator[list[str]]:
 
 def _txt_documents(src: Source, opts: ShardOptions, counts: dict[str, int]) -> Iterator[list[str]]:
     """Documents of a .txt file: runs of non-blank lines; undecodable lines belong to their run."""
-    lines = (_decode(raw, counts) for _, raw in _raw_lines(src.path))
+    max_bytes = MAX_LINE_BYTES_PER_CHAR * opts.max_line_chars
+    lines = (_decode(raw, counts) for _, raw in _raw_lines(src.path, max_bytes))
     for blank, run in itertools.groupby(lines, key=lambda line: line is not None and not line.strip()):
         if not blank:
             cleaned = (None if line is None else _clean(line, opts, counts) for line in run)
@@ -225,7 +245,7 @@ def _tsv_samples(src: Source, opts: ShardOptions, counts: dict[str, int]) -> Ite
     assert src.lang is not None
     src_lang, tgt_lang = src.lang.split("-")
     tag = hashlib.sha1(src.name.encode("utf-8")).hexdigest()[:8]
-    for lineno, raw in _raw_lines(src.path):
+    for lineno, raw in _raw_lines(src.path, 2 * MAX_LINE_BYTES_PER_CHAR * opts.max_line_chars + 1):
         line = _decode(raw, counts)
         if line is None or ("\t" not in line and not line.strip()):
             continue

@@ -26,6 +26,10 @@ DEFAULT_MAX_SAMPLE_CHARS = 100_000_000
 DEFAULT_MAX_REPEAT = 20.0
 """Most passes over one language's text when upsampling it: more repeats add weight, no new strings."""
 _MAX_MEMBER_BYTES = 1 << 26
+MAX_SENTENCE_CHARS = 20_000
+"""Longer "sentences" (a minified dump, a text without newlines) are skipped and counted as
+``overlong_line``: the trainers' memory grows with the longest string (huggingface/tokenizers#1795).
+The same cap as ``polytrain data shard --max-line-chars``'s default."""
 
 
 # ----------------------------------------------------------------------------- sampling
@@ -123,7 +127,8 @@ def iter_shard_texts(manifest: Manifest | str, split: str = "train",
     Args:
         manifest: a :class:`Manifest` or its path/folder/URL.
         split: ``"train"`` or ``"val"``.
-        skipped: if given, counts members skipped as ``invalid_utf8`` or ``oversized`` (by reason).
+        skipped: if given, counts members skipped as ``invalid_utf8`` or ``oversized``, and lines
+            skipped as ``overlong_line`` (by reason).
     """
     man = manifest if isinstance(manifest, Manifest) else Manifest.load(manifest)
     counts = skipped if skipped is not None else {}
@@ -139,12 +144,20 @@ def iter_shard_texts(manifest: Manifest | str, split: str = "train",
                         continue
                     text = _read_member(tar, member, url, counts)
                     if text is not None:
-                        lang = sides[ext]
-                        yield from ((lang, s) for s in text.split("\n") if s.strip())
+                        yield from _sentences(sides[ext], text, f"{url}: member {member.name}", counts)
         except (tarfile.TarError, EOFError) as err:
             raise TokenizerTrainError(f"{url}: not a readable tar shard ({err})") from None
         except FileNotFoundError:
             raise TokenizerTrainError(f"{url}: shard listed in the manifest is missing") from None
+
+
+def _sentences(lang: str, text: str, where: str, counts: dict[str, int]) -> Iterator[tuple[str, str]]:
+    for sentence in text.split("\n"):
+        if len(sentence) > MAX_SENTENCE_CHARS:
+            warn(f"{where}: a line of {len(sentence)} characters, over {MAX_SENTENCE_CHARS}: skipped")
+            counts["overlong_line"] = counts.get("overlong_line", 0) + 1
+        elif sentence.strip():
+            yield lang, sentence
 
 
 def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, url: str,

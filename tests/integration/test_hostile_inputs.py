@@ -1,0 +1,397 @@
+"""Hostile and broken inputs end to end: checkpoints that would run code, corrupt shards during a
+real run (one process, and a 2-process DDP run where one rank hits the damage), configs that must
+fail before any work, and the shard writer and tokenizer trainer on binary and enormous input.
+
+Shard-level cases (pickle-like members, truncated tars, pipe: URLs, oversized members...) are unit
+tests in tests/unit/data/test_stream.py; docs/reliability.md lists which test shows what.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import http.server
+import os
+import pickle
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from polytrain.checkpoint import CheckpointError, load_checkpoint, safe_load_from_checkpoint
+from polytrain.data import shard_inputs, tokenizer_text
+from polytrain.data.manifest import Manifest, ShardInfo
+
+pytestmark = pytest.mark.timeout(300)
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / "configs"
+OURS = ("polytrain.checkpoint.", "polytrain.callbacks.faults.")
+FAULT_CALLBACKS = [{"class_path": "polytrain.checkpoint.ResumeGuard"},
+                   {"class_path": "polytrain.callbacks.faults.NonFiniteGuard"},
+                   {"class_path": "polytrain.callbacks.faults.StallWatchdog"},
+                   {"class_path": "polytrain.callbacks.faults.DataCounters"}]
+
+
+def write_base(tmp_path: Path) -> Path:
+    """configs/base.yaml with AtomicCheckpointIO and the fault callbacks (whether or not it lists them yet)."""
+    config = yaml.safe_load((CONFIGS / "base.yaml").read_text())
+    trainer = config["trainer"]
+    kept = [c for c in trainer.get("callbacks", []) if not str(c.get("class_path")).startswith(OURS)]
+    trainer["callbacks"] = kept + FAULT_CALLBACKS
+    plugins = [p for p in trainer.get("plugins") or [] if not str(p.get("class_path")).startswith(OURS)]
+    trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.AtomicCheckpointIO"}]
+    path = tmp_path / "base.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def fit_args(shards: Path | str, tokenizer: Path | str, base: Path, *extra: str) -> list[str]:
+    args = ["fit", "-c", str(base)]
+    for fragment in ("model/tiny.yaml", "objective/mlm.yaml", "data/demo.yaml", "trainer/smoke.yaml"):
+        args += ["-c", str(CONFIGS / fragment)]
+    return args + [
+        f"--data.shards={shards}", f"--data.tokenizer={tokenizer}",
+        "--data.num_workers=0", "--data.batch_size=4", "--data.max_length=32", "--data.shuffle_buffer=20",
+        "--model.architecture.d_model=32", "--model.architecture.n_heads=2", "--model.architecture.n_layers=1",
+        "--model.architecture.d_ff=64", "--trainer.limit_val_batches=1", *extra,
+    ]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "www"
+    root.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+class Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (self.marker, "w"))
+
+
+def malicious(path: Path, marker: Path) -> Path:
+    """Shaped like a Lightning checkpoint; unpickling it in full runs ``open(marker, "w")``."""
+    torch.save({"state_dict": {}, "global_step": 1, "epoch": 0, "optimizer_states": [], "loops": {},
+                "pytorch-lightning_version": "2.6.6", "hyper_parameters": {}, "x": Payload(marker)}, path)
+    return path
+
+
+# ------------------------------------------------------------------------------ checkpoints from elsewhere
+
+
+@pytest.mark.parametrize("where", ["path", "http", "path --weights_only=false"])
+def test_fit_refuses_a_checkpoint_that_would_run_code(demo_data: Any, tmp_path: Path, served: tuple[str, Path],
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str], where: str) -> None:
+    from polytrain.cli import main
+
+    base_url, root = served
+    marker = tmp_path / "marker"
+    malicious(root / "evil.ckpt", marker)
+    ckpt = f"{base_url}/evil.ckpt" if where == "http" else str(root / "evil.ckpt")
+    extra = ["--weights_only=false"] if "weights_only" in where else []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    try:
+        code = main(fit_args(demo_data.manifest, demo_data.tokenizer, write_base(tmp_path), f"--ckpt_path={ckpt}",
+                             *extra))
+    except pickle.UnpicklingError:
+        code = None  # LightningCLI's own weights_only=True read of a local --ckpt_path refused it
+    assert not marker.exists()
+    if code is None and not _cli_reports_unsafe_checkpoints():
+        pytest.xfail("refused, but with torch's traceback: polytrain.cli.main does not yet report LightningCLI's "
+                     "pickle.UnpicklingError in one line (polytrain.checkpoint.checkpoint_refusal)")
+    err = capsys.readouterr().err
+    assert code == 2
+    line = next(x for x in err.splitlines() if x.startswith("polytrain fit: error: "))
+    assert "refused to load" in line and "add_safe_globals" in line and "could run code" in line
+    assert not marker.exists()
+
+
+def _cli_reports_unsafe_checkpoints() -> bool:
+    import inspect
+
+    from polytrain import cli
+
+    return "UnpicklingError" in inspect.getsource(cli)
+
+
+@pytest.fixture
+def trained(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """last.ckpt of a 2-step `polytrain fit`."""
+    from polytrain.cli import main
+
+    run = tmp_path_factory.mktemp("trained")
+    cwd = os.getcwd()
+    os.chdir(run)
+    try:
+        assert main(fit_args(demo_data.manifest, demo_data.tokenizer, write_base(run),
+                             "--trainer.max_steps=2", "--trainer.val_check_interval=2")) == 0
+    finally:
+        os.chdir(cwd)
+    return run / "runs" / "checkpoints" / "last.ckpt"
+
+
+def test_a_real_checkpoint_loads_weights_only_everywhere(trained: Path, served: tuple[str, Path],
+                                                         tmp_path: Path) -> None:
+    """polytrain's own checkpoints (LightningCLI hparams, data position, RNG, counters) need no
+    allow-listed types: a non-primitive hparam added one day fails here first."""
+    from polytrain.module import PretrainModule
+
+    base_url, root = served
+    shutil.copy(trained, root / "last.ckpt")
+    state = load_checkpoint(trained)
+    assert state["global_step"] == 2 and {"ResumeGuard", "DataCounters", "NonFiniteGuard"} <= set(state["callbacks"])
+    assert state["callbacks"]["ResumeGuard"]["manifest_sha256"] and state["polytrain"]["tokenizer_sha256"]
+    for location in (trained, f"{base_url}/last.ckpt"):
+        module = safe_load_from_checkpoint(PretrainModule, location)
+        assert isinstance(module, PretrainModule)
+    marker = tmp_path / "marker"
+    malicious(root / "evil.ckpt", marker)
+    with pytest.raises(CheckpointError, match="not plain data"):
+        safe_load_from_checkpoint(PretrainModule, f"{base_url}/evil.ckpt")
+    assert not marker.exists()
+
+
+def _module_is_safe() -> bool:
+    from polytrain.module import PretrainModule
+
+    return "load_from_checkpoint" in vars(PretrainModule)
+
+
+@pytest.mark.xfail(condition=not _module_is_safe(), strict=True,
+                   reason="PretrainModule.load_from_checkpoint is Lightning's: http(s) loads with weights_only=False "
+                          "until the module overrides it with polytrain.checkpoint.safe_load_from_checkpoint")
+def test_module_load_from_checkpoint_refuses_payloads_over_http(tmp_path: Path, served: tuple[str, Path],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from polytrain.module import PretrainModule
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    base_url, root = served
+    marker = tmp_path / "marker"
+    malicious(root / "evil.ckpt", marker)
+    with pytest.raises(CheckpointError, match="not plain data"):
+        PretrainModule.load_from_checkpoint(f"{base_url}/evil.ckpt")
+    assert not marker.exists()
+
+
+def test_module_load_from_checkpoint_refuses_local_payloads(tmp_path: Path) -> None:
+    from polytrain.module import PretrainModule
+
+    marker = tmp_path / "marker"
+    with pytest.raises(Exception, match="(?i)weights.only|not plain data"):
+        PretrainModule.load_from_checkpoint(malicious(tmp_path / "evil.ckpt", marker))
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------------------ corrupt shards in a run
+
+CORRUPT_SAMPLES = 5
+
+
+def corrupt_corpus(demo_data: Any, root: Path) -> tuple[Path, str, str]:
+    """de and en only. de's one training shard is the demo's middle de shard with its last
+    CORRUPT_SAMPLES documents turned into invalid UTF-8 (every de read hits them); the validation
+    shard that goes to rank 1 of 2 is truncated half-way. Returns (manifest, corrupt url, truncated url)."""
+    source = Manifest.load(str(demo_data.manifest))
+    keep = [s for s in source.entries if s.kind == "mono" and
+            (s.lang == "en" or s.path in ("mono/de/train-000001.tar", "mono/de/val-000000.tar"))]
+    for s in keep:
+        (root / s.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source.shard_url(s), root / s.path)
+    Manifest.build(keep, {}, dict(source.options)).save(str(root / "manifest.json"))
+    manifest = Manifest.load(str(root / "manifest.json"))
+    bad = root / "mono/de/train-000001.tar"
+    with tarfile.open(bad) as tar:
+        texts = [m for m in tar.getmembers() if m.name.endswith(".txt")]
+    data = bytearray(bad.read_bytes())
+    for member in texts[-CORRUPT_SAMPLES:]:
+        data[member.offset_data] = 0xFF  # never valid in UTF-8; the tar itself stays intact
+    bad.write_bytes(bytes(data))
+    # PretrainStream: validation shard j is read by rank j % world_size.
+    rank1 = Path(manifest.shard_url(manifest.shards("mono", "val")[1]))
+    rank1.write_bytes(rank1.read_bytes()[: rank1.stat().st_size * 6 // 10])
+    return root / "manifest.json", manifest.shard_url(manifest.shards("mono", "train", "de")[0]), str(rank1)
+
+
+@pytest.fixture(scope="module")
+def ddp_corrupt_run(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess,
+                                                                                        Path, str, str]:
+    run = tmp_path_factory.mktemp("ddp-corrupt")
+    manifest, corrupt, truncated = corrupt_corpus(demo_data, run / "shards")
+    args = fit_args(manifest, demo_data.tokenizer, write_base(run), "--trainer.strategy=ddp",
+                    "--trainer.devices=2", "--trainer.accelerator=cpu", "--data.shuffle_buffer=200",
+                    "--trainer.limit_val_batches=null", "--trainer.num_sanity_val_steps=0")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # Its own process group, so that a hang (a rank waiting in a collective the other never reaches)
+    # ends with both ranks killed at the timeout, and the tests fail.
+    proc = subprocess.Popen([sys.executable, "-m", "polytrain.cli", *args], cwd=run, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += "\nHANG: killed after 180 s"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), run, corrupt, truncated
+
+
+def test_corrupt_shard_mid_run_is_named_counted_exactly_and_the_run_finishes(ddp_corrupt_run: Any) -> None:
+    result, run, corrupt, _ = ddp_corrupt_run
+    assert result.returncode == 0, result.stderr[-4000:]
+    reads = result.stderr.count(f"shard {corrupt}: {CORRUPT_SAMPLES} invalid_utf8 (skipped and counted)")
+    assert reads >= 1, result.stderr[-4000:]
+    with open(next(run.glob("runs/polytrain/version_*/metrics.csv"))) as f:
+        rows = [r for r in csv.DictReader(f) if r.get("data/invalid_utf8")]
+    assert rows and int(rows[-1]["step"]) == 5
+    last = {k: float(v) for k, v in rows[-1].items() if k.startswith("data/")}
+    lost = last["data/invalid_utf8"]
+    # Each read of the shard loses exactly its CORRUPT_SAMPLES damaged documents, all counted in the
+    # same batch; reads whose batches were still in flight at the end are not counted yet.
+    assert lost > 0 and lost % CORRUPT_SAMPLES == 0 and lost <= CORRUPT_SAMPLES * reads
+    assert all(v == 0 for k, v in last.items() if k != "data/invalid_utf8"), last  # nothing else was lost
+    values = [float(r["data/invalid_utf8"]) for r in rows]
+    assert values == sorted(values)  # cumulative
+
+
+def test_ddp_rank_with_a_truncated_shard_does_not_hang(ddp_corrupt_run: Any) -> None:
+    result, run, _, truncated = ddp_corrupt_run
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert re.search(rf"corrupt or unreadable shard {re.escape(truncated)}: \w+", result.stderr), result.stderr[-4000:]
+    assert load_checkpoint(run / "runs" / "checkpoints" / "last.ckpt")["global_step"] == 6
+
+
+# ------------------------------------------------------------------------------ configs
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("wrong_type", 'Parser key "data.batch_size"'),
+    ("missing_tokenizer", "tokenizer file not found: {tmp}/nope/tokenizer.json"),
+    ("missing_manifest", "{tmp}/nope/manifest.json: manifest not found"),
+])
+def test_broken_config_fails_with_one_message_before_any_work(demo_data: Any, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str], case: str,
+                                                              message: str) -> None:
+    from polytrain.cli import main
+
+    base = write_base(tmp_path)
+    shards, tok, extra = demo_data.manifest, demo_data.tokenizer, []
+    if case == "wrong_type":
+        fragment = tmp_path / "typo.yaml"
+        fragment.write_text("data:\n  batch_size: eight\n")
+        extra = ["-c", str(fragment)]
+    elif case == "missing_tokenizer":
+        tok = tmp_path / "nope" / "tokenizer.json"
+    else:
+        shards = tmp_path / "nope" / "manifest.json"
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(fit_args(shards, tok, base, *extra))
+    except SystemExit as exit_:  # jsonargparse reports type errors itself
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message.format(tmp=tmp_path) in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # no logs, no checkpoints: nothing started
+
+
+# ------------------------------------------------------------------------------ shard writer, tokenizer
+
+
+ENORMOUS = 50 * 2**20  # a 50 MB line: e.g. a minified dump or a binary file without newlines
+
+
+def test_shard_writer_skips_and_counts_binary_and_enormous_lines(tmp_path: Path) -> None:
+    from polytrain.data.shard import main
+
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "de.txt").write_bytes(np.random.default_rng(0).bytes(1 << 20))  # random bytes
+    (corpus / "en.txt").write_bytes(b"Fine.\n\n" + b"x" * ENORMOUS + b"\n\nAlso fine.\n")
+    assert main(["--input", str(corpus), "--out", str(tmp_path / "out"), "--val-fraction", "0", "--min-val", "0"]) == 0
+    manifest = Manifest.load(str(tmp_path / "out"))
+    skipped = manifest.skipped
+    assert skipped[f"{corpus}/en.txt"]["overlong_line"] == 1
+    assert sum(skipped[f"{corpus}/de.txt"].values()) > 1000  # nearly every random "line" is refused
+    texts = []
+    for info in manifest.entries:
+        with tarfile.open(manifest.shard_url(info)) as tar:
+            texts += [tar.extractfile(m).read().decode("utf-8") for m in tar if m.name.endswith(".txt")]
+    assert "Fine." in texts and "Also fine." in texts
+    assert all(len(t) < 20_001 and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", t) for t in texts)
+
+
+@pytest.mark.xfail(condition=not hasattr(shard_inputs, "MAX_LINE_BYTES_PER_CHAR"), strict=True,
+                   reason="polytrain data shard reads a whole line before checking its length: memory grows "
+                          "with the longest line (~3x it) until shard_inputs reads lines in bounded chunks")
+def test_shard_writer_memory_is_bounded_on_an_enormous_line(tmp_path: Path) -> None:
+    from polytrain.data.shard import main
+
+    (tmp_path / "en.txt").write_bytes(b"Fine.\n\n" + b"x" * ENORMOUS + b"\n\nAlso fine.\n")
+    tracemalloc.start()
+    try:
+        code = main(["--input", str(tmp_path / "en.txt"), "--out", str(tmp_path / "out"), "--val-fraction", "0",
+                     "--min-val", "0"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 0 and Manifest.load(str(tmp_path / "out")).skipped[str(tmp_path / "en.txt")]["overlong_line"] == 1
+    assert peak < ENORMOUS // 4, f"peak {peak / 2**20:.0f} MB for a {ENORMOUS / 2**20:.0f} MB line"
+
+
+@pytest.mark.xfail(condition=not hasattr(tokenizer_text, "MAX_SENTENCE_CHARS"), strict=True,
+                   reason="polytrain tokenizer train passes any sentence of a shard to the trainer, a 50 MB one "
+                          "too, until tokenizer_text skips (and counts) sentences over a length cap")
+def test_tokenizer_trainer_skips_and_counts_an_enormous_line(tmp_path: Path) -> None:
+    from polytrain.data.tarwriter import write_shard
+
+    shard = tmp_path / "mono" / "de" / "train-000000.tar"
+    shard.parent.mkdir(parents=True)
+    write_shard(str(shard), [{"__key__": "de_0", "txt": b"Guten Tag.\nWie geht's?"},
+                             {"__key__": "de_1", "txt": b"y" * ENORMOUS},
+                             {"__key__": "de_2", "txt": b"Noch ein Satz."}])
+    source = Manifest.load(str(_manifest_for(shard, tmp_path)))
+    skipped: dict[str, int] = {}
+    sentences = list(tokenizer_text.iter_shard_texts(source, skipped=skipped))
+    assert sentences == [("de", "Guten Tag."), ("de", "Wie geht's?"), ("de", "Noch ein Satz.")]
+    assert skipped == {"overlong_line": 1}
+
+
+def _manifest_for(shard: Path, root: Path) -> Path:
+    data = shard.read_bytes()
+    info = ShardInfo(path=str(shard.relative_to(root)), kind="mono", lang="de", split="train", samples=3,
+                     chars=len(data), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    Manifest.build([info], {}, {}).save(str(root / "manifest.json"))
+    return root / "manifest.json"

@@ -1,0 +1,350 @@
+"""polytrain.checkpoint: atomic saves, weights-only loads from every location, resume resolution,
+and the data guard, on tiny Lightning runs and hand-made checkpoint files."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import torch
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from torch.utils.data import DataLoader, TensorDataset
+
+from polytrain import checkpoint as ckpt
+from polytrain.checkpoint import (
+    AUTO,
+    AtomicCheckpointIO,
+    CheckpointError,
+    ResumeGuard,
+    apply_auto_resume,
+    load_checkpoint,
+    resolve_resume,
+    safe_load_from_checkpoint,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class Payload:
+    """Unpickling this runs ``open(marker, "w")``: the stand-in for arbitrary code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (self.marker, "w"))
+
+
+def malicious(path: Path, marker: Path) -> Path:
+    """A file that looks like a Lightning checkpoint and runs code when fully unpickled."""
+    torch.save({"state_dict": {}, "global_step": 1, "optimizer_states": [], "loops": {}, "x": Payload(marker)}, path)
+    return path
+
+
+def complete(path: Path, step: int, mtime: float | None = None) -> Path:
+    """A checkpoint with everything training needs to resume."""
+    torch.save({"state_dict": {"w": torch.zeros(3)}, "global_step": step, "optimizer_states": [{}], "loops": {}}, path)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """(base URL, folder) of a local http server."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+# ------------------------------------------------------------------------------ safe loading
+
+
+def test_malicious_payload_is_refused_from_path_file_url_and_http(tmp_path: Path, served: tuple[str, Path],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "marker"
+    base, root = served
+    evil = malicious(root / "evil.ckpt", marker)
+    # An environment that asks torch to unpickle anything must not matter: weights_only is explicit.
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    for location in (str(evil), f"file://{evil}", f"{base}/evil.ckpt"):
+        with pytest.raises(CheckpointError, match="refused to load .*not plain data.*add_safe_globals"):
+            load_checkpoint(location)
+        with pytest.raises(CheckpointError, match="could run code"):
+            AtomicCheckpointIO().load_checkpoint(location)
+    assert not marker.exists()
+
+
+def test_explicit_weights_only_false_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    evil = malicious(tmp_path / "evil.ckpt", marker)
+    with pytest.raises(CheckpointError, match="weights_only=False"):
+        AtomicCheckpointIO().load_checkpoint(evil, weights_only=False)
+    assert not marker.exists()
+
+
+def test_lightning_default_loader_runs_the_payload_over_http(tmp_path: Path, served: tuple[str, Path],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why AtomicCheckpointIO exists: Lightning 2.6 loads http(s) checkpoints with weights_only=False.
+    If this starts failing, Lightning became safe by default (AtomicCheckpointIO stays correct)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))  # torch.hub caches the download there
+    marker = tmp_path / "marker"
+    base, root = served
+    malicious(root / "evil.ckpt", marker)
+    TorchCheckpointIO().load_checkpoint(f"{base}/evil.ckpt")
+    assert marker.exists()
+
+
+def test_truncated_or_foreign_files_are_named_as_incomplete(tmp_path: Path) -> None:
+    good = complete(tmp_path / "good.ckpt", 3)
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    (tmp_path / "text.ckpt").write_text("not a checkpoint")
+    for name in ("cut.ckpt", "text.ckpt"):
+        with pytest.raises(CheckpointError, match=f"{name} is not a complete checkpoint"):
+            load_checkpoint(tmp_path / name)
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.ckpt")
+    assert load_checkpoint(good)["global_step"] == 3
+
+
+class Tiny(LightningModule):
+    def __init__(self, width: int = 4) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.layer = torch.nn.Linear(width, 1)
+
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self.layer(batch[0]).pow(2).mean()
+
+    def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
+        self.log("val_loss", self.layer(batch[0]).pow(2).mean())
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_safe_load_from_checkpoint_round_trips_and_refuses_payloads(tmp_path: Path, served: tuple[str, Path]) -> None:
+    base, root = served
+    trainer = Trainer(max_steps=2, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                      enable_checkpointing=False, default_root_dir=tmp_path)
+    model = Tiny(width=3)
+    trainer.fit(model, DataLoader(TensorDataset(torch.randn(8, 3)), batch_size=4))
+    trainer.save_checkpoint(root / "tiny.ckpt")
+    for location in (root / "tiny.ckpt", f"{base}/tiny.ckpt"):
+        loaded = safe_load_from_checkpoint(Tiny, location)
+        assert isinstance(loaded, Tiny) and loaded.hparams.width == 3
+        assert torch.equal(loaded.layer.weight, model.layer.weight)
+    marker = tmp_path / "marker"
+    malicious(root / "evil.ckpt", marker)
+    for location in (root / "evil.ckpt", f"{base}/evil.ckpt"):
+        with pytest.raises(CheckpointError, match="not plain data"):
+            safe_load_from_checkpoint(Tiny, location)
+    with pytest.raises(CheckpointError, match="weights_only=False"):
+        safe_load_from_checkpoint(Tiny, root / "tiny.ckpt", weights_only=False)
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------------------ atomic saves
+
+
+def test_save_is_published_whole_with_fsync_from_a_temporary_file_in_the_same_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    replaced: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(ckpt.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    monkeypatch.setattr(ckpt.os, "replace", lambda a, b: (replaced.append((a, b)), real_replace(a, b))[1])
+    target = tmp_path / "ckpts" / "last.ckpt"
+    AtomicCheckpointIO().save_checkpoint({"global_step": 1, "w": torch.ones(2)}, target)
+    assert load_checkpoint(target)["global_step"] == 1
+    assert len(replaced) == 1 and Path(replaced[0][0]).parent == target.parent and replaced[0][1] == str(target)
+    assert ".partial-" in Path(replaced[0][0]).name and not replaced[0][0].endswith(".ckpt")
+    assert len(synced) == 2  # the file, then the folder (so the rename survives a power cut)
+    assert os.listdir(target.parent) == ["last.ckpt"]
+
+
+def test_crash_during_save_keeps_the_previous_file_and_leaves_nothing_selectable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = complete(tmp_path / "last.ckpt", 3)
+    before = target.read_bytes()
+
+    def dies_half_way(obj: Any, f: Any) -> None:
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt  # e.g. SIGINT in the middle of torch.save
+
+    monkeypatch.setattr(ckpt.torch, "save", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        AtomicCheckpointIO().save_checkpoint({"global_step": 6}, target)
+    assert target.read_bytes() == before
+    assert os.listdir(tmp_path) == ["last.ckpt"]
+    assert resolve_resume(tmp_path) == str(target)
+
+
+def test_lightning_default_save_stages_outside_the_folder_without_fsync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lightning 2.6's local save: an fsspec transaction whose temporary file comes from
+    tempfile.mkstemp() in the system temp folder, moved with shutil.move (a copy, not a rename, when
+    that folder is on another filesystem) and never fsynced. What AtomicCheckpointIO replaces."""
+    staged: list[str] = []
+    real_mkstemp = tempfile.mkstemp
+
+    def spy(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, name = real_mkstemp(*args, **kwargs)
+        staged.append(name)
+        return fd, name
+
+    synced: list[int] = []
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "elsewhere"))
+    (tmp_path / "elsewhere").mkdir()
+    TorchCheckpointIO().save_checkpoint({"global_step": 1}, tmp_path / "ckpts" / "last.ckpt")
+    assert staged and all(Path(s).parent == tmp_path / "elsewhere" for s in staged)
+    assert synced == []
+
+
+# ------------------------------------------------------------------------------ resume resolution
+
+
+def test_fresh_start_when_there_is_no_checkpoint(tmp_path: Path) -> None:
+    assert resolve_resume(tmp_path / "missing") is None
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a checkpoint")
+    assert resolve_resume(tmp_path / "empty") is None
+
+
+def test_newest_complete_checkpoint_wins_and_skips_are_named(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    complete(tmp_path / "step000003.ckpt", 3, mtime=1000)
+    complete(tmp_path / "step000006.ckpt", 6, mtime=2000)
+    newest = complete(tmp_path / "last.ckpt", 9, mtime=3000)
+    cut = tmp_path / "step000012.ckpt"  # a higher step, but cut short
+    cut.write_bytes(newest.read_bytes()[:100])
+    (tmp_path / ".step000015.ckpt.partial-4242").write_bytes(b"PK half")  # an interrupted AtomicCheckpointIO save
+    weights = tmp_path / "weights.ckpt"
+    torch.save({"state_dict": {}, "global_step": 20}, weights)  # save_weights_only: cannot resume
+    os.symlink(tmp_path / "gone.ckpt", tmp_path / "dangling.ckpt")
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint"):
+        assert resolve_resume(tmp_path) == str(newest)
+    text = caplog.text
+    assert "step000012.ckpt: is not a complete checkpoint" in text
+    assert "weights.ckpt: lacks optimizer_states, loops" in text
+    assert "dangling.ckpt: dangling link" in text
+    assert ".step000015.ckpt.partial-4242: left by an interrupted save" in text
+    # The newest one breaks: the previous complete one is chosen.
+    newest.write_bytes(b"")
+    assert resolve_resume(tmp_path) == str(tmp_path / "step000006.ckpt")
+
+
+def test_equal_steps_prefer_the_newer_file(tmp_path: Path) -> None:
+    complete(tmp_path / "step000006.ckpt", 6, mtime=1000)
+    complete(tmp_path / "last.ckpt", 6, mtime=2000)
+    assert resolve_resume(tmp_path) == str(tmp_path / "last.ckpt")
+
+
+def test_checkpoints_that_all_fail_stop_the_run_instead_of_a_silent_fresh_start(tmp_path: Path) -> None:
+    (tmp_path / "last.ckpt").write_bytes(b"")
+    torch.save({"state_dict": {}, "global_step": 4}, tmp_path / "weights.ckpt")
+    with pytest.raises(CheckpointError) as err:
+        resolve_resume(tmp_path)
+    message = str(err.value)
+    assert "2 checkpoint(s) but none can be resumed from" in message
+    assert "refusing to start again from step 0" in message
+    assert "last.ckpt: is not a complete checkpoint" in message and "weights.ckpt: lacks" in message
+
+
+def test_sharded_checkpoint_folders_count_only_when_finished(tmp_path: Path) -> None:
+    unfinished = tmp_path / "step000009.ckpt"  # rank files written, meta.pt not yet
+    unfinished.mkdir()
+    (unfinished / "__0_0.distcp").write_bytes(b"shard")
+    done = tmp_path / "step000006.ckpt.replaced"  # FSDP2Strategy moves the old one aside while replacing it
+    done.mkdir()
+    (done / ".metadata").write_bytes(b"written by torch.distributed.checkpoint")
+    torch.save({"global_step": 6, "optimizer_states": [], "loops": {}}, done / "meta.pt")
+    (tmp_path / "step000012.ckpt.partial").mkdir()  # FSDP2Strategy's staging folder
+    assert resolve_resume(tmp_path) == str(done)
+
+
+def test_auto_is_resolved_in_the_checkpoint_folder_of_the_trainer(tmp_path: Path) -> None:
+    (tmp_path / "ckpts").mkdir()
+    chosen = complete(tmp_path / "ckpts" / "last.ckpt", 4)
+    trainer = Trainer(logger=False, enable_progress_bar=False, default_root_dir=tmp_path,
+                      callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpts")])
+    cli = SimpleNamespace(subcommand="fit", trainer=trainer, config_init={"fit": {"ckpt_path": AUTO}})
+    apply_auto_resume(cli)
+    assert cli.config_init["fit"]["ckpt_path"] == str(chosen)
+    cli.config_init["fit"]["ckpt_path"] = "last"
+    apply_auto_resume(cli)  # anything but "auto" is Lightning's business
+    assert cli.config_init["fit"]["ckpt_path"] == "last"
+
+
+# ------------------------------------------------------------------------------ data guard
+
+
+class Data(LightningDataModule):
+    """A data module with a manifest-like fingerprint, as PretrainDataModule has."""
+
+    def __init__(self, sha: str, shards: int, langs: tuple[str, ...]) -> None:
+        super().__init__()
+        entries = [SimpleNamespace(samples=10, lang=langs[i % len(langs)]) for i in range(shards)]
+        self.manifest = SimpleNamespace(sha256=sha, location="/data/manifest.json", entries=entries)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(TensorDataset(torch.randn(16, 4)), batch_size=4)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(TensorDataset(torch.randn(8, 4)), batch_size=4)
+
+
+def fit(tmp_path: Path, data: Data, guard: ResumeGuard, steps: int, ckpt_path: str | None = None) -> Trainer:
+    trainer = Trainer(max_steps=steps, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                      default_root_dir=tmp_path, plugins=[AtomicCheckpointIO()],
+                      callbacks=[guard, ModelCheckpoint(dirpath=tmp_path / "ckpts", save_last=True)])
+    trainer.fit(Tiny(), datamodule=data, ckpt_path=ckpt_path)
+    return trainer
+
+
+def test_resume_on_other_data_is_refused_naming_the_difference(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    fit(tmp_path, Data("a" * 64, 4, ("de", "en")), ResumeGuard(), steps=2)
+    last = tmp_path / "ckpts" / "last.ckpt"
+    saved = load_checkpoint(last)["callbacks"]["ResumeGuard"]
+    assert saved["manifest_sha256"] == "a" * 64 and saved["shards"] == 4
+    assert fit(tmp_path, Data("a" * 64, 4, ("de", "en")), ResumeGuard(), 4, str(last)).global_step == 4
+    with pytest.raises(CheckpointError) as err:
+        fit(tmp_path, Data("b" * 64, 5, ("de", "en", "sw")), ResumeGuard(), 6, str(last))
+    assert "refusing to resume on different data: manifest sha256 aaaaaaaaaaaa -> bbbbbbbbbbbb" in str(err.value)
+    assert "shards 4 -> 5" in str(err.value) and "languages +sw" in str(err.value)
+    assert "allow_data_change=true" in str(err.value)
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint"):
+        trainer = fit(tmp_path, Data("b" * 64, 5, ("de", "en", "sw")), ResumeGuard(allow_data_change=True), 6,
+                      str(last))
+    assert trainer.global_step == 6 and "data changed since the checkpoint" in caplog.text
+    # Evaluating a checkpoint on other data is not resuming: allowed.
+    validator = Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path,
+                        plugins=[AtomicCheckpointIO()], callbacks=[ResumeGuard()])
+    validator.validate(Tiny(), datamodule=Data("c" * 64, 2, ("de",)), ckpt_path=str(last))
