@@ -9,6 +9,8 @@
 - :func:`resolve_resume` picks the newest complete checkpoint of a folder (``--ckpt_path auto``),
   says which and why it skipped others, and refuses to start from step 0 when checkpoints exist
   but none is usable.
+- :class:`Checkpoint` is Lightning's ``ModelCheckpoint`` that also writes ``last.ckpt`` when
+  training stops between two validations, so the final steps of a run are never lost.
 - :class:`ResumeGuard` stores the data manifest's sha256 in every checkpoint and refuses to resume
   on other data unless told to.
 """
@@ -28,6 +30,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.fabric.utilities.types import _PATH
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_only
 
 from polytrain.errors import ConfigError
@@ -223,6 +226,47 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         """Load with ``weights_only=True`` from any location; ``weights_only=False`` is refused."""
         _refuse_unsafe(weights_only, path)
         return load_checkpoint(path, map_location="cpu" if map_location is None else map_location)
+
+
+class Checkpoint(ModelCheckpoint):
+    """``ModelCheckpoint`` whose ``save_last`` also covers the end of training.
+
+    Lightning's ``ModelCheckpoint`` monitoring a validation metric saves (top-k and ``last.ckpt``)
+    only after a validation, and at the end of training only when no ``last.ckpt`` was saved at
+    all. A run whose ``max_steps`` is not a multiple of ``val_check_interval`` would lose its final
+    steps: resuming it, or exporting "the last checkpoint", would silently use an older state.
+    """
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        super().on_train_end(trainer, pl_module)
+        if self.save_last and not trainer.fast_dev_run and self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+
+def last_checkpoint_path(trainer: Trainer, dirpath: _PATH | None = None) -> str:
+    """``<dirpath>/last.ckpt``; by default in :func:`checkpoint_dir`, where ``--ckpt_path last`` looks."""
+    name = ModelCheckpoint.CHECKPOINT_NAME_LAST + ModelCheckpoint.FILE_EXTENSION
+    return os.path.join(str(dirpath) if dirpath is not None else checkpoint_dir(trainer), name)
+
+
+def save_last(trainer: Trainer, dirpath: _PATH | None = None) -> str:
+    """Save the full training state (resume, not just weights) to :func:`last_checkpoint_path`
+    now; every rank calls it. Returns the path.
+
+    The run's ``ModelCheckpoint`` is told before the save: ``last_model_path`` is part of its saved
+    state, and a resumed run whose state named another file would version its next save
+    (``last-v1.ckpt``) instead of replacing ``last.ckpt``; its saved-step marker keeps
+    :class:`Checkpoint` from saving the same step again at the end of training.
+    """
+    path = last_checkpoint_path(trainer, dirpath)
+    if trainer.is_global_zero and os.path.islink(path):
+        os.unlink(path)  # ModelCheckpoint(save_last="link"): never write through into a top-k file
+    callback = trainer.checkpoint_callback
+    if isinstance(callback, ModelCheckpoint) and path == last_checkpoint_path(trainer):
+        callback.last_model_path = path
+        callback._last_global_step_saved = trainer.global_step  # Lightning's own "saved at this step"
+    trainer.save_checkpoint(path, weights_only=False)
+    return path
 
 
 # ------------------------------------------------------------------------------------ resume

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import faulthandler
 import logging
-import os
 import statistics
 import tempfile
 import threading
@@ -25,10 +24,10 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
+from polytrain.checkpoint import save_last
 from polytrain.data import stream
 
 log = logging.getLogger(__name__)
@@ -43,17 +42,6 @@ def _all_ranks_sum(trainer: Trainer, values: torch.Tensor) -> torch.Tensor:
     if trainer.world_size > 1 and dist.is_available() and dist.is_initialized():
         return trainer.strategy.reduce(values, reduce_op="sum")
     return values
-
-
-def _save_last(trainer: Trainer) -> str:
-    """Save the full training state to ``<ModelCheckpoint dirpath>/last.ckpt`` (every rank calls it)."""
-    from polytrain.checkpoint import checkpoint_dir
-
-    path = os.path.join(checkpoint_dir(trainer), ModelCheckpoint.CHECKPOINT_NAME_LAST + ModelCheckpoint.FILE_EXTENSION)
-    if trainer.is_global_zero and os.path.islink(path):
-        os.unlink(path)  # ModelCheckpoint(save_last="link"): never write through into a top-k file
-    trainer.save_checkpoint(path, weights_only=False)
-    return path
 
 
 # ------------------------------------------------------------------------------------ NaN / Inf
@@ -124,7 +112,7 @@ class NonFiniteGuard(Callback):
             self.consecutive = 0
         pl_module.log("train/nonfinite_skipped", float(self.skipped), on_step=True, on_epoch=False, batch_size=1)
         if self.consecutive >= self.max_consecutive:
-            path = _save_last(trainer)
+            path = save_last(trainer)
             last = self.skipped_steps[-1]
             first = last - self.consecutive + 1
             raise TrainingAborted(

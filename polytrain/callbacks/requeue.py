@@ -31,9 +31,9 @@ from typing import Any, Literal
 import torch
 import torch.distributed as dist
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
+from polytrain.checkpoint import last_checkpoint_path, save_last
 from polytrain.distributed.slurm import check_slurm_launch
 
 # Flag values; the agreed value is the MAX over ranks, so a SIGTERM anywhere means "save, no requeue".
@@ -224,10 +224,7 @@ class SlurmRequeue(Callback):
         reason = self._agree()
         if reason == _NONE:
             return
-        path = self.checkpoint_path(trainer)
-        if trainer.is_global_zero and os.path.islink(path):
-            os.unlink(path)  # ModelCheckpoint(save_last="link"): never write through into a top-k file
-        trainer.save_checkpoint(path, weights_only=False)  # full state: resume, not just weights
+        path = save_last(trainer, self.dirpath)
         self.saved_path, self.stop_reason = path, reason
         trainer.should_stop = True
         name = "SIGTERM" if reason == _TERM else self.signum.name
@@ -276,9 +273,4 @@ class SlurmRequeue(Callback):
 
     def checkpoint_path(self, trainer: Trainer) -> str:
         """``<dir>/last.ckpt``, where ``--ckpt_path last`` looks (see ``dirpath``)."""
-        callback = next((c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint)), None)
-        directory = self.dirpath or (callback.dirpath if callback is not None else None)
-        if directory is None:
-            directory = os.path.join(trainer.default_root_dir, "checkpoints")
-        name = (callback.CHECKPOINT_NAME_LAST if callback is not None else "last") + ModelCheckpoint.FILE_EXTENSION
-        return os.path.join(str(directory), name)
+        return last_checkpoint_path(trainer, self.dirpath)

@@ -59,9 +59,12 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert provenance["installed_objectives"]["mlm"]["version"]
 
     resumed = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml",
-                              extra=("--trainer.max_steps=9", "--ckpt_path=last")), tmp_path)
+                              extra=("--trainer.max_steps=10", "--ckpt_path=last")), tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 9
+    # Step 10 is not a validation step (every 3): last.ckpt is still written when training ends,
+    # and replaced in place, not versioned (last-v1.ckpt).
+    assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 10
+    assert sorted(p.name for p in last.parent.glob("last*")) == ["last.ckpt"]
     steps = [int(r["step"]) for r in metrics_rows(tmp_path) if r.get("train/loss")]
     assert steps and min(steps) >= 6, steps  # the resumed run did not start again at step 0
 
