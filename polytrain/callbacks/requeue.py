@@ -20,10 +20,13 @@ SIGUSR1 handler only where none exists, and this callback installs its own first
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any, Literal
@@ -73,6 +76,45 @@ def worker_ignore_signals(worker_id: int = 0) -> None:
     """
     for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+
+
+_exit_hook_installed = False
+
+
+def end_workers_at_exit() -> None:
+    """Make sure this process can exit while DataLoader workers of :func:`worker_ignore_signals` live.
+
+    Call in the training process when creating such a DataLoader. At interpreter exit,
+    ``multiprocessing`` sends SIGTERM to its daemonic children (DataLoader workers are daemonic) and
+    then joins them; a worker that ignores SIGTERM would keep that join waiting forever. Lightning
+    shuts its workers down at the end of ``fit``, but a loader it never saw (iterated by a script, or
+    wrapped in another iterable) is still alive then. This hook, registered after
+    ``multiprocessing``'s own and so run before it, does the same SIGTERM and then SIGKILLs the
+    daemonic children still alive after a second: DataLoader workers hold nothing that outlives the
+    process.
+    """
+    global _exit_hook_installed
+    if not _exit_hook_installed:
+        atexit.register(_end_daemonic_children)
+        _exit_hook_installed = True
+
+
+def _end_daemonic_children(grace_s: float = 1.0) -> None:
+    children = [child for child in multiprocessing.active_children() if child.daemon]
+    if not children:
+        return
+    # torch's SIGCHLD handler raises "DataLoader worker ... is killed" in whatever runs when a worker
+    # ends; at exit that is this hook, which would then stop before ending the other workers.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        child.join(timeout=max(0.0, deadline - time.monotonic()))
+    for child in children:
+        if child.is_alive():
+            child.kill()
+            child.join(timeout=10)
 
 
 def _is_lightning_handler(handler: Any, ours: Any = None) -> bool:

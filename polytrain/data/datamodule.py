@@ -27,7 +27,7 @@ from polytrain.data.resume import (
 )
 from polytrain.data.stream import PretrainStream, Split, mixture_probs
 from polytrain.data.vocab import check_languages, load_vocab
-from polytrain.callbacks.requeue import worker_ignore_signals
+from polytrain.callbacks.requeue import end_workers_at_exit, worker_ignore_signals
 from polytrain.errors import ConfigError
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch, Vocab
@@ -255,6 +255,8 @@ class PretrainDataModule(LightningDataModule):
         # starting a loader then never draws from torch's global one, which dropout uses
         # (a resumed run starts its loaders at other steps than an uninterrupted one).
         # Workers ignore the requeue signals: only the main process saves and stops (SlurmRequeue).
+        if self.num_workers > 0:
+            end_workers_at_exit()
         return DataLoader(dataset, batch_size=None, num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.num_workers > 0, generator=torch.Generator().manual_seed(self.seed),
                           worker_init_fn=worker_ignore_signals)

@@ -161,3 +161,28 @@ def test_fits_with_a_lightning_trainer(corpus: tuple[str, str], tmp_path: Path) 
     val = [o for stage, o in module.seen if stage == "val"]
     assert val and set(val) == {"echoobjective", "pairechoobjective"}
     assert len(val) == 2 * len(list(dm.val_dataloader()))  # two full validation passes
+
+
+def test_a_script_that_leaves_worker_loaders_open_still_exits(corpus: tuple[str, str], tmp_path: Path) -> None:
+    """Workers ignore SIGTERM (worker_ignore_signals), which multiprocessing's exit hook relies on to
+    end them: without polytrain's own hook a script that iterated a loader and never closed it hangs
+    at exit (seen in benchmarks/mlm_throughput.py)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "peek.py"
+    script.write_text(
+        "import sys\n"
+        "from polytrain.data.datamodule import PretrainDataModule\n"
+        "from polytrain.objectives.mlm import MaskedLM\n"
+        "dm = PretrainDataModule(shards=sys.argv[1], tokenizer=sys.argv[2], max_length=16, batch_size=4,\n"
+        "                        num_workers=2, shuffle_buffer=4)\n"
+        "dm.connect([MaskedLM()])\n"
+        "loaders = [dm.train_dataloader(), dm.train_dataloader()]\n"
+        "batches = [iter(loader) for loader in loaders]\n"
+        "print(len(next(batches[0]).keys), len(next(batches[1]).keys))\n"  # workers now alive; never closed
+    )
+    result = subprocess.run([sys.executable, str(script), *corpus], capture_output=True, text=True, timeout=120,
+                            check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["4", "4"]
