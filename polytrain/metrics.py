@@ -36,6 +36,16 @@ class GroupTokenStats(Metric):
         self.add_state("count", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("tokens", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
 
+    def _apply(self, fn: Any, exclude_state: Any = "") -> GroupTokenStats:
+        """Move the states with the module, but keep them float64: ``bf16-true`` and ``16-true``
+        cast the whole LightningModule with ``.to(dtype)``, which torchmetrics applies to states, and
+        a 16-bit sum stops counting at a few hundred tokens (bf16 has an 8-bit mantissa)."""
+        this = super()._apply(fn, exclude_state)
+        for key, default in this._defaults.items():
+            this._defaults[key] = default.double()
+            setattr(this, key, getattr(this, key).double())
+        return this
+
     def update(self, group: torch.Tensor, token_loss: torch.Tensor, token_correct: torch.Tensor, tokens: torch.Tensor) -> None:
         """Add targets of a batch.
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
 from lightning.pytorch import LightningModule
+from lightning.pytorch.plugins.precision import MixedPrecision
 from torch import nn
 
 from polytrain.data.vocab import load_vocab
@@ -272,10 +274,23 @@ class PretrainModule(LightningModule):
         return safe_load_from_checkpoint(cls, checkpoint_path, map_location=map_location,  # type: ignore[return-value]
                                          hparams_file=hparams_file, strict=strict, **kwargs)
 
+    def _optimizer_config(self) -> OptimizerConfig:
+        """``optimizer`` with ``fused=None`` resolved against the trainer.
+
+        Lightning's mixed-precision plugin (``16-mixed``, ``bf16-mixed``) refuses gradient clipping
+        with an optimizer that unscales gradients itself, which fused AdamW does: with clipping on,
+        the default there is the unfused kernel. ``fused=True`` with clipping is Lightning's error.
+        """
+        cfg = self.optim_config
+        clipping = bool(self._trainer is not None and self.trainer.gradient_clip_val)
+        if cfg.fused is None and clipping and isinstance(self.trainer.precision_plugin, MixedPrecision):
+            return replace(cfg, fused=False)
+        return cfg
+
     def configure_optimizers(self) -> dict:
         assert self.model is not None
         modules = nn.ModuleList([self.model, self.heads])
-        optimizer = build_optimizer(param_groups(modules, self.optim_config.weight_decay), self.optim_config)
+        optimizer = build_optimizer(param_groups(modules, self.optim_config.weight_decay), self._optimizer_config())
         total = self.trainer.max_steps
         if total is None or total < 0:
             raise ValueError("set trainer.max_steps: the learning-rate schedule and the infinite data stream stop by steps")

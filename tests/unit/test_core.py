@@ -11,7 +11,7 @@ import torch
 from polytrain.data.converters import collate
 from polytrain.data.rng import make_rng
 from polytrain.metrics import GroupTokenStats
-from polytrain.optim import OptimizerConfig, lr_factor, param_groups
+from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain.types import IGNORE_INDEX, Example
 
 
@@ -69,6 +69,27 @@ def test_no_weight_decay_on_biases_and_norms():
     assert {p.ndim for p in decay["params"]} == {2} and len(decay["params"]) == 2
     assert {p.ndim for p in no_decay["params"]} == {1} and len(no_decay["params"]) == 3
     assert no_decay["weight_decay"] == 0.0
+
+
+def test_adamw_is_fused_by_default_where_torch_has_the_kernel():
+    model = torch.nn.Linear(4, 3)
+    fused = build_optimizer(param_groups(model, 0.01), OptimizerConfig())
+    assert fused.defaults["fused"] is True and not fused.defaults["foreach"]
+    assert build_optimizer(param_groups(model, 0.01), OptimizerConfig(fused=False)).defaults["fused"] is False
+    # One parameter on a device without the kernel (meta): the default falls back, fused=True is torch's error.
+    odd = [{"params": [torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2, device="meta"))]}]
+    assert not build_optimizer(odd, OptimizerConfig()).defaults["fused"]
+    # Fused and foreach AdamW take the same step (up to float rounding).
+    a, b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    b.load_state_dict(a.state_dict())
+    start = a.weight.detach().clone()
+    for m, fuse in ((a, True), (b, False)):
+        opt = build_optimizer(param_groups(m, 0.01), OptimizerConfig(lr=1e-2, fused=fuse))
+        for _ in range(3):
+            m(torch.ones(2, 4)).square().sum().backward()
+            opt.step()
+            opt.zero_grad()
+    assert torch.allclose(a.weight, b.weight, atol=1e-6) and not torch.allclose(a.weight, start)
 
 
 def test_group_token_stats_means_per_group():
