@@ -8,7 +8,9 @@ Flow: shards -> ``TextBlock`` / ``TextPair`` (tokenized, in DataLoader workers)
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -148,9 +150,21 @@ class Batch:
 
     def pin_memory(self) -> Batch:
         """Page-locked copy; ``DataLoader(pin_memory=True)`` calls this on custom batch types."""
-        pinned = {f.name: getattr(self, f.name).pin_memory() for f in dataclasses.fields(self)
+        return self._map_tensors(lambda t: t.pin_memory())
+
+    def to(self, *args: Any, **kwargs: Any) -> Batch:
+        """Copy with the tensor fields moved (``Tensor.to`` arguments); the rest is shared.
+
+        Lightning moves a batch with ``batch.to(device)`` when it has this method; without it,
+        Lightning walks every field, and each string of ``keys`` and ``lang`` and every value of
+        ``stats`` and ``state``, on every step.
+        """
+        return self._map_tensors(lambda t: t.to(*args, **kwargs))
+
+    def _map_tensors(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
+        mapped = {f.name: fn(getattr(self, f.name)) for f in dataclasses.fields(self)
                   if isinstance(getattr(self, f.name), torch.Tensor)}
-        return dataclasses.replace(self, **pinned)
+        return dataclasses.replace(self, **mapped)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from polytrain.data.converters import collate
 from polytrain.data.rng import make_rng
 from polytrain.metrics import GroupTokenStats
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
-from polytrain.types import IGNORE_INDEX, Example
+from polytrain.types import IGNORE_INDEX, Batch, Example
 
 
 def test_rng_is_a_function_of_seed_and_keys():
@@ -98,3 +98,18 @@ def test_group_token_stats_means_per_group():
     out = stats.compute()
     assert out["loss"][0] == pytest.approx(2.0) and out["accuracy"][0] == pytest.approx(0.5)
     assert math.isnan(out["loss"][1]) and out["tokens"].tolist() == [4.0, 0.0, 2.0]
+
+
+def test_batch_moves_as_one_object_through_lightning():
+    """Lightning calls ``Batch.to`` instead of walking every field (keys, stats, stream state) each step."""
+    from lightning.fabric.utilities.apply_func import move_data_to_device
+
+    tensor = torch.zeros(2, 3, dtype=torch.long)
+    state = {"rng": {"t": torch.ones(2)}, "keys": list(range(1000))}
+    batch = Batch("mlm", tensor, tensor.bool(), tensor, tensor, tensor, lang=["de", "en"], keys=["a", "b"],
+                  state=state, stats={"n": 1})
+    moved = move_data_to_device(batch, torch.device("cpu"))
+    assert isinstance(moved, Batch) and moved is not batch
+    assert moved.state is state and moved.stats is batch.stats  # not rebuilt by a walk
+    assert batch.to(torch.int32).input_ids.dtype == torch.int32 and batch.input_ids.dtype == torch.long
+    assert moved.attention_mask.dtype == torch.bool and moved.keys == ["a", "b"]
