@@ -1,0 +1,40 @@
+"""The benchmark scripts keep running against the current code (their figures live in docs/benchmarks.md).
+
+Timings are never asserted here (shared, noisy machines); what is asserted is what makes a
+comparison fair: the polytrain and Hugging Face models compute the same loss from the same weights
+on the same batch, and every system trains the requested number of steps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_mlm_throughput_compares_equal_models_on_equal_data(demo_data, tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    out = tmp_path / "mlm.json"
+    args = [sys.executable, str(BENCHMARKS / "mlm_throughput.py"), "--shards", str(demo_data.manifest),
+            "--tokenizer", str(demo_data.tokenizer), "--vocab-size", "2048", "--d-model", "32", "--layers", "1",
+            "--heads", "2", "--d-ff", "64", "--seq-len", "32", "--batch-size", "4", "--batches", "2",
+            "--steps", "2", "--warmup", "1", "--repeats", "1", "--workers", "1", "--out", str(out),
+            "--systems", "polytrain", "plain", "hf", "plain-full-head", "plain-foreach", "polytrain+pipeline"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=400, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(out.read_text())
+    check = found["check"]
+    assert abs(check["polytrain_eval_loss"] - check["hf_eval_loss"]) < 1e-3, check
+    assert set(found["systems"]) == {"polytrain", "plain", "hf", "plain-full-head", "plain-foreach",
+                                     "polytrain+pipeline"}
+    assert all(row["tokens_per_s"]["median"] > 0 for row in found["systems"].values())
+    # Same initial weights and first batch: the first training loss agrees across our systems.
+    first = {name: row["first_loss"] for name, row in found["systems"].items() if row["first_loss"] is not None}
+    assert abs(first["polytrain"] - first["plain"]) < 1e-4, first
+    assert "data_wait_ms_per_step" in found["systems"]["polytrain+pipeline"]
+    assert "polytrain/hf" in found["ratios"] and "polytrain/plain" in found["ratios"]
