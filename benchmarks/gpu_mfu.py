@@ -142,7 +142,8 @@ def sync(device: torch.device) -> None:
 
 def build(args: argparse.Namespace, dropout: float) -> tuple[ModelConfig, torch.nn.Module]:
     shape = TINY if args.tiny else BASE
-    arch = ModelConfig(**shape, max_positions=max(512, args.seq_len), dropout=dropout, attention_dropout=dropout)
+    arch = ModelConfig(**shape, max_positions=max(512, args.seq_len), dropout=dropout, attention_dropout=dropout,
+                       pad_vocab_to_multiple_of=args.pad_vocab_to_multiple_of)
     torch.manual_seed(args.seed)
     return arch, build_model(arch, args.vocab_size, 1, PAD_ID)
 
@@ -167,7 +168,7 @@ def measure(args: argparse.Namespace, device: torch.device) -> Result:
     for _ in range(args.steps):
         batch, n_targets = next(stream)
         loss = trainer.step(batch)
-        flops += training_flops(arch, args.vocab_size, tokens=batch.num_tokens, length=args.seq_len,
+        flops += training_flops(arch, arch.padded_vocab_size(args.vocab_size), tokens=batch.num_tokens, length=args.seq_len,
                                 targets=n_targets).total
     sync(device)
     seconds = time.perf_counter() - start
@@ -230,6 +231,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seq-len", type=int, default=512)
     p.add_argument("--vocab-size", type=int, default=None, help=f"default {XLMR_VOCAB:,} (XLM-R); 1000 with --tiny")
+    p.add_argument("--pad-vocab-to-multiple-of", type=int, default=1,
+                   help="ModelConfig.pad_vocab_to_multiple_of (configs/model/base.yaml: 128)")
     p.add_argument("--target-fraction", type=float, default=0.15, help="MLM target share (Devlin et al. 2019)")
     p.add_argument("--steps", type=int, default=30, help="timed steps")
     p.add_argument("--warmup", type=int, default=10, help="untimed steps first (compilation, allocator)")

@@ -107,13 +107,13 @@ class ThroughputMonitor(Callback):
         shape = (batch.num_tokens, batch.input_ids.shape[1], dec_tokens, dec_len)
         targets = getattr(batch, "num_targets", None)
         if isinstance(targets, int):
-            self._flops += self._step_flops(arch, vocab.size, shape, targets)
+            self._flops += self._step_flops(arch, arch.padded_vocab_size(vocab.size), shape, targets)
             return
         # Targets as a device tensor: summed without a sync, read at the window's end.
         count = batch.labels.ne(IGNORE_INDEX).sum()
         self._device_targets = count if self._device_targets is None else self._device_targets + count
-        self._flops += self._step_flops(arch, vocab.size, shape, 0)
-        self._head_flops_per_target = self._step_flops(arch, vocab.size, (0, 0, 0, 0), 1)
+        self._flops += self._step_flops(arch, arch.padded_vocab_size(vocab.size), shape, 0)
+        self._head_flops_per_target = self._step_flops(arch, arch.padded_vocab_size(vocab.size), (0, 0, 0, 0), 1)
 
     @staticmethod
     def _step_flops(arch: ModelConfig, vocab_size: int, shape: tuple[int, int, int, int], targets: int) -> float:

@@ -256,12 +256,15 @@ def save_hf(
     state = to_hf_state_dict(model, config)
     embedding = model.get_submodule("embed_tokens")
     assert isinstance(embedding, nn.Embedding)
-    if (embedding.num_embeddings, embedding.padding_idx) != (vocab.size, vocab.pad_id):
+    rows = config.padded_vocab_size(vocab.size)
+    if (embedding.num_embeddings, embedding.padding_idx) != (rows, vocab.pad_id):
         raise ValueError(
-            f"export: the model has {embedding.num_embeddings} tokens and pad id {embedding.padding_idx}, "
-            f"the vocab {vocab.size} and {vocab.pad_id}"
+            f"export: the model has {embedding.num_embeddings} token rows and pad id {embedding.padding_idx}, "
+            f"the vocab {vocab.size} tokens ({rows} rows padded) and pad id {vocab.pad_id}"
         )
-    hf_cfg = hf_config(config, vocab.size, vocab.pad_id, vocab.bos_id, vocab.eos_id)
+    # A padded vocabulary is exported as is: Hugging Face models may have more rows than their
+    # tokenizer has tokens (the tokenizer never produces the extra ids).
+    hf_cfg = hf_config(config, rows, vocab.pad_id, vocab.bos_id, vocab.eos_id)
     hf_model: PreTrainedModel
     if config.kind == "encoder":
         hf_model = XLMRobertaForMaskedLM(hf_cfg)  # type: ignore[arg-type]  # hf_config made an XLMRobertaConfig

@@ -50,7 +50,8 @@ class Encoder(nn.Module):
 
     Args:
         config: architecture; ``config.kind`` should be ``"encoder"``.
-        vocab_size: number of tokens (``Vocab.size``).
+        vocab_size: number of tokens (``Vocab.size``); the embedding and the output have
+            ``config.padded_vocab_size(vocab_size)`` rows.
         n_langs: number of language-embedding rows (``len(Vocab.languages)``); used only when
             ``config.use_lang_embeddings``.
         pad_id: ``<pad>`` id; its token-embedding row starts at zero and gets no gradient from
@@ -61,7 +62,9 @@ class Encoder(nn.Module):
         super().__init__()
         d = config.d_model
         self.config = config
-        self.embed_tokens = nn.Embedding(vocab_size, d, padding_idx=pad_id)
+        self.vocab_size = vocab_size
+        rows = config.padded_vocab_size(vocab_size)
+        self.embed_tokens = nn.Embedding(rows, d, padding_idx=pad_id)
         self.embed_positions = nn.Embedding(config.max_positions, d)
         self.embed_langs = nn.Embedding(n_langs, d) if config.use_lang_embeddings else None
         self.layernorm_embedding = nn.LayerNorm(d, eps=config.layer_norm_eps)
@@ -78,7 +81,7 @@ class Encoder(nn.Module):
             )
             for _ in range(config.n_layers)
         )
-        self.lm_head = MaskedLMHead(d, vocab_size, config.layer_norm_eps)
+        self.lm_head = MaskedLMHead(d, rows, config.layer_norm_eps)
         self.init_weights()
 
     def init_weights(self, generator: torch.Generator | None = None) -> None:

@@ -29,7 +29,9 @@ class Seq2Seq(nn.Module):
 
     Args:
         config: architecture; ``config.kind`` should be ``"encoder_decoder"``.
-        vocab_size: number of tokens (``Vocab.size``).
+        vocab_size: number of tokens (``Vocab.size``); the embedding and the output have
+            ``config.padded_vocab_size(vocab_size)`` rows, and ``generate`` emits only the first
+            ``vocab_size``.
         n_langs: number of languages; unused (mBART marks languages with tag tokens), accepted so
             that both models are built the same way.
         pad_id: ``<pad>`` id (zero embedding row at init; fills finished sequences in ``generate``).
@@ -41,8 +43,10 @@ class Seq2Seq(nn.Module):
         eps = config.layer_norm_eps
         self.config = config
         self.pad_id = pad_id
+        self.vocab_size = vocab_size
+        rows = config.padded_vocab_size(vocab_size)
         self.embed_scale = math.sqrt(d)  # mBART scale_embedding=True (fairseq: embed_scale = sqrt(d))
-        self.embed_tokens = nn.Embedding(vocab_size, d, padding_idx=pad_id)
+        self.embed_tokens = nn.Embedding(rows, d, padding_idx=pad_id)
         self.encoder_embed_positions = nn.Embedding(config.max_positions, d)
         self.encoder_layernorm_embedding = nn.LayerNorm(d, eps=eps)
         self.encoder_layers = nn.ModuleList(
@@ -57,7 +61,7 @@ class Seq2Seq(nn.Module):
             for _ in range(config.num_decoder_layers)
         )
         self.decoder_layer_norm = nn.LayerNorm(d, eps=eps)
-        self.final_logits_bias = nn.Parameter(torch.zeros(vocab_size))
+        self.final_logits_bias = nn.Parameter(torch.zeros(rows))
         self.dropout = nn.Dropout(config.dropout)
         self.init_weights()
 
@@ -191,7 +195,7 @@ class Seq2Seq(nn.Module):
         done = torch.zeros_like(decoder_start_ids, dtype=torch.bool)  # (B,)
         for _ in range(max_new_tokens):
             hidden = self.decode(out, torch.ones_like(out, dtype=torch.bool), memory, attention_mask)  # (B, t, d)
-            next_ids = self.project(hidden[:, -1]).argmax(-1)  # (B, d) -> (B, V) -> (B,)
+            next_ids = self.project(hidden[:, -1])[:, : self.vocab_size].argmax(-1)  # (B, d) -> (B, V) -> (B,), no padding rows
             next_ids = next_ids.masked_fill(done, self.pad_id)
             out = torch.cat([out, next_ids[:, None]], dim=1)  # (B, t) -> (B, t + 1)
             done = done | next_ids.eq(eos_id)

@@ -132,3 +132,14 @@ def test_position_beyond_max_positions_fails(encoder: Encoder) -> None:
     x = make_inputs([3], seed=9)
     with pytest.raises(IndexError):  # max_positions=32: row 32 does not exist
         encoder.encode(x.input_ids, x.attention_mask, torch.tensor([[0, 1, 32]]), x.langs)
+
+
+def test_padded_vocabulary_adds_output_rows_only(encoder_config: ModelConfig) -> None:
+    from dataclasses import replace
+
+    padded = build_model(replace(encoder_config, pad_vocab_to_multiple_of=128), VOCAB, 3, PAD)
+    rows = padded.embed_tokens.num_embeddings
+    assert rows % 128 == 0 and rows > VOCAB and padded.lm_head.bias.shape == (rows,)
+    x = make_inputs([5, 4], seed=30)
+    out = padded(x.input_ids, x.attention_mask, x.positions, x.langs, x.attention_mask)
+    assert out.logits.shape == (int(x.attention_mask.sum()), rows)

@@ -163,3 +163,33 @@ def test_save_hf_folder_loads_and_reproduces_logits(
         ours = model(ids, mask, positions, positions, dec, dec_mask, dec_mask).logits
         theirs = loaded(input_ids=ids, decoder_input_ids=dec).logits[0]
     assert torch.allclose(ours, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["encoder", "encoder_decoder"])
+def test_padded_vocabulary_exports_with_its_rows(kind: str, encoder_config: ModelConfig, seq2seq_config: ModelConfig,
+                                                  tmp_path: Path) -> None:
+    from tokenizers import Tokenizer
+
+    from polytrain.data.vocab import vocab_from_tokenizer
+
+    config = replace(encoder_config if kind == "encoder" else seq2seq_config, pad_vocab_to_multiple_of=128)
+    _write_tokenizer(tmp_path / "tok.json")
+    vocab = vocab_from_tokenizer(Tokenizer.from_file(str(tmp_path / "tok.json")))
+    model = build_model(config, vocab.size, 3, vocab.pad_id).eval()
+    rows = config.padded_vocab_size(vocab.size)
+    assert rows > vocab.size
+    out = save_hf(model, config, vocab, tmp_path / "tok.json", tmp_path / "hf")
+    ids = torch.tensor([[10, 20, 30, 40]])
+    mask, positions = torch.ones_like(ids, dtype=torch.bool), torch.arange(4)[None]
+    if kind == "encoder":
+        loaded = transformers.AutoModelForMaskedLM.from_pretrained(out).eval()
+        ours = model(ids, mask, positions, positions, mask).logits
+        theirs = loaded(input_ids=ids).logits[0]
+    else:
+        loaded = transformers.MBartForConditionalGeneration.from_pretrained(out).eval()
+        ours = model(ids, mask, positions, positions, ids, mask, mask).logits
+        theirs = loaded(input_ids=ids, decoder_input_ids=ids).logits[0]
+    assert loaded.config.vocab_size == rows and ours.shape[-1] == rows
+    assert torch.allclose(ours, theirs, atol=1e-5)
+    with pytest.raises(ValueError, match="token rows"):  # a config that does not match the model
+        save_hf(model, replace(config, pad_vocab_to_multiple_of=1), vocab, tmp_path / "tok.json", tmp_path / "x")

@@ -59,3 +59,12 @@ def test_build_model_rejects_bad_sizes(
     config = ModelConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64, use_lang_embeddings=lang_emb)
     with pytest.raises(ValueError, match=message):
         build_model(config, vocab_size, n_langs, pad_id)
+
+
+def test_vocabulary_padding_rounds_up_to_the_multiple() -> None:
+    assert ModelConfig().padded_vocab_size(250_002) == 250_002
+    padded = ModelConfig(pad_vocab_to_multiple_of=128)
+    assert padded.padded_vocab_size(250_002) == 250_112  # XLM-R's vocabulary, as configs/model/base.yaml pads it
+    assert padded.padded_vocab_size(256) == 256 and padded.padded_vocab_size(257) == 384
+    with pytest.raises(ValueError, match="pad_vocab_to_multiple_of must be a positive integer"):
+        ModelConfig(pad_vocab_to_multiple_of=0)

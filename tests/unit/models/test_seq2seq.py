@@ -140,3 +140,14 @@ def test_generate_refuses_more_positions_than_the_model_has(seq2seq: Seq2Seq) ->
     x = make_inputs([3], seed=14)
     with pytest.raises(ValueError, match="max_positions=32"):
         seq2seq.generate(x.input_ids, x.attention_mask, x.positions, x.langs, torch.tensor([7]), EOS, 32)
+
+
+def test_padded_vocabulary_rows_are_never_generated(seq2seq_config: ModelConfig) -> None:
+    model = Seq2Seq(replace(seq2seq_config, pad_vocab_to_multiple_of=128), VOCAB, 3, PAD).eval()
+    rows = model.embed_tokens.num_embeddings
+    assert rows % 128 == 0 and rows > VOCAB and model.final_logits_bias.shape == (rows,)
+    with torch.no_grad():
+        model.final_logits_bias[VOCAB:] = 1e4  # the padding rows would win every argmax
+    x = make_inputs([5, 3], seed=15)
+    got = model.generate(x.input_ids, x.attention_mask, x.positions, x.langs, torch.tensor([7, 8]), EOS, 6)
+    assert got.shape[1] >= 2 and int(got.max()) < VOCAB
