@@ -150,19 +150,22 @@ def test_save_hf_folder_loads_and_reproduces_logits(
     assert tokenizer.pad_token_id == PAD and tokenizer.mask_token_id == 4
     ids = torch.tensor([tokenizer("w10 w20 w30 w40")["input_ids"]])
     assert ids.tolist() == [[10, 20, 30, 40]]
+    _, ours, theirs = _logits_of_both(kind, model, out, ids)
+    assert torch.allclose(ours, theirs, atol=1e-5)
+
+
+def _logits_of_both(kind: str, model: torch.nn.Module, out: Path, ids: torch.Tensor) -> tuple:
+    """(loaded HF model, our logits, its logits) for ``ids`` (1, T) (decoder input: 7 11 12)."""
     mask = torch.ones_like(ids, dtype=torch.bool)
-    positions = torch.arange(4)[None]
+    positions = torch.arange(ids.shape[1])[None]
     if kind == "encoder":
         loaded = transformers.AutoModelForMaskedLM.from_pretrained(out).eval()
-        ours = model(ids, mask, positions, positions, mask).logits
-        theirs = loaded(input_ids=ids).logits[0]
-    else:
-        loaded = transformers.MBartForConditionalGeneration.from_pretrained(out).eval()
-        dec = torch.tensor([[7, 11, 12]])
-        dec_mask = torch.ones_like(dec, dtype=torch.bool)
-        ours = model(ids, mask, positions, positions, dec, dec_mask, dec_mask).logits
-        theirs = loaded(input_ids=ids, decoder_input_ids=dec).logits[0]
-    assert torch.allclose(ours, theirs, atol=1e-5)
+        return loaded, model(ids, mask, positions, positions, mask).logits, loaded(input_ids=ids).logits[0]
+    loaded = transformers.MBartForConditionalGeneration.from_pretrained(out).eval()
+    dec = torch.tensor([[7, 11, 12]])
+    dec_mask = torch.ones_like(dec, dtype=torch.bool)
+    ours = model(ids, mask, positions, positions, dec, dec_mask, dec_mask).logits
+    return loaded, ours, loaded(input_ids=ids, decoder_input_ids=dec).logits[0]
 
 
 @pytest.mark.parametrize("kind", ["encoder", "encoder_decoder"])
@@ -179,16 +182,7 @@ def test_padded_vocabulary_exports_with_its_rows(kind: str, encoder_config: Mode
     rows = config.padded_vocab_size(vocab.size)
     assert rows > vocab.size
     out = save_hf(model, config, vocab, tmp_path / "tok.json", tmp_path / "hf")
-    ids = torch.tensor([[10, 20, 30, 40]])
-    mask, positions = torch.ones_like(ids, dtype=torch.bool), torch.arange(4)[None]
-    if kind == "encoder":
-        loaded = transformers.AutoModelForMaskedLM.from_pretrained(out).eval()
-        ours = model(ids, mask, positions, positions, mask).logits
-        theirs = loaded(input_ids=ids).logits[0]
-    else:
-        loaded = transformers.MBartForConditionalGeneration.from_pretrained(out).eval()
-        ours = model(ids, mask, positions, positions, ids, mask, mask).logits
-        theirs = loaded(input_ids=ids, decoder_input_ids=ids).logits[0]
+    loaded, ours, theirs = _logits_of_both(kind, model, out, torch.tensor([[10, 20, 30, 40]]))
     assert loaded.config.vocab_size == rows and ours.shape[-1] == rows
     assert torch.allclose(ours, theirs, atol=1e-5)
     with pytest.raises(ValueError, match="token rows"):  # a config that does not match the model
