@@ -28,6 +28,7 @@ pytestmark = pytest.mark.timeout(300)
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 OURS = ("polytrain.checkpoint.", "polytrain.callbacks.faults.", "polytrain.callbacks.requeue.")
+KEPT = ("polytrain.checkpoint.Checkpoint",)  # base.yaml's ModelCheckpoint: where last.ckpt goes
 
 # Test-only callbacks, importable by class path from the runs (written next to the run).
 HELPERS = '''
@@ -102,7 +103,8 @@ def write_base(tmp_path: Path, callbacks: list[dict[str, Any]]) -> Path:
     """configs/base.yaml with AtomicCheckpointIO and ``callbacks`` instead of any of polytrain's fault pieces."""
     config = yaml.safe_load((CONFIGS / "base.yaml").read_text())
     trainer = config["trainer"]
-    trainer["callbacks"] = [c for c in trainer.get("callbacks", []) if not str(c.get("class_path")).startswith(OURS)]
+    trainer["callbacks"] = [c for c in trainer.get("callbacks", [])
+                            if c.get("class_path") in KEPT or not str(c.get("class_path")).startswith(OURS)]
     trainer["callbacks"] += callbacks
     plugins = [p for p in trainer.get("plugins") or [] if not str(p.get("class_path")).startswith(OURS)]
     trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.AtomicCheckpointIO"}]

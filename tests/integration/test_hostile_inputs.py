@@ -50,7 +50,8 @@ def write_base(tmp_path: Path) -> Path:
     """configs/base.yaml with AtomicCheckpointIO and the fault callbacks (whether or not it lists them yet)."""
     config = yaml.safe_load((CONFIGS / "base.yaml").read_text())
     trainer = config["trainer"]
-    kept = [c for c in trainer.get("callbacks", []) if not str(c.get("class_path")).startswith(OURS)]
+    kept = [c for c in trainer.get("callbacks", [])  # base.yaml's ModelCheckpoint stays: where last.ckpt goes
+            if c.get("class_path") == "polytrain.checkpoint.Checkpoint" or not str(c.get("class_path")).startswith(OURS)]
     trainer["callbacks"] = kept + FAULT_CALLBACKS
     plugins = [p for p in trainer.get("plugins") or [] if not str(p.get("class_path")).startswith(OURS)]
     trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.AtomicCheckpointIO"}]
