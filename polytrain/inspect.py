@@ -29,7 +29,8 @@ from tokenizers import Tokenizer
 from polytrain.data.manifest import Manifest, ShardInfo
 from polytrain.data.packing import Packer
 from polytrain.data.rng import make_rng
-from polytrain.data.stream import Sample, Split, StreamStats, read_shard, shuffle_buffer
+from polytrain.data.shard_reader import StreamStats, read_shard
+from polytrain.data.stream import Sample, Split, shuffle_buffer
 from polytrain.data.vocab import (
     check_languages,
     read_tokenizer_file,

@@ -28,7 +28,7 @@ from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
 from polytrain.checkpoint import save_last
-from polytrain.data import stream
+from polytrain.data import shard_reader
 
 log = logging.getLogger(__name__)
 
@@ -290,9 +290,9 @@ def _stacks() -> str:
 # ------------------------------------------------------------------------------------ data counters
 
 COUNTERS: tuple[str, ...] = (
-    stream.REFUSED_MEMBER, stream.OVERSIZED_MEMBER, stream.INVALID_UTF8, stream.INVALID_JSON,
-    stream.DUPLICATE_MEMBER, stream.NONCONTIGUOUS_KEY, stream.MISSING_TEXT, stream.EMPTY_TEXT,
-    stream.CORRUPT_SHARD, stream.EMPTY_SHARD,
+    shard_reader.REFUSED_MEMBER, shard_reader.OVERSIZED_MEMBER, shard_reader.INVALID_UTF8, shard_reader.INVALID_JSON,
+    shard_reader.DUPLICATE_MEMBER, shard_reader.NONCONTIGUOUS_KEY, shard_reader.MISSING_TEXT, shard_reader.EMPTY_TEXT,
+    shard_reader.CORRUPT_SHARD, shard_reader.EMPTY_SHARD,
 )
 """The stream's counters, in a fixed order (every rank all-reduces the same vector)."""
 
@@ -300,7 +300,7 @@ COUNTERS: tuple[str, ...] = (
 class DataCounters(Callback):
     """Logs the data skipped during training: ``data/<counter>``, cumulative, summed over ranks.
 
-    The stream counts what it skips (``polytrain.data.stream``: one sample per ``invalid_utf8``,
+    The stream counts what it skips (``polytrain.data.shard_reader``: one sample per ``invalid_utf8``,
     ``missing_text``...; one event per ``corrupt_shard``, whose remaining samples are lost) and
     ships the increments in each ``Batch.stats``; the per-shard detail is in the stream's warnings.
     Counted here when the batch reaches training, so batches read ahead but never trained on are

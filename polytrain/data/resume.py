@@ -30,7 +30,8 @@ from polytrain.objectives.base import Objective
 from polytrain.types import TextBlock, TextPair
 
 if TYPE_CHECKING:
-    from polytrain.data.stream import PretrainStream, ShardSample
+    from polytrain.data.shard_reader import ShardSample
+    from polytrain.data.stream import PretrainStream
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from polytrain.data.manifest import Manifest
-from polytrain.data.stream import PretrainStream, StreamStats, read_shard
+from polytrain.data.shard_reader import StreamStats, read_shard
+from polytrain.data.stream import PretrainStream
 from polytrain.data.vocab import load_vocab
 from polytrain.inspect import iter_examples, main
 from polytrain.objectives.denoising import Denoising

@@ -37,7 +37,8 @@ from stream_fixtures import (
 
 from polytrain.data.manifest import Manifest
 from polytrain.data.mixture import sampling_probs
-from polytrain.data.stream import PretrainStream, StreamStats, choose_objective, open_shard, read_shard
+from polytrain.data.shard_reader import StreamStats, open_shard, read_shard
+from polytrain.data.stream import PretrainStream, choose_objective
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch, Vocab
 
