@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from polytrain.checkpoint import CheckpointError, load_checkpoint, safe_load_from_checkpoint
 from polytrain.data import shard_inputs, tokenizer_text
@@ -39,25 +38,7 @@ pytestmark = pytest.mark.timeout(300)
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
-OURS = ("polytrain.checkpoint.", "polytrain.callbacks.faults.")
-FAULT_CALLBACKS = [{"class_path": "polytrain.checkpoint.ResumeGuard"},
-                   {"class_path": "polytrain.callbacks.faults.NonFiniteGuard"},
-                   {"class_path": "polytrain.callbacks.faults.StallWatchdog"},
-                   {"class_path": "polytrain.callbacks.faults.DataCounters"}]
-
-
-def write_base(tmp_path: Path) -> Path:
-    """configs/base.yaml with AtomicCheckpointIO and the fault callbacks (whether or not it lists them yet)."""
-    config = yaml.safe_load((CONFIGS / "base.yaml").read_text())
-    trainer = config["trainer"]
-    kept = [c for c in trainer.get("callbacks", [])  # base.yaml's ModelCheckpoint stays: where last.ckpt goes
-            if c.get("class_path") == "polytrain.checkpoint.Checkpoint" or not str(c.get("class_path")).startswith(OURS)]
-    trainer["callbacks"] = kept + FAULT_CALLBACKS
-    plugins = [p for p in trainer.get("plugins") or [] if not str(p.get("class_path")).startswith(OURS)]
-    trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.AtomicCheckpointIO"}]
-    path = tmp_path / "base.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+BASE = CONFIGS / "base.yaml"  # AtomicCheckpointIO, ResumeGuard, NonFiniteGuard, StallWatchdog, DataCounters
 
 
 def fit_args(shards: Path | str, tokenizer: Path | str, base: Path, *extra: str) -> list[str]:
@@ -124,7 +105,7 @@ def test_fit_refuses_a_checkpoint_that_would_run_code(demo_data: Any, tmp_path: 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     try:
-        code = main(fit_args(demo_data.manifest, demo_data.tokenizer, write_base(tmp_path), f"--ckpt_path={ckpt}",
+        code = main(fit_args(demo_data.manifest, demo_data.tokenizer, BASE, f"--ckpt_path={ckpt}",
                              *extra))
     except pickle.UnpicklingError:
         code = None  # LightningCLI's own weights_only=True read of a local --ckpt_path refused it
@@ -156,7 +137,7 @@ def trained(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = os.getcwd()
     os.chdir(run)
     try:
-        assert main(fit_args(demo_data.manifest, demo_data.tokenizer, write_base(run),
+        assert main(fit_args(demo_data.manifest, demo_data.tokenizer, BASE,
                              "--trainer.max_steps=2", "--trainer.val_check_interval=2")) == 0
     finally:
         os.chdir(cwd)
@@ -250,7 +231,7 @@ def ddp_corrupt_run(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) ->
                                                                                         Path, str, str]:
     run = tmp_path_factory.mktemp("ddp-corrupt")
     manifest, corrupt, truncated = corrupt_corpus(demo_data, run / "shards")
-    args = fit_args(manifest, demo_data.tokenizer, write_base(run), "--trainer.strategy=ddp",
+    args = fit_args(manifest, demo_data.tokenizer, BASE, "--trainer.strategy=ddp",
                     "--trainer.devices=2", "--trainer.accelerator=cpu", "--data.shuffle_buffer=200",
                     "--trainer.limit_val_batches=null", "--trainer.num_sanity_val_steps=0")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -306,7 +287,7 @@ def test_broken_config_fails_with_one_message_before_any_work(demo_data: Any, tm
                                                               message: str) -> None:
     from polytrain.cli import main
 
-    base = write_base(tmp_path)
+    base = BASE
     shards, tok, extra = demo_data.manifest, demo_data.tokenizer, []
     if case == "wrong_type":
         fragment = tmp_path / "typo.yaml"
