@@ -175,6 +175,33 @@ def fit_args(manifest: Path, tokenizer: Path, *fragments: str, probe_dir: Path |
                    "--data.max_length=64", *extra]
 
 
+def check_one_process_matches(demo_data: Any, ranks: list[dict[str, Any]], final_state: Path,
+                              out_dir: Path) -> int:
+    """Train one process over the micro-batches the 2 ranks saw, interleaved and accumulated 2 at a
+    time; its losses must equal the ranks' interleaved losses and its final weights ``final_state``
+    (rank 0's file). Returns the steps it trained."""
+    import pytest
+
+    from polytrain.cli import cli_main
+
+    args = fit_args(demo_data.manifest, demo_data.tokenizer,
+                    extra=("--data.num_workers=0", "--trainer.accumulate_grad_batches=2", *NO_DROPOUT))
+    cli = cli_main(args[1:], run=False)
+    interleave_ranks(cli.datamodule, world=2)
+    cli.trainer.callbacks.append(RankProbe(str(out_dir)))
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+
+    losses = read_ranks(out_dir, 1)[0]["losses"]
+    expected = [loss for step in zip(ranks[0]["losses"], ranks[1]["losses"], strict=True) for loss in step]
+    assert losses == pytest.approx(expected, rel=1e-4, abs=1e-5)
+    reference = torch.load(final_state, weights_only=True)
+    single = cli.model.model.state_dict()
+    assert reference.keys() == single.keys()
+    for key, value in reference.items():
+        torch.testing.assert_close(single[key], value, rtol=1e-3, atol=1e-5, msg=lambda m, k=key: f"{k}: {m}")
+    return cli.trainer.global_step
+
+
 def run_fit(args: list[str], cwd: Path, timeout: int) -> subprocess.CompletedProcess:
     """Run ``python -m polytrain.cli`` in its own process group; on timeout kill the whole group
     (Lightning's launcher starts rank 1 as a child, which a hang would otherwise leave behind)."""

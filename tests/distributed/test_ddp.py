@@ -14,8 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import torch
-from scale_probe import NO_DROPOUT, RankProbe, fit_args, interleave_ranks, read_ranks, run_fit
+from scale_probe import NO_DROPOUT, check_one_process_matches, fit_args, read_ranks, run_fit
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -64,25 +63,7 @@ def test_ranks_see_different_data(ddp_run):
 
 def test_ddp_matches_one_process_with_accumulation(ddp_run, demo_data, tmp_path, monkeypatch):
     """2 ranks x batch 8 == 1 process x 2 accumulated micro-batches of 8 (the same ones)."""
-    from polytrain.cli import cli_main
-
     ddp_dir, ranks = ddp_run
     monkeypatch.chdir(tmp_path)
-    args = fit_args(demo_data.manifest, demo_data.tokenizer,
-                    extra=("--data.num_workers=0", "--trainer.accumulate_grad_batches=2",
-                           *NO_DROPOUT))
-    cli = cli_main(args[1:], run=False)
-    interleave_ranks(cli.datamodule, world=2)
-    cli.trainer.callbacks.append(RankProbe(str(tmp_path / "single")))
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-
-    assert cli.trainer.global_step == STEPS
-    losses = read_ranks(tmp_path / "single", 1)[0]["losses"]
-    expected = [loss for step in zip(ranks[0]["losses"], ranks[1]["losses"], strict=True) for loss in step]
-    assert losses == pytest.approx(expected, rel=1e-4, abs=1e-5)
-    reference = torch.load(ddp_dir / "probe" / "rank0_final.pt", weights_only=True)
-    single = cli.model.model.state_dict()
-    assert reference.keys() == single.keys()
-    for key, value in reference.items():
-        torch.testing.assert_close(single[key], value, rtol=1e-3, atol=1e-5, msg=lambda m, k=key: f"{k}: {m}")
-
+    assert check_one_process_matches(demo_data, ranks, ddp_dir / "probe" / "rank0_final.pt",
+                                     tmp_path / "single") == STEPS

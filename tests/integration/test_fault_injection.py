@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from test_fit import small_fit_args
 
 from polytrain.checkpoint import load_checkpoint, resolve_resume
 
@@ -116,15 +117,7 @@ def write_base(tmp_path: Path, callbacks: list[dict[str, Any]]) -> Path:
 
 
 def fit_args(demo_data: Any, base: Path, *extra: str) -> list[str]:
-    args = ["fit", "-c", str(base)]
-    for fragment in ("model/tiny.yaml", "objective/mlm.yaml", "data/demo.yaml", "trainer/smoke.yaml"):
-        args += ["-c", str(CONFIGS / fragment)]
-    return args + [
-        f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}",
-        "--data.num_workers=0", "--data.batch_size=4", "--data.max_length=32", "--data.shuffle_buffer=20",
-        "--model.architecture.d_model=32", "--model.architecture.n_heads=2", "--model.architecture.n_layers=1",
-        "--model.architecture.d_ff=64", "--trainer.limit_val_batches=1", *extra,
-    ]
+    return small_fit_args(demo_data.manifest, demo_data.tokenizer, base, *extra)
 
 
 def launch(tmp_path: Path, args: list[str], **env: str) -> subprocess.Popen:

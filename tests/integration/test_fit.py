@@ -30,6 +30,19 @@ def fit_command(demo_data, *fragments: str, extra: tuple[str, ...] = ()) -> list
     ]
 
 
+def small_fit_args(shards: Path | str, tokenizer: Path | str, base: Path, *extra: str) -> list[str]:
+    """``polytrain.cli.main`` arguments of a 1-layer, d 32 model on 4 x 32-token batches, no workers."""
+    args = ["fit", "-c", str(base)]
+    for fragment in ("model/tiny.yaml", "objective/mlm.yaml", "data/demo.yaml", "trainer/smoke.yaml"):
+        args += ["-c", str(CONFIGS / fragment)]
+    return args + [
+        f"--data.shards={shards}", f"--data.tokenizer={tokenizer}",
+        "--data.num_workers=0", "--data.batch_size=4", "--data.max_length=32", "--data.shuffle_buffer=20",
+        "--model.architecture.d_model=32", "--model.architecture.n_heads=2", "--model.architecture.n_layers=1",
+        "--model.architecture.d_ff=64", "--trainer.limit_val_batches=1", *extra,
+    ]
+
+
 def run(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)

@@ -9,9 +9,7 @@ tests in tests/unit/data/test_stream.py; docs/reliability.md lists which test sh
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
-import http.server
 import os
 import pickle
 import re
@@ -20,15 +18,14 @@ import signal
 import subprocess
 import sys
 import tarfile
-import threading
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
+from payloads import malicious
+from test_fit import small_fit_args
 
 from polytrain.checkpoint import CheckpointError, load_checkpoint, safe_load_from_checkpoint
 from polytrain.data import shard_inputs, tokenizer_text
@@ -39,53 +36,6 @@ pytestmark = pytest.mark.timeout(300)
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 BASE = CONFIGS / "base.yaml"  # AtomicCheckpointIO, ResumeGuard, NonFiniteGuard, StallWatchdog, DataCounters
-
-
-def fit_args(shards: Path | str, tokenizer: Path | str, base: Path, *extra: str) -> list[str]:
-    args = ["fit", "-c", str(base)]
-    for fragment in ("model/tiny.yaml", "objective/mlm.yaml", "data/demo.yaml", "trainer/smoke.yaml"):
-        args += ["-c", str(CONFIGS / fragment)]
-    return args + [
-        f"--data.shards={shards}", f"--data.tokenizer={tokenizer}",
-        "--data.num_workers=0", "--data.batch_size=4", "--data.max_length=32", "--data.shuffle_buffer=20",
-        "--model.architecture.d_model=32", "--model.architecture.n_heads=2", "--model.architecture.n_layers=1",
-        "--model.architecture.d_ff=64", "--trainer.limit_val_batches=1", *extra,
-    ]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    root = tmp_path / "www"
-    root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-class Payload:
-    def __init__(self, marker: Path) -> None:
-        self.marker = str(marker)
-
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
-        return (open, (self.marker, "w"))
-
-
-def malicious(path: Path, marker: Path) -> Path:
-    """Shaped like a Lightning checkpoint; unpickling it in full runs ``open(marker, "w")``."""
-    torch.save({"state_dict": {}, "global_step": 1, "epoch": 0, "optimizer_states": [], "loops": {},
-                "pytorch-lightning_version": "2.6.6", "hyper_parameters": {}, "x": Payload(marker)}, path)
-    return path
 
 
 # ------------------------------------------------------------------------------ checkpoints from elsewhere
@@ -105,7 +55,7 @@ def test_fit_refuses_a_checkpoint_that_would_run_code(demo_data: Any, tmp_path: 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     try:
-        code = main(fit_args(demo_data.manifest, demo_data.tokenizer, BASE, f"--ckpt_path={ckpt}",
+        code = main(small_fit_args(demo_data.manifest, demo_data.tokenizer, BASE, f"--ckpt_path={ckpt}",
                              *extra))
     except pickle.UnpicklingError:
         code = None  # LightningCLI's own weights_only=True read of a local --ckpt_path refused it
@@ -137,7 +87,7 @@ def trained(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = os.getcwd()
     os.chdir(run)
     try:
-        assert main(fit_args(demo_data.manifest, demo_data.tokenizer, BASE,
+        assert main(small_fit_args(demo_data.manifest, demo_data.tokenizer, BASE,
                              "--trainer.max_steps=2", "--trainer.val_check_interval=2")) == 0
     finally:
         os.chdir(cwd)
@@ -231,7 +181,7 @@ def ddp_corrupt_run(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) ->
                                                                                         Path, str, str]:
     run = tmp_path_factory.mktemp("ddp-corrupt")
     manifest, corrupt, truncated = corrupt_corpus(demo_data, run / "shards")
-    args = fit_args(manifest, demo_data.tokenizer, BASE, "--trainer.strategy=ddp",
+    args = small_fit_args(manifest, demo_data.tokenizer, BASE, "--trainer.strategy=ddp",
                     "--trainer.devices=2", "--trainer.accelerator=cpu", "--data.shuffle_buffer=200",
                     "--trainer.limit_val_batches=null", "--trainer.num_sanity_val_steps=0")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -299,7 +249,7 @@ def test_broken_config_fails_with_one_message_before_any_work(demo_data: Any, tm
         shards = tmp_path / "nope" / "manifest.json"
     monkeypatch.chdir(tmp_path)
     try:
-        code = main(fit_args(shards, tok, base, *extra))
+        code = main(small_fit_args(shards, tok, base, *extra))
     except SystemExit as exit_:  # jsonargparse reports type errors itself
         code = exit_.code
     err = capsys.readouterr().err

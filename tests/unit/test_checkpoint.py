@@ -3,13 +3,9 @@ and the data guard, on tiny Lightning runs and hand-made checkpoint files."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import logging
 import os
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +15,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
+from payloads import malicious
 from torch.utils.data import DataLoader, TensorDataset
 
 from polytrain import checkpoint as ckpt
@@ -36,49 +33,12 @@ from polytrain.checkpoint import (
 pytestmark = pytest.mark.timeout(120)
 
 
-class Payload:
-    """Unpickling this runs ``open(marker, "w")``: the stand-in for arbitrary code."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = str(marker)
-
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
-        return (open, (self.marker, "w"))
-
-
-def malicious(path: Path, marker: Path) -> Path:
-    """A file that looks like a Lightning checkpoint and runs code when fully unpickled."""
-    torch.save({"state_dict": {}, "global_step": 1, "optimizer_states": [], "loops": {}, "x": Payload(marker)}, path)
-    return path
-
-
 def complete(path: Path, step: int, mtime: float | None = None) -> Path:
     """A checkpoint with everything training needs to resume."""
     torch.save({"state_dict": {"w": torch.zeros(3)}, "global_step": step, "optimizer_states": [{}], "loops": {}}, path)
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return path
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """(base URL, folder) of a local http server."""
-    root = tmp_path / "www"
-    root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 # ------------------------------------------------------------------------------ safe loading

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import json
 import logging
 import os
 import pickle
 import shutil
-import threading
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -368,25 +364,12 @@ def test_a_rank_or_worker_without_validation_shards_yields_nothing(corpus: tuple
 
 
 # ------------------------------------------------------------------------------ http
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def http_root(corpus: tuple[Manifest, str, Vocab], tmp_path: Path) -> Iterator[tuple[str, str]]:
-    manifest = corpus[0]
-    served = tmp_path / "served"
-    shutil.copytree(os.path.dirname(str(manifest.location)), served)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", str(served)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def http_root(corpus: tuple[Manifest, str, Vocab], served: tuple[str, Path]) -> tuple[str, str]:
+    """The corpus's shard folder, served over http (``served`` from tests/conftest.py)."""
+    base, root = served
+    shutil.copytree(os.path.dirname(str(corpus[0].location)), root, dirs_exist_ok=True)
+    return base, str(root)
 
 
 def test_streams_batches_over_http(corpus: tuple[Manifest, str, Vocab], http_root: tuple[str, str]) -> None:
