@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,14 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert ckpt["global_step"] == 6
     rows = metrics_rows(tmp_path)
     assert any(r.get("train/loss") for r in rows) and any(r.get("val/loss") for r in rows)
+    # The per-language table at the end (LanguageSummary): one row per language with tokens seen and
+    # the last validation loss, accuracy and perplexity.
+    printed = first.stdout + first.stderr
+    assert "Per-language summary (last validation):" in printed, printed[-2000:]
+    table = re.findall(r"^mlm\s+([a-z]{2})\s+(\d+|-)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", printed, flags=re.MULTILINE)
+    assert len({lang for lang, *_ in table}) >= 2, printed[-2000:]  # smoke.yaml validates 2 batches
+    assert all(float(loss) > 0 and 0 <= float(acc) <= 1 for _, _, loss, acc, _ in table), table
+    assert any(tokens != "-" and int(tokens) > 0 for _, tokens, *_ in table), table
     assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
     assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
     provenance = yaml.safe_load((tmp_path / "runs/polytrain/version_0/provenance.yaml").read_text())
