@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 from lightning.pytorch import LightningModule
-from lightning.pytorch.plugins.precision import MixedPrecision
+from lightning.pytorch.plugins.precision import MixedPrecision, Precision
+from lightning.pytorch.utilities import GradClipAlgorithmType
 from torch import nn
 
 from polytrain.data.vocab import load_vocab
@@ -38,6 +39,11 @@ def _name_objectives(objectives: Sequence[Objective]) -> None:
         base = short_name(type(objective))
         seen[base] = seen.get(base, 0) + 1
         objective.name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+
+
+def _loss_scaler(plugin: Precision) -> torch.amp.GradScaler | None:
+    """The ``GradScaler`` of a ``16-mixed`` plugin; ``None`` for every other precision."""
+    return plugin.scaler if isinstance(plugin, MixedPrecision) else None
 
 
 def metric_groups(vocab: Vocab) -> list[str]:
@@ -139,10 +145,11 @@ class PretrainModule(LightningModule):
         """Run the model; vocabulary logits are computed only at target positions."""
         assert self.model is not None, "configure_model() was not called"
         target_mask = batch.labels.ne(IGNORE_INDEX)
+        mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
         if batch.decoder_input_ids is None:
-            return self.model(batch.input_ids, batch.attention_mask, batch.positions, batch.langs, target_mask)
+            return self.model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
         return self.model(
-            batch.input_ids, batch.attention_mask, batch.positions, batch.langs,
+            batch.input_ids, mask, batch.positions, batch.langs,
             batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
         )
 
@@ -277,15 +284,30 @@ class PretrainModule(LightningModule):
     def _optimizer_config(self) -> OptimizerConfig:
         """``optimizer`` with ``fused=None`` resolved against the trainer.
 
-        Lightning's mixed-precision plugin (``16-mixed``, ``bf16-mixed``) refuses gradient clipping
-        with an optimizer that unscales gradients itself, which fused AdamW does: with clipping on,
-        the default there is the unfused kernel. ``fused=True`` with clipping is Lightning's error.
+        Under ``16-mixed`` Lightning refuses gradient clipping with an optimizer that unscales
+        gradients itself, which fused AdamW does: with clipping on, the default there is the
+        unfused kernel. ``fused=True`` with clipping under ``16-mixed`` is Lightning's error.
         """
         cfg = self.optim_config
         clipping = bool(self._trainer is not None and self.trainer.gradient_clip_val)
-        if cfg.fused is None and clipping and isinstance(self.trainer.precision_plugin, MixedPrecision):
+        if cfg.fused is None and clipping and _loss_scaler(self.trainer.precision_plugin) is not None:
             return replace(cfg, fused=False)
         return cfg
+
+    def configure_gradient_clipping(self, optimizer: torch.optim.Optimizer, gradient_clip_val: float | None = None,
+                                    gradient_clip_algorithm: str | None = None) -> None:
+        """Lightning's clipping, also for fused AdamW under ``bf16-mixed``.
+
+        Lightning's mixed-precision plugin refuses to clip for an optimizer that unscales gradients
+        itself. That guards ``GradScaler`` (``16-mixed``). bf16 autocast scales no loss, so the
+        gradients are the true ones and clipping them is what it is under ``32-true``.
+        """
+        plugin = self.trainer.precision_plugin
+        if gradient_clip_val and isinstance(plugin, MixedPrecision) and _loss_scaler(plugin) is None:
+            algorithm = GradClipAlgorithmType(gradient_clip_algorithm or GradClipAlgorithmType.NORM)
+            Precision.clip_gradients(plugin, optimizer, gradient_clip_val, algorithm)
+            return
+        super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def configure_optimizers(self) -> dict:
         assert self.model is not None

@@ -148,6 +148,15 @@ class Batch:
     values: dicts, lists, ints, strings, bytes; ``PretrainDataModule`` keeps the latest one per
     worker for checkpoints, see docs/resume.md)."""
 
+    def key_padding_mask(self) -> torch.Tensor | None:
+        """``attention_mask``, or ``None`` when no input token is padding.
+
+        Decided from ``num_tokens``, a CPU count, so it never synchronises the device. Packed
+        blocks (every MLM batch but the last of a stream) have no padding; without a mask,
+        ``scaled_dot_product_attention`` can pick its mask-free kernels (FlashAttention on GPUs).
+        """
+        return None if self.num_tokens == self.input_ids.numel() else self.attention_mask
+
     def pin_memory(self) -> Batch:
         """Page-locked copy; ``DataLoader(pin_memory=True)`` calls this on custom batch types."""
         return self._map_tensors(lambda t: t.pin_memory())

@@ -95,13 +95,18 @@ class Encoder(nn.Module):
             self.lm_head.bias.zero_()
 
     def encode(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor, langs: torch.Tensor
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        positions: torch.Tensor,
+        langs: torch.Tensor,
     ) -> torch.Tensor:
         """Final hidden states.
 
         Args:
             input_ids: (B, T) long.
-            attention_mask: (B, T) bool, True on real tokens.
+            attention_mask: (B, T) bool, True on real tokens; ``None`` when no token is padding
+                (packed blocks), which lets attention run without a mask.
             positions: (B, T) long, each < ``config.max_positions`` (row p of the position
                 embedding is position p; TLM restarts them for the second sentence).
             langs: (B, T) long language indices (ignored without language embeddings).
@@ -125,7 +130,7 @@ class Encoder(nn.Module):
     def forward(
         self,
         input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
+        attention_mask: torch.Tensor | None,
         positions: torch.Tensor,
         langs: torch.Tensor,
         target_mask: torch.Tensor,

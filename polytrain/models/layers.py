@@ -15,15 +15,18 @@ from torch import nn
 from torch.nn import functional as F
 
 
-def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+def padding_mask(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
     """Key padding mask for attention.
 
     Args:
-        attention_mask: (B, Tk) bool, True on real tokens.
+        attention_mask: (B, Tk) bool, True on real tokens; ``None`` when every token is real.
 
     Returns:
-        (B, 1, 1, Tk) bool, broadcast over heads and queries.
+        (B, 1, 1, Tk) bool, broadcast over heads and queries; ``None`` for ``None``, which lets
+        ``scaled_dot_product_attention`` use its mask-free kernels (FlashAttention on GPUs).
     """
+    if attention_mask is None:
+        return None
     return attention_mask[:, None, None, :]  # (B, Tk) -> (B, 1, 1, Tk)
 
 
@@ -68,12 +71,15 @@ class MultiHeadAttention(nn.Module):
         x = x.view(batch, length, self.n_heads, self.head_dim)  # (B, T, d) -> (B, T, H, hd)
         return x.transpose(1, 2)  # (B, T, H, hd) -> (B, H, T, hd)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, memory: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Attend from ``x`` to itself, or to ``memory`` (cross-attention) when given.
 
         Args:
             x: (B, Tq, d) queries.
-            mask: bool, broadcastable to (B, H, Tq, Tk); True where attention is allowed.
+            mask: bool, broadcastable to (B, H, Tq, Tk); True where attention is allowed;
+                ``None`` attends everywhere.
             memory: (B, Tk, d) keys/values for cross-attention; ``None`` for self-attention.
 
         Returns:
@@ -143,8 +149,8 @@ class EncoderLayer(nn.Module):
         self.final_layer_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Args: x (B, T, d); mask (B, 1, 1, T) bool key padding mask. Returns (B, T, d)."""
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Args: x (B, T, d); mask (B, 1, 1, T) bool key padding mask or ``None``. Returns (B, T, d)."""
         if self.norm_first:
             x = x + self.dropout(self.self_attn(self.self_attn_layer_norm(x), mask))
             return x + self.dropout(self.ffn(self.final_layer_norm(x)))
@@ -177,7 +183,7 @@ class DecoderLayer(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(
-        self, x: torch.Tensor, self_mask: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor
+        self, x: torch.Tensor, self_mask: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None
     ) -> torch.Tensor:
         """Run one decoder layer.
 
@@ -185,7 +191,7 @@ class DecoderLayer(nn.Module):
             x: (B, Td, d) decoder states.
             self_mask: (B, 1, Td, Td) bool causal + padding mask (``causal_padding_mask``).
             memory: (B, Ts, d) encoder output.
-            memory_mask: (B, 1, 1, Ts) bool encoder key padding mask.
+            memory_mask: (B, 1, 1, Ts) bool encoder key padding mask, or ``None`` (no padding).
 
         Returns:
             (B, Td, d).

@@ -83,13 +83,17 @@ class Seq2Seq(nn.Module):
         return self.dropout(norm(x))
 
     def encode(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor, langs: torch.Tensor
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        positions: torch.Tensor,
+        langs: torch.Tensor,
     ) -> torch.Tensor:
         """Encoder output (the decoder's memory).
 
         Args:
             input_ids: (B, Ts) long.
-            attention_mask: (B, Ts) bool, True on real tokens.
+            attention_mask: (B, Ts) bool, True on real tokens; ``None`` when none is padding.
             positions: (B, Ts) long, each < ``config.max_positions``.
             langs: (B, Ts) long; unused (no language embeddings in mBART).
 
@@ -107,7 +111,7 @@ class Seq2Seq(nn.Module):
         decoder_input_ids: torch.Tensor,
         decoder_attention_mask: torch.Tensor,
         memory: torch.Tensor,
-        memory_mask: torch.Tensor,
+        memory_mask: torch.Tensor | None,
     ) -> torch.Tensor:
         """Decoder output for teacher-forced inputs; decoder positions are 0 .. Td-1.
 
@@ -115,7 +119,7 @@ class Seq2Seq(nn.Module):
             decoder_input_ids: (B, Td) long, right-padded.
             decoder_attention_mask: (B, Td) bool, True on real tokens.
             memory: (B, Ts, d) from ``encode``.
-            memory_mask: (B, Ts) bool, the encoder's ``attention_mask``.
+            memory_mask: (B, Ts) bool, the encoder's ``attention_mask`` (``None``: no padding).
 
         Returns:
             (B, Td, d), after the final decoder LayerNorm.
@@ -136,7 +140,7 @@ class Seq2Seq(nn.Module):
     def forward(
         self,
         input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
+        attention_mask: torch.Tensor | None,
         positions: torch.Tensor,
         langs: torch.Tensor,
         decoder_input_ids: torch.Tensor,

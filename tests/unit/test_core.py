@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -113,3 +114,14 @@ def test_batch_moves_as_one_object_through_lightning():
     assert moved.state is state and moved.stats is batch.stats  # not rebuilt by a walk
     assert batch.to(torch.int32).input_ids.dtype == torch.int32 and batch.input_ids.dtype == torch.long
     assert moved.attention_mask.dtype == torch.bool and moved.keys == ["a", "b"]
+
+
+def test_key_padding_mask_is_none_only_without_padding():
+    ids = torch.ones(2, 3, dtype=torch.long)
+    full = Batch("mlm", ids, torch.ones(2, 3, dtype=torch.bool), ids, ids, ids, lang=["de"] * 2, keys=["a", "b"],
+                 num_tokens=6)
+    assert full.key_padding_mask() is None
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    padded = dataclasses.replace(full, attention_mask=mask, num_tokens=5)
+    assert padded.key_padding_mask() is mask
+    assert dataclasses.replace(full, num_tokens=0).key_padding_mask() is not None  # not counted: keep the mask

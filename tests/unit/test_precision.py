@@ -56,6 +56,10 @@ class DtypeProbe(Callback):
         state = trainer.optimizers[0].state[self.linear.weight]
         self.seen["exp_avg"] = state["exp_avg"].dtype
         self.seen["fused"] = trainer.optimizers[0].defaults["fused"]
+        # The gradients the update used (clipped); Lightning zeroes them only in the next step.
+        grads = [p.grad.float() for p in pl_module.parameters() if p.grad is not None]
+        self.seen.setdefault("grad_norms", []).append(float(torch.linalg.vector_norm(torch.stack(
+            [torch.linalg.vector_norm(g) for g in grads]))))
         stats = next(iter(pl_module.train_stats.values()))
         self.seen["metric_state"] = stats.count.dtype
 
@@ -81,12 +85,13 @@ def synthetic_batches(module: PretrainModule, n: int, seed: int = 0) -> list[Bat
     return out
 
 
-def run_precision(tokenizer: str, precision: str, accelerator: str = "cpu", lr: float = 1e-6) -> tuple[Trainer, dict]:
+def run_precision(tokenizer: str, precision: str, accelerator: str = "cpu", lr: float = 1e-6,
+                  clip: float = 1.0) -> tuple[Trainer, dict]:
     module = PretrainModule([MaskedLM()], tokenizer, architecture=TINY,
                             optimizer=OptimizerConfig(lr=lr, warmup_steps=0, weight_decay=0.0))
     probe = DtypeProbe()
     trainer = Trainer(accelerator=accelerator, devices=1, precision=precision, max_steps=2, logger=False,
-                      gradient_clip_val=1.0,  # as configs/base.yaml: decides whether AdamW is fused
+                      gradient_clip_val=clip,  # 1.0 as configs/base.yaml: decides whether AdamW is fused
                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                       callbacks=[probe])
     loader = DataLoader(synthetic_batches(module, 2), batch_size=None, collate_fn=lambda b: b)
@@ -118,14 +123,24 @@ def test_precision_dtypes_on_cpu(demo_data, precision):
     assert seen["activation"] == activation, seen
     assert seen["exp_avg"] == optimizer_state, seen
     assert seen["metric_state"] == torch.float64, seen  # bf16-true casts the module, not the metric sums
-    # Fused AdamW by default, except where Lightning's mixed-precision plugin refuses it with clipping.
-    assert seen["fused"] is (precision != "bf16-mixed"), seen
+    assert seen["fused"] is True, seen  # fused AdamW by default, clipping or not (16-mixed aside: GPU test)
     if precision == "bf16-mixed":
         assert seen["input"] == F32  # autocast casts inside the matmul, the module's input stays fp32
     if master == F32:
         assert seen["changed"] > 0.95, seen  # every 1e-6 update lands in the fp32 master copy
     else:
         assert seen["changed"] < 0.2, seen  # bf16 master weights lose most of them
+
+
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+def test_fused_adamw_gradients_are_clipped(demo_data, precision):
+    """Under bf16-mixed Lightning would refuse to clip for fused AdamW (a GradScaler guard); polytrain
+    clips there as under fp32. The optimizer sees the clipped norm, far below the raw one."""
+    _, raw = run_precision(str(demo_data.tokenizer), precision, clip=0.0)
+    _, clipped = run_precision(str(demo_data.tokenizer), precision, clip=1e-3)
+    assert clipped["fused"] is True and raw["fused"] is True
+    assert min(raw["grad_norms"]) > 0.1, raw  # so a 1e-3 clip must act
+    assert clipped["grad_norms"] == pytest.approx([1e-3] * 2, rel=1e-3), clipped
 
 
 def test_16_mixed_on_cpu_becomes_bf16_mixed():
@@ -150,6 +165,7 @@ def test_precision_dtypes_on_gpu(demo_data, precision):
     contract = {**CONTRACT, "16-mixed": (F32, F16, F32)}
     master, activation, optimizer_state = contract[precision]
     assert (seen["master"], seen["activation"], seen["exp_avg"]) == (master, activation, optimizer_state), seen
+    assert seen["fused"] is (precision != "16-mixed"), seen  # Lightning refuses to clip fused AdamW under GradScaler
     scaler = getattr(trainer.precision_plugin, "scaler", None)
     if precision == "16-mixed":
         assert isinstance(scaler, torch.amp.GradScaler) and scaler.get_scale() > 1.0  # dynamic loss scaling

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from pathlib import Path
@@ -127,6 +128,24 @@ def test_loaders_yield_batches_and_no_val_shards_means_no_val_loader(
     with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
         assert dm.val_dataloader() == []
     assert "no validation shards for mono data" in caplog.text
+
+
+def test_packed_mlm_batches_have_no_padding_and_drop_their_mask(corpus: tuple[str, str]) -> None:
+    """MLM blocks are packed to ``max_length``, so their batches attend without a mask; TLM pairs
+    are padded and keep it. The decision comes from CPU counts and must match the mask itself."""
+    from polytrain.objectives.mlm import MaskedLM
+    from polytrain.objectives.tlm import TranslationLM
+
+    dm = datamodule(corpus)
+    dm.connect([MaskedLM(), TranslationLM()])
+    batches = itertools.islice(iter(dm.train_dataloader()), 40)
+    unmasked: dict[str, list[bool]] = {}
+    for batch in batches:
+        none = batch.key_padding_mask() is None
+        assert none == bool(batch.attention_mask.all()), batch.keys
+        unmasked.setdefault(batch.objective, []).append(none)
+    assert all(unmasked["maskedlm"]) and len(unmasked["maskedlm"]) >= 10
+    assert not any(unmasked["translationlm"])
 
 
 class _TinyModule(pl.LightningModule):

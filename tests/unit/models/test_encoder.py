@@ -43,6 +43,20 @@ def test_padding_matches_unpadded_single_sequence(encoder: Encoder) -> None:
     assert torch.allclose(batched[1, :3], alone[0], atol=1e-5)
 
 
+def test_no_mask_equals_an_all_true_mask(encoder: Encoder) -> None:
+    x = make_inputs([6, 6], seed=4)  # no padding: what Batch.key_padding_mask() turns into None
+    target_mask = x.attention_mask.clone()
+    with_mask = encoder(x.input_ids, x.attention_mask, x.positions, x.langs, target_mask)
+    without = encoder(x.input_ids, None, x.positions, x.langs, target_mask)
+    assert torch.allclose(without.hidden, with_mask.hidden, atol=1e-6)
+    assert torch.allclose(without.logits, with_mask.logits, atol=1e-6)
+    # ...but dropping the mask of a padded batch does change the real outputs (the check can fail).
+    padded = make_inputs([6, 3], seed=4)
+    masked = encoder.encode(padded.input_ids, padded.attention_mask, padded.positions, padded.langs)
+    unmasked = encoder.encode(padded.input_ids, None, padded.positions, padded.langs)
+    assert not torch.allclose(unmasked[1, :3], masked[1, :3], atol=1e-4)
+
+
 def test_head_on_targets_equals_head_on_all_then_select(encoder: Encoder) -> None:
     x = make_inputs([8, 5, 7], seed=3)
     gen = torch.Generator().manual_seed(0)

@@ -33,6 +33,15 @@ def test_shapes_and_encode_decode_compose(seq2seq: Seq2Seq) -> None:
     assert torch.equal(seq2seq.decode(dec_ids, dec_mask, memory, x.attention_mask), out.hidden)
 
 
+def test_no_encoder_mask_equals_an_all_true_mask(seq2seq: Seq2Seq) -> None:
+    x = make_inputs([6, 6], seed=5)
+    dec_ids, dec_mask = _decoder_inputs([4, 2], seed=6)
+    with_mask = seq2seq(x.input_ids, x.attention_mask, x.positions, x.langs, dec_ids, dec_mask, dec_mask)
+    without = seq2seq(x.input_ids, None, x.positions, x.langs, dec_ids, dec_mask, dec_mask)
+    assert torch.allclose(without.hidden, with_mask.hidden, atol=1e-6)
+    assert torch.allclose(without.logits, with_mask.logits, atol=1e-6)
+
+
 def test_decoder_is_causal(seq2seq: Seq2Seq) -> None:
     x = make_inputs([6], seed=2)
     dec_ids, dec_mask = _decoder_inputs([6], seed=3)
