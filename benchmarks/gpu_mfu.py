@@ -8,6 +8,12 @@ through SDPA, the MLM head on the 15 % target positions only, ``target_cross_ent
 ``precision: bf16-mixed`` does), optionally with each layer compiled (``ScaleConfig.compile``).
 Batches are synthetic, full ``--seq-len`` sequences (no padding: packed text), generated on the
 host once and cycled, so the data pipeline is not measured (benchmarks/data_pipeline.py does that).
+As in ``PretrainModule``, a batch without padding attends without a mask (``Batch.key_padding_mask``);
+``--attn-mask`` forces the mask to measure what that is worth.
+
+``--sweep`` runs the variants in ``SWEEP`` one after the other in one process (one short run on a
+GPU machine whose time is counted) and prints a table, then the top kernels of the last variant.
+Variants marked *experiment* are not in polytrain yet: they measure whether they would be worth it.
 
 MFU = ``polytrain.distributed.flops.training_flops`` per second / the dense bf16 peak
 (``PEAK_BF16_FLOPS``: 989.5e12 for "NVIDIA H200"; ``--peak-flops`` overrides). Time is read once
@@ -17,6 +23,7 @@ Needs torch only (Lightning is not used); run from the repository root::
 
     PYTHONPATH=. python benchmarks/gpu_mfu.py                     # base, seq 512, bf16, eager
     PYTHONPATH=. python benchmarks/gpu_mfu.py --compile
+    PYTHONPATH=. python benchmarks/gpu_mfu.py --sweep --parity-steps 5 --json sweep.json   # everything, ~5 min
     PYTHONPATH=. python benchmarks/gpu_mfu.py --tiny --device cpu --steps 2 --warmup 1   # smoke test
 """
 
@@ -29,7 +36,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -43,7 +50,7 @@ from polytrain.models import build_model  # noqa: E402
 from polytrain.models.config import ModelConfig  # noqa: E402
 from polytrain.objectives.base import target_cross_entropy  # noqa: E402
 from polytrain.optim import OptimizerConfig, build_optimizer, param_groups  # noqa: E402
-from polytrain.types import IGNORE_INDEX, Batch  # noqa: E402
+from polytrain.types import IGNORE_INDEX, Batch, ModelOutput  # noqa: E402
 
 XLMR_VOCAB = 250_002  # XLM-R's SentencePiece vocabulary (Conneau et al. 2020)
 MASK_ID, PAD_ID, NUM_SPECIAL = 4, 1, 5  # polytrain's SPECIAL_TOKENS layout
@@ -55,8 +62,10 @@ TINY = dict(d_model=64, n_layers=2, n_heads=2, d_ff=128)
 class Result:
     """One throughput measurement."""
 
+    name: str
     device: str
     compiled: bool
+    compiled_loss: bool
     attn_mask: bool
     batch_size: int
     seq_len: int
@@ -103,19 +112,52 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-class Trainer:
-    """Model + AdamW + one training step, the way PretrainModule trains it (without Lightning)."""
+LossFn = Callable[[ModelOutput, Batch], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
-    def __init__(self, model: torch.nn.Module, device: torch.device, dtype: torch.dtype | None, fused: bool) -> None:
+
+def compiled_loss() -> LossFn:
+    """*Experiment*: ``target_cross_entropy``'s math compiled as one dynamic-shape graph.
+
+    Eager, the (targets x V) logits make about 8 passes over memory (fp32 copy, log-softmax,
+    its backward, the cast back, argmax); fused, the loss needs about 2 (read for the row
+    reductions, write the gradient). This measures what fusing them would give.
+    """
+
+    @torch.compile(dynamic=True)
+    def token_loss_and_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        token_loss = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none")  # (N,)
+        return token_loss, logits.detach().argmax(-1) == targets  # (N,), (N,)
+
+    def loss(outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        targets = batch.labels[batch.labels.ne(IGNORE_INDEX)]  # (N,)
+        token_loss, correct = token_loss_and_correct(outputs.logits, targets)
+        return token_loss.mean(), {"token_loss": token_loss.detach(), "token_correct": correct}
+
+    return loss
+
+
+class Trainer:
+    """Model + AdamW + one training step, the way PretrainModule trains it (without Lightning).
+
+    Args:
+        attn_mask: pass the key padding mask even when no token is padding (PretrainModule
+            passes ``Batch.key_padding_mask()``, ``None`` for these batches).
+        loss_fn: the loss; ``target_cross_entropy`` (MaskedLM's) by default.
+    """
+
+    def __init__(self, model: torch.nn.Module, device: torch.device, dtype: torch.dtype | None, fused: bool,
+                 attn_mask: bool = False, loss_fn: LossFn = target_cross_entropy) -> None:
         self.model, self.device, self.dtype = model, device, dtype
+        self.attn_mask, self.loss_fn = attn_mask, loss_fn
         self.optimizer = build_optimizer(param_groups(model, 0.01), OptimizerConfig(lr=1e-4, fused=fused))
         self.scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 else None
 
     def step(self, batch: Batch) -> torch.Tensor:
         target_mask = batch.labels.ne(IGNORE_INDEX)
+        mask = batch.attention_mask if self.attn_mask else batch.key_padding_mask()
         with autocast(self.device, self.dtype):
-            out = self.model(batch.input_ids, batch.attention_mask, batch.positions, batch.langs, target_mask)
-            loss, _ = target_cross_entropy(out, batch)
+            out = self.model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
+            loss, _ = self.loss_fn(out, batch)
         if self.scaler is not None:  # fp16: scale the loss so small gradients do not underflow
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
@@ -148,13 +190,14 @@ def build(args: argparse.Namespace, dropout: float) -> tuple[ModelConfig, torch.
     return arch, build_model(arch, args.vocab_size, 1, PAD_ID)
 
 
-def measure(args: argparse.Namespace, device: torch.device) -> Result:
+def measure(args: argparse.Namespace, device: torch.device, name: str = "run") -> Result:
     """Warm up, then time ``args.steps`` bf16 steps with one synchronisation at each end."""
     arch, model = build(args, dropout=args.dropout)
     model.to(device)
     if args.compile:
         compile_layers(model)
-    trainer = Trainer(model, device, torch.bfloat16, fused=device.type == "cuda")
+    trainer = Trainer(model, device, torch.bfloat16, fused=device.type == "cuda", attn_mask=args.attn_mask,
+                      loss_fn=compiled_loss() if args.compile_loss else target_cross_entropy)
     host = synthetic_batches(4, args.batch_size, args.seq_len, args.vocab_size, args.target_fraction, args.seed)
     batches = [to_device(b, device) for b in host]
     targets = [int(b.labels.ne(IGNORE_INDEX).sum()) for b in host]  # counted on the host, before timing
@@ -176,8 +219,9 @@ def measure(args: argparse.Namespace, device: torch.device) -> Result:
         profile(trainer, stream, device)
     peak = args.peak_flops or (peak_bf16_flops(torch.cuda.get_device_name(device)) if device.type == "cuda" else None)
     return Result(
-        device=torch.cuda.get_device_name(device) if device.type == "cuda" else str(device),
-        compiled=args.compile, attn_mask=not args.no_attn_mask, batch_size=args.batch_size, seq_len=args.seq_len,
+        name=name, device=torch.cuda.get_device_name(device) if device.type == "cuda" else str(device),
+        compiled=args.compile, compiled_loss=args.compile_loss, attn_mask=args.attn_mask,
+        batch_size=args.batch_size, seq_len=args.seq_len,
         vocab_size=args.vocab_size, steps=args.steps, seconds=seconds,
         tokens_per_s=args.steps * args.batch_size * args.seq_len / seconds, model_tflops_per_s=flops / seconds / 1e12,
         peak_flops=peak, mfu=flops / seconds / peak if peak else None,
@@ -225,9 +269,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", default="cuda", help="cuda (default) or cpu")
     p.add_argument("--tiny", action="store_true", help="2 layers, d 64, vocab 1000: a smoke test that runs on CPU")
     p.add_argument("--compile", action="store_true", help="torch.compile each layer (ScaleConfig.compile)")
-    p.add_argument("--no-attn-mask", action="store_true",
-                   help="pass no key-padding mask to SDPA (all tokens are real here), which lets it pick "
-                        "FlashAttention: measures what a mask-free path for packed batches would give")
+    p.add_argument("--compile-loss", action="store_true",
+                   help="experiment: compile the cross-entropy over the target logits (see compiled_loss)")
+    p.add_argument("--attn-mask", action="store_true",
+                   help="pass the key padding mask to SDPA although no token is padding (polytrain passes None, "
+                        "which lets SDPA pick FlashAttention): measures the masked kernel")
+    p.add_argument("--sweep", action="store_true", help="run every variant of SWEEP, then profile the last one")
+    p.add_argument("--budget-s", type=float, default=420.0,
+                   help="--sweep starts no new variant after this many seconds (device time is counted)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seq-len", type=int, default=512)
     p.add_argument("--vocab-size", type=int, default=None, help=f"default {XLMR_VOCAB:,} (XLM-R); 1000 with --tiny")
@@ -250,6 +299,49 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+SWEEP: list[tuple[str, dict[str, object]]] = [
+    ("eager", {}),
+    ("eager, masked attention", {"attn_mask": True}),  # polytrain before Batch.key_padding_mask
+    ("compiled layers", {"compile": True}),
+    ("compiled layers + compiled loss", {"compile": True, "compile_loss": True}),  # experiment
+    ("compiled layers + compiled loss, batch 128", {"compile": True, "compile_loss": True, "batch_size": 128}),
+]
+"""(name, overrides of the command-line arguments): the settings ``--sweep`` measures, in order."""
+
+
+def sweep(args: argparse.Namespace, device: torch.device) -> list[Result]:
+    """Measure each ``SWEEP`` variant until ``args.budget_s`` is spent, then profile the last one."""
+    start, results = time.perf_counter(), []
+    for name, overrides in SWEEP:
+        if time.perf_counter() - start > args.budget_s:
+            print(f"gpu_mfu: budget of {args.budget_s:.0f} s spent; skipped {name!r}", file=sys.stderr)
+            continue
+        variant = argparse.Namespace(**{**vars(args), **overrides, "profile": False})
+        results.append(measure(variant, device, name))
+        print(summary(results[-1]), flush=True)
+        torch._dynamo.reset()  # each variant compiles afresh (and stays under the recompile limit)
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    print("\n| Variant | batch | tokens/s | model TFLOP/s | MFU | peak GiB |\n| --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        mfu = f"{r.mfu:.1%}" if r.mfu is not None else "n/a"
+        memory = f"{r.peak_memory_gib:.1f}" if r.peak_memory_gib is not None else "n/a"
+        print(f"| {r.name} | {r.batch_size} | {r.tokens_per_s:,.0f} | {r.model_tflops_per_s:.1f} | {mfu} | {memory} |")
+    if args.profile and results:
+        last = dict(SWEEP)[results[-1].name]
+        measure(argparse.Namespace(**{**vars(args), **last, "steps": 1, "warmup": 3}), device, "profile")
+    return results
+
+
+def summary(result: Result) -> str:
+    mfu = f"{result.mfu:.1%}" if result.mfu is not None else "n/a (no peak known: --peak-flops)"
+    memory = f"{result.peak_memory_gib:.1f} GiB" if result.peak_memory_gib is not None else "n/a"
+    return (f"gpu_mfu: {result.name}: {result.device} compiled={result.compiled} "
+            f"compiled_loss={result.compiled_loss} mask={result.attn_mask} batch={result.batch_size}: "
+            f"{result.tokens_per_s:,.0f} tok/s, {result.model_tflops_per_s:.1f} model TFLOP/s, MFU {mfu}, "
+            f"peak memory {memory}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     device = torch.device(args.device)
@@ -257,18 +349,14 @@ def main(argv: list[str] | None = None) -> int:
         print("gpu_mfu: no CUDA device; use --device cpu (with --tiny) for a smoke test", file=sys.stderr)
         return 2
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 in the parity check means fp32
-    if args.no_attn_mask:
-        import polytrain.models.encoder as encoder
-
-        encoder.padding_mask = lambda mask: None  # benchmark-only experiment; see --help
-    result = measure(args, device)
-    print(json.dumps(asdict(result), indent=1))
-    mfu = f"{result.mfu:.1%}" if result.mfu is not None else "n/a (no peak known: --peak-flops)"
-    memory = f"{result.peak_memory_gib:.1f} GiB" if result.peak_memory_gib is not None else "n/a"
-    print(f"gpu_mfu: {result.device} compiled={result.compiled} mask={result.attn_mask}: "
-          f"{result.tokens_per_s:,.0f} tok/s, {result.model_tflops_per_s:.1f} model TFLOP/s, MFU {mfu}, "
-          f"peak memory {memory}")
-    report: dict[str, object] = {"throughput": asdict(result)}
+    report: dict[str, object] = {}
+    if args.sweep:
+        report["sweep"] = [asdict(r) for r in sweep(args, device)]
+    else:
+        result = measure(args, device)
+        print(json.dumps(asdict(result), indent=1))
+        print(summary(result))
+        report["throughput"] = asdict(result)
     code = 0
     if args.parity_steps > 0:
         check = parity(args, device)

@@ -10,6 +10,7 @@ On CPU, SDPA's fused kernel is invisible to FlopCounterMode, so the math backend
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -229,20 +230,66 @@ def test_monitor_logs_in_a_real_fit(demo_data, tmp_path):
         assert float(row["throughput/tokens_per_s"]) == pytest.approx(32 * float(row["throughput/samples_per_s"]))
 
 
+GPU_MFU = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_mfu.py"
+TINY_RUN = ["--tiny", "--device", "cpu", "--steps", "2", "--warmup", "1", "--batch-size", "2", "--seq-len", "32",
+            "--peak-flops", "1e12"]
+
+
+def run_gpu_mfu(*args: str) -> str:
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(GPU_MFU), *TINY_RUN, *args], capture_output=True, text=True,
+                            timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
 def test_gpu_mfu_benchmark_runs_tiny_on_cpu(tmp_path):
     """benchmarks/gpu_mfu.py is for a GPU machine; its --tiny CPU mode keeps it from rotting here."""
     import json
-    import subprocess
-    import sys
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_mfu.py"
     out = tmp_path / "mfu.json"
-    result = subprocess.run([sys.executable, str(script), "--tiny", "--device", "cpu", "--steps", "2", "--warmup", "1",
-                             "--batch-size", "2", "--seq-len", "32", "--parity-steps", "2", "--peak-flops", "1e12",
-                             "--json", str(out)], capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_gpu_mfu("--parity-steps", "2", "--json", str(out))
     report = json.loads(out.read_text())
     throughput = report["throughput"]
     assert throughput["tokens_per_s"] > 0 and 0 < throughput["mfu"] < 1
     assert throughput["mfu"] == pytest.approx(throughput["model_tflops_per_s"] * 1e12 / 1e12)
+    assert not throughput["attn_mask"]  # full sequences: no mask, as PretrainModule runs them
     assert report["parity"]["ok"] and set(report["parity"]["losses"]) == {"fp32", "bf16-mixed"}
+
+
+def test_gpu_mfu_sweep_stops_at_its_budget(tmp_path):
+    """--sweep measures its variants in order and starts none after --budget-s (device time is counted)."""
+    import json
+
+    out = tmp_path / "sweep.json"
+    output = run_gpu_mfu("--sweep", "--budget-s", "0.001", "--parity-steps", "0", "--json", str(out))
+    rows = json.loads(out.read_text())["sweep"]
+    assert [r["name"] for r in rows] == ["eager"] and rows[0]["tokens_per_s"] > 0
+    assert "| eager | 2 |" in output and "skipped 'compiled layers'" in output
+
+
+@pytest.mark.slow
+def test_gpu_mfu_compiled_loss_equals_target_cross_entropy(monkeypatch):
+    """The compiled-loss experiment computes MaskedLM's loss, or its MFU would not be comparable."""
+    import importlib.util
+
+    from polytrain.objectives.base import target_cross_entropy
+    from polytrain.types import ModelOutput
+
+    spec = importlib.util.spec_from_file_location("gpu_mfu", GPU_MFU)
+    gpu_mfu = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "gpu_mfu", gpu_mfu)  # dataclasses look their module up there
+    spec.loader.exec_module(gpu_mfu)
+    loss_fn = gpu_mfu.compiled_loss()
+    for seed, n_targets in [(0, 7), (1, 13)]:  # two target counts: the dynamic-shape graph
+        batch = gpu_mfu.synthetic_batches(1, 2, 16, 50, 0.3, seed)[0]
+        n = int(batch.labels.ne(IGNORE_INDEX).sum())
+        logits = torch.randn(n, 50, generator=torch.Generator().manual_seed(n_targets), requires_grad=True)
+        expected, metrics = target_cross_entropy(ModelOutput(hidden=logits, logits=logits), batch)
+        (grad,) = torch.autograd.grad(expected, logits)
+        got, got_metrics = loss_fn(ModelOutput(hidden=logits, logits=logits), batch)
+        (got_grad,) = torch.autograd.grad(got, logits)
+        assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+        assert torch.allclose(got_grad, grad, atol=1e-6)
+        assert torch.equal(got_metrics["token_correct"], metrics["token_correct"])
