@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import torch
@@ -25,12 +25,13 @@ from polytrain.data.resume import (
     gather,
     to_saveable,
 )
+from polytrain.data.shard_reader import StreamStats
 from polytrain.data.stream import PretrainStream, Split, mixture_probs
 from polytrain.data.vocab import check_languages, load_vocab
 from polytrain.callbacks.requeue import end_workers_at_exit, worker_ignore_signals
 from polytrain.errors import ConfigError
 from polytrain.objectives.base import Objective
-from polytrain.types import Batch, Vocab
+from polytrain.types import Batch, TextPair, Vocab
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,33 @@ class PretrainDataModule(LightningDataModule):
                         self.manifest.location, "/".join(sorted(kinds)))
             return []
         return self._loader("val", self.val_batch_size or self.batch_size)
+
+    def val_pairs(self, pair: str, stats: StreamStats | None = None) -> Iterator[TextPair]:
+        """The tokenized pairs of ``pair``'s parallel validation shards, in manifest and file order.
+
+        Read in this process with the streams' own reader and tokenizer (no DataLoader workers), so
+        every call, on every rank, yields the same pairs in the same order (the retrieval probe,
+        ``polytrain.callbacks.retrieval``, relies on this). Samples the streams would drop
+        (undecodable members, a side that tokenizes to nothing) are skipped and counted in ``stats``
+        under the ``polytrain.data.shard_reader`` counter names (e.g. ``empty_text``).
+
+        Args:
+            pair: a language pair of the manifest's parallel shards (``"de-en"``).
+            stats: where skips are counted; ``None`` counts into a throwaway ``StreamStats``.
+        """
+        if not self.objectives:
+            raise RuntimeError("PretrainDataModule: call setup() (or connect(objectives)) before reading pairs")
+        stream = PretrainStream(
+            self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=1, max_length=self.max_length,
+            seed=self.seed, allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, split="val",
+        )
+        if stats is not None:
+            stream.stats = stats
+        for shard in self.manifest.shards("parallel", "val", lang=pair):
+            for sample in stream._read(shard):
+                text_pair = stream._pair(sample, shard)
+                if text_pair is not None:
+                    yield text_pair
 
     # ------------------------------------------------------------------ resume (docs/resume.md)
     def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:

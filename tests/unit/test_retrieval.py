@@ -1,0 +1,218 @@
+"""RetrievalProbe: the accuracy and pooling math, the clean input layout, and the callback inside a real fit."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.loggers import CSVLogger
+
+from polytrain.callbacks.retrieval import (
+    RetrievalProbe,
+    embed,
+    mean_pool,
+    plain_layout,
+    retrieval_accuracy,
+    side_batches,
+    take_pairs,
+)
+from polytrain.data.datamodule import PretrainDataModule
+from polytrain.data.manifest import Manifest, ShardInfo
+from polytrain.data.shard_reader import EMPTY_TEXT, MISSING_TEXT, StreamStats
+from polytrain.data.tarwriter import write_shard
+from polytrain.data.vocab import load_vocab
+from polytrain.models import build_model
+from polytrain.models.config import ModelConfig
+from polytrain.module import PretrainModule
+from polytrain.objectives.denoising import Denoising
+from polytrain.objectives.mlm import MaskedLM
+from polytrain.types import IGNORE_INDEX, TextBlock, TextPair
+
+TINY = ModelConfig(kind="encoder", d_model=32, n_layers=1, n_heads=2, d_ff=64, dropout=0.0, attention_dropout=0.0)
+
+
+# ------------------------------------------------------------------------------ accuracy
+def test_perfectly_aligned_embeddings_retrieve_everything() -> None:
+    src = torch.randn(50, 16, generator=torch.Generator().manual_seed(0))
+    assert retrieval_accuracy(src, src.clone()).tolist() == [1.0, 1.0]
+    assert retrieval_accuracy(src, 5.0 * src).tolist() == [1.0, 1.0]  # cosine: the norm does not matter
+
+
+def test_a_permutation_scores_its_fixed_points() -> None:
+    src = torch.eye(6)
+    perm = torch.tensor([0, 1, 3, 2, 5, 4])  # 2 fixed points of 6
+    assert retrieval_accuracy(src, src[perm]).tolist() == pytest.approx([2 / 6, 2 / 6])
+
+
+def test_directions_can_differ_and_ties_count_as_misses() -> None:
+    src = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    tgt = torch.tensor([[1.0, 0.1], [1.0, 0.0]])
+    # src 0 is closest to tgt 1 (cos 1), src 1 to tgt 0 (0.1 > 0): both miss. tgt 0 -> src 0 hits, tgt 1 -> src 0 misses.
+    assert retrieval_accuracy(src, tgt).tolist() == pytest.approx([0.0, 0.5])
+    same = torch.ones(4, 3)  # every candidate identical: argmax takes index 0, only row 0 is right
+    assert retrieval_accuracy(same, same).tolist() == pytest.approx([0.25, 0.25])
+    with pytest.raises(ValueError, match="must both be"):
+        retrieval_accuracy(torch.ones(3, 2), torch.ones(4, 2))
+
+
+# ------------------------------------------------------------------------------ pooling
+def test_mean_pool_ignores_padded_positions_even_nan() -> None:
+    hidden = torch.randn(2, 5, 4, generator=torch.Generator().manual_seed(1))
+    mask = torch.tensor([[True, True, True, False, False], [True] * 5])
+    pooled = mean_pool(hidden, mask)
+    torch.testing.assert_close(pooled[0], hidden[0, :3].mean(0))
+    torch.testing.assert_close(pooled[1], hidden[1].mean(0))
+    changed = hidden.clone()
+    changed[0, 3:] = float("nan")
+    changed[0, 4] = 1e6
+    torch.testing.assert_close(mean_pool(changed, mask), pooled)
+
+
+def test_a_sentence_embeds_the_same_alone_and_padded_in_a_batch(demo_data) -> None:
+    _, vocab = load_vocab(str(demo_data.tokenizer))
+    model = build_model(TINY, vocab.size, len(vocab.languages), vocab.pad_id).eval()
+    layout = plain_layout("encoder", [])
+    assert layout is not None
+    layout.setup(vocab, 64)
+    ids = np.arange(vocab.num_special, vocab.num_special + 20, dtype=np.int64)
+    short = TextPair("a", "de", "en", ids[:3], ids[:4])
+    long = TextPair("b", "de", "en", ids[3:20], ids[4:20])
+    batched = side_batches([short, long], "src", layout, vocab.pad_id, batch_size=2)
+    assert len(batched) == 1 and not bool(batched[0].attention_mask[0, 5:].any())  # the short one is padded
+    together = embed(model, batched, "cpu")
+    alone = embed(model, side_batches([short], "src", layout, vocab.pad_id, batch_size=2), "cpu")
+    torch.testing.assert_close(together[0], alone[0], atol=1e-5, rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------ input layout
+def test_encoder_layout_is_maskedlm_without_masking(demo_data) -> None:
+    _, vocab = load_vocab(str(demo_data.tokenizer))
+    layout = plain_layout("encoder", [])
+    assert layout is not None
+    layout.setup(vocab, 64)
+    block = TextBlock("k", "de", np.arange(vocab.num_special, vocab.num_special + 7), np.array([7]))
+    plain = layout.make_example(block, np.random.default_rng(0))
+    mlm = MaskedLM()
+    mlm.setup(vocab, 64)
+    masked = mlm.make_example(block, np.random.default_rng(0))
+    unmasked = np.where(masked.labels != IGNORE_INDEX, masked.labels, masked.input_ids)
+    assert plain.input_ids.tolist() == [vocab.bos_id, *block.ids.tolist(), vocab.eos_id] == unmasked.tolist()
+    assert (plain.labels == IGNORE_INDEX).all()
+    assert plain.positions.tolist() == masked.positions.tolist()
+    assert plain.langs.tolist() == masked.langs.tolist() == [vocab.lang_index("de")] * 9
+
+
+def test_encoder_decoder_layout_follows_the_trained_denoising_objective(demo_data) -> None:
+    _, vocab = load_vocab(str(demo_data.tokenizer))
+    block = TextBlock("k", "de", np.arange(vocab.num_special, vocab.num_special + 30), np.array([10, 30]))
+    for add_lang_token, expected in ((True, [*block.ids.tolist(), vocab.eos_id, vocab.lang_token("de")]),
+                                     (False, [vocab.bos_id, *block.ids.tolist(), vocab.eos_id])):
+        layout = plain_layout("encoder_decoder", [Denoising(add_lang_token=add_lang_token)])
+        assert layout is not None
+        layout.setup(vocab, 64)
+        assert layout.make_example(block, np.random.default_rng(0)).input_ids.tolist() == expected  # no noise
+    assert plain_layout("encoder_decoder", [MaskedLM()]) is None
+
+
+# ------------------------------------------------------------------------------ pair selection
+def copy_shards(demo_data, tmp_path: Path) -> Path:
+    shutil.copytree(demo_data.manifest.parent, tmp_path / "shards")
+    return tmp_path / "shards" / "manifest.json"
+
+
+def rewrite_manifest(path: Path, keep=lambda s: True, extra: tuple[ShardInfo, ...] = ()) -> None:
+    old = Manifest.load(str(path))
+    Manifest.build([s for s in old.entries if keep(s)] + list(extra), old.skipped, old.options).save(str(path))
+
+
+def test_bad_and_repeated_pairs_are_skipped_and_counted(demo_data, tmp_path: Path) -> None:
+    manifest = copy_shards(demo_data, tmp_path)
+    rel = "parallel/de-en/val-bad.tar"
+    samples = [{"__key__": "bad1", "src.txt": "Guten Morgen."},  # no target side
+               {"__key__": "bad2", "src.txt": "", "tgt.txt": "Good morning."},  # an empty side
+               {"__key__": "ok1", "src.txt": "Guten Abend.", "tgt.txt": "Good evening."},
+               {"__key__": "dup1", "src.txt": "Guten Abend.", "tgt.txt": "Good night."},
+               {"__key__": "ok2", "src.txt": "Gute Nacht.", "tgt.txt": "Good night."}]
+    stats = write_shard(str(manifest.parent / rel), [{k: v if k == "__key__" else v.encode() for k, v in s.items()}
+                                                     for s in samples])
+    shard = ShardInfo(path=rel, kind="parallel", lang="de-en", split="val", samples=5, chars=80, bytes=stats.bytes,
+                      sha256=stats.sha256, src_lang="de", tgt_lang="en")
+    rewrite_manifest(manifest, keep=lambda s: not (s.kind == "parallel" and s.split == "val"), extra=(shard,))
+    dm = PretrainDataModule(shards=str(manifest), tokenizer=str(demo_data.tokenizer), max_length=32, num_workers=0)
+    dm.connect([MaskedLM()])
+    counters = StreamStats()
+    pairs, duplicates = take_pairs(dm.val_pairs("de-en", counters), max_pairs=10)
+    assert [p.key for p in pairs] == ["ok1", "ok2"] and duplicates == 1  # dup1 repeats ok1's source
+    assert counters.totals[EMPTY_TEXT] == 1 and counters.totals[MISSING_TEXT] == 1
+    assert [p.key for p in take_pairs(dm.val_pairs("de-en"), max_pairs=1)[0]] == ["ok1"]
+
+
+# ------------------------------------------------------------------------------ in a real fit
+def fit(demo_data, tmp_path: Path, probe: RetrievalProbe, manifest: Path | None = None,
+        architecture: ModelConfig = TINY, objectives: list | None = None) -> list[dict[str, str]]:
+    dm = PretrainDataModule(shards=str(manifest or demo_data.manifest), tokenizer=str(demo_data.tokenizer),
+                            max_length=32, batch_size=4, num_workers=0, shuffle_buffer=20)
+    module = PretrainModule(objectives=objectives or [MaskedLM()], tokenizer=str(demo_data.tokenizer),
+                            architecture=architecture, max_length=32)
+    trainer = Trainer(accelerator="cpu", devices=1, max_steps=4, val_check_interval=2, check_val_every_n_epoch=None,
+                      limit_val_batches=1, num_sanity_val_steps=1, log_every_n_steps=1, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path),
+                      logger=CSVLogger(str(tmp_path), name="csv"), callbacks=[probe])
+    trainer.fit(module, datamodule=dm)
+    with next(tmp_path.glob("csv/version_*/metrics.csv")).open() as f:
+        return list(csv.DictReader(f))
+
+
+def retrieval_rows(rows: list[dict[str, str]]) -> list[dict[str, float]]:
+    return [{k: float(v) for k, v in r.items() if k.startswith("val/retrieval/") and v} for r in rows
+            if r.get("val/retrieval/mean")]
+
+
+def test_probe_logs_both_directions_of_every_pair_in_a_fit(demo_data, tmp_path: Path) -> None:
+    probe = RetrievalProbe(max_pairs=20, batch_size=8)
+    rows = retrieval_rows(fit(demo_data, tmp_path, probe))
+    pairs = sorted({s.lang for s in Manifest.load(str(demo_data.manifest)).shards("parallel", "val")})
+    assert pairs and set(probe.batches) == set(pairs)
+    assert all(2 <= c["pairs"] <= 20 and c["skipped"] == 0 and c["truncated"] >= 0 for c in probe.counts.values())
+    assert len(rows) == 2  # validations at steps 2 and 4; the sanity check is not probed
+    expected = {"val/retrieval/mean"}
+    for pair in pairs:
+        src, tgt = pair.split("-")
+        expected |= {f"val/retrieval/{pair}/{src}_to_{tgt}", f"val/retrieval/{pair}/{tgt}_to_{src}"}
+    for row in rows:
+        assert set(row) == expected
+        assert all(0.0 <= v <= 1.0 for v in row.values()), row
+        directions = [v for k, v in row.items() if k != "val/retrieval/mean"]
+        assert row["val/retrieval/mean"] == pytest.approx(sum(directions) / len(directions), abs=1e-6)
+
+
+def test_every_n_validations_and_an_encoder_decoder_model(demo_data, tmp_path: Path) -> None:
+    seq2seq = replace(TINY, kind="encoder_decoder", n_decoder_layers=1)
+    rows = retrieval_rows(fit(demo_data, tmp_path, RetrievalProbe(max_pairs=8, every_n_validations=2),
+                              architecture=seq2seq, objectives=[Denoising()]))
+    assert len(rows) == 1 and all(0.0 <= v <= 1.0 for v in rows[0].values())  # only the 2nd validation
+
+
+def test_no_parallel_val_shards_warns_once_and_logs_nothing(demo_data, tmp_path: Path, caplog) -> None:
+    manifest = copy_shards(demo_data, tmp_path)
+    rewrite_manifest(manifest, keep=lambda s: not (s.kind == "parallel" and s.split == "val"))
+    probe = RetrievalProbe()
+    with caplog.at_level(logging.WARNING, logger="polytrain.callbacks.retrieval"):
+        rows = fit(demo_data, tmp_path, probe, manifest=manifest)
+    warnings = [r for r in caplog.records if r.name == "polytrain.callbacks.retrieval"]
+    assert len(warnings) == 1 and "no parallel validation shards" in warnings[0].getMessage()
+    assert not probe.batches and not retrieval_rows(rows)
+    assert any(r.get("val/loss") for r in rows)  # validation itself ran
+
+
+def test_arguments_are_checked() -> None:
+    for kwargs in ({"max_pairs": 0}, {"every_n_validations": 0}, {"batch_size": 0}):
+        with pytest.raises(ValueError, match="must be >= 1"):
+            RetrievalProbe(**kwargs)
