@@ -1,4 +1,4 @@
-"""The ``polytrain`` command: LightningCLI for fit/validate/test, plus data and tooling subcommands.
+"""The ``polytrain`` command: LightningCLI for fit/validate, plus data and tooling subcommands.
 
 ``polytrain fit -c configs/base.yaml -c configs/model/tiny.yaml ...`` parses composable YAML
 fragments into ``PretrainModule`` and ``PretrainDataModule``; values that must agree are linked here.
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
-from jsonargparse import get_loader, set_loader, set_parsing_settings
+from jsonargparse import Namespace, get_loader, set_loader, set_parsing_settings
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
@@ -31,23 +31,34 @@ TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
     ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
+    ("export", "hf"): ("polytrain.export.command:main", "write a Hugging Face model folder from a checkpoint"),
 }
 TRAINER_COMMANDS = {
     "fit": "train a model (polytrain fit -c configs/base.yaml -c ... )",
     "validate": "run validation on a checkpoint",
-    "test": "run the test loop on a checkpoint",
 }
+# Not ``test``: pretraining has no test split or test_step (``validate`` runs the held-out shards).
 
 
-def _expand_objective_names(value: Any, names: dict[str, str]) -> Any:
-    """Replace ``class_path: <registered short name>`` (e.g. ``mlm``) by the full class path."""
+def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") -> Any:
+    """Replace ``class_path: <registered short name>`` (e.g. ``mlm``) by the full class path.
+
+    Under an ``objectives`` key, a class path that is neither a registered name, a class name nor
+    a dotted path is a misspelling: it is refused naming the registered objectives.
+    """
     if isinstance(value, dict):
-        out = {k: _expand_objective_names(v, names) for k, v in value.items()}
-        if isinstance(out.get("class_path"), str) and out["class_path"] in names:
-            out["class_path"] = names[out["class_path"]]
+        out = {k: _expand_objective_names(v, names, k) for k, v in value.items()}
+        path = out.get("class_path")
+        if isinstance(path, str) and path in names:
+            out["class_path"] = names[path]
+        elif key == "objectives" and isinstance(path, str) and "." not in path:
+            classes = {full.rsplit(".", 1)[-1] for full in names.values()}
+            if path not in classes:
+                raise ConfigError(f"objectives: unknown objective {path!r}; registered: {', '.join(sorted(names))} "
+                                  "(see 'polytrain plugins list'), or give a class's import path")
         return out
     if isinstance(value, list):
-        return [_expand_objective_names(v, names) for v in value]
+        return [_expand_objective_names(v, names, key) for v in value]
     return value
 
 
@@ -60,6 +71,29 @@ def register_objective_names() -> str:
     set_loader("polytrain", lambda text: _expand_objective_names(base(text), names),
                exceptions=(yaml.YAMLError,))
     return "polytrain"
+
+
+ROOT = "{root}"
+"""Placeholder for ``trainer.default_root_dir`` in the trainer's paths (logger ``save_dir``,
+checkpoint ``dirpath``), so that one option moves a whole run: ``--trainer.default_root_dir runs/exp2``."""
+
+
+def expand_root(value: Any, root: str) -> Any:
+    """``value`` with ``{root}`` replaced by ``root`` in every string, through namespaces, dicts and lists.
+
+    The saved ``config.yaml`` then holds the resolved paths, so reusing it resumes the same folders.
+    """
+    if isinstance(value, str):
+        return value.replace(ROOT, root)
+    if isinstance(value, list):
+        return [expand_root(v, root) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_root(v, root) for k, v in value.items()}
+    if isinstance(value, Namespace):
+        for key, item in vars(value).items():
+            setattr(value, key, expand_root(item, root))
+        return value
+    return value
 
 
 class SaveConfigWithProvenance(SaveConfigCallback):
@@ -96,6 +130,24 @@ class PolytrainCLI(LightningCLI):
         parser.link_arguments("data.tokenizer", "model.tokenizer")
         parser.link_arguments("data.max_length", "model.max_length")
         parser.link_arguments("seed_everything", "data.seed")
+
+    def instantiate_classes(self) -> None:
+        """Build the objects; a constructor's refusal of a value is a configuration error (one line).
+
+        Constructors check their arguments (``ModelConfig``, objectives, ``OptimizerConfig``,
+        the data module) and raise ``ValueError`` naming the field; Lightning's ``Trainer`` raises
+        ``MisconfigurationException``. Errors after this point (training) keep their traceback.
+        """
+        from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+        config = self.config.get(str(self.subcommand), self.config) if self.subcommand else self.config
+        if config.get("trainer") is not None:
+            root = config.trainer.get("default_root_dir") or os.getcwd()
+            config.trainer = expand_root(config.trainer, str(root))  # before SaveConfigCallback copies it
+        try:
+            super().instantiate_classes()
+        except (ValueError, MisconfigurationException) as err:
+            raise ConfigError(str(err)) from err
 
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start."""
@@ -143,6 +195,9 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
         save_config_callback=SaveConfigWithProvenance,
         save_config_kwargs={"overwrite": True},
         parser_kwargs={"parser_mode": mode},
+        # The optimizer and schedule are PretrainModule's (``model.optimizer``): LightningCLI's own
+        # --optimizer/--lr_scheduler would replace configure_optimizers before the model exists.
+        auto_configure_optimizers=False,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import torch
@@ -253,14 +253,20 @@ class PretrainModule(LightningModule):
             "version": __version__,
             "tokenizer_sha256": self.vocab.sha256,
             "vocab_size": self.vocab.size,
+            "architecture": asdict(self.architecture),
             "languages": list(self.vocab.languages),
             "objectives": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in self.objectives},
             "plugins": provenance(),
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        """Refuse weights trained with another tokenizer: the ids would mean different pieces."""
+        """Refuse weights of another architecture (one line naming the fields, instead of a state-dict
+        size mismatch) or trained with another tokenizer (the ids would mean different pieces)."""
         saved = checkpoint.get("polytrain", {})
+        changed = self.architecture.differences(saved.get("architecture") or {})
+        if changed:
+            raise ConfigError(f"checkpoint is of another model.architecture ({', '.join(changed)}): resume it with "
+                              "its own model config, or start this model in another trainer.default_root_dir")
         if saved.get("tokenizer_sha256") and saved["tokenizer_sha256"] != self.vocab.sha256:
             message = (
                 f"checkpoint was trained with tokenizer sha256 {saved['tokenizer_sha256'][:12]} "

@@ -93,6 +93,12 @@ class ModelConfig:
         multiple = self.pad_vocab_to_multiple_of
         return -(-vocab_size // multiple) * multiple
 
+    def differences(self, saved: dict[str, object]) -> list[str]:
+        """The fields of ``SHAPE_FIELDS`` where ``saved`` (a checkpoint's record) differs from this config,
+        as ``"name saved -> current"``; fields the record lacks are not compared."""
+        return [f"{name} {saved[name]!r} -> {getattr(self, name)!r}" for name in SHAPE_FIELDS
+                if name in saved and saved[name] != getattr(self, name)]
+
     @property
     def head_dim(self) -> int:
         """Size of one attention head."""
@@ -102,3 +108,9 @@ class ModelConfig:
     def num_decoder_layers(self) -> int:
         """Number of decoder layers after resolving ``n_decoder_layers == 0`` to ``n_layers``."""
         return self.n_decoder_layers or self.n_layers
+
+
+SHAPE_FIELDS = ("kind", "d_model", "n_layers", "n_decoder_layers", "n_heads", "d_ff", "max_positions",
+                "use_lang_embeddings", "pad_vocab_to_multiple_of")
+"""The fields that define the network's parameters (their shapes, or how heads split them): weights
+saved under other values cannot be resumed. Dropout, LayerNorm epsilon and init may change."""

@@ -106,3 +106,66 @@ def test_inconsistent_config_is_refused_before_training(demo_data, tmp_path, ext
     assert result.returncode != 0
     assert message in result.stderr
     assert not (tmp_path / "runs" / "checkpoints").exists()
+
+
+OBJECTIVE_YAML = "model:\n  objectives:\n    - class_path: {name}\n      init_args: {{{args}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "objective", "message"),
+    [
+        (("--model.architecture.d_model=33",), None, "ModelConfig.d_model (33) must be divisible by"),
+        ((), ("mlm", "mask_prob: -0.1"), "MaskedLM: mask_prob must be in (0, 1], got -0.1"),
+        ((), ("mlmm", ""), "unknown objective 'mlmm'; registered: denoise, mlm,"),
+        (("--trainer.devices=0",), None, "devices"),  # Lightning's MisconfigurationException
+    ],
+)
+def test_a_refused_value_is_one_line_naming_it(demo_data, tmp_path, extra, objective, message):
+    """A constructor's ValueError (model, objective) or Lightning's refusal is a configuration error:
+    exit 2 and one line, not a traceback; nothing is trained or written."""
+    if objective is not None:
+        (tmp_path / "objective.yaml").write_text(OBJECTIVE_YAML.format(name=objective[0], args=objective[1]))
+        extra = ("-c", str(tmp_path / "objective.yaml"), *extra)
+    args = [sys.executable, "-m", "polytrain.cli",
+            *small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra)]
+    result = run(args, tmp_path, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("polytrain fit: error: ")]
+    assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not (tmp_path / "runs").exists()
+
+
+def test_lightning_cli_optimizer_options_and_test_command_are_not_offered(capsys):
+    """The optimizer is ``model.optimizer``: LightningCLI's --optimizer would replace
+    configure_optimizers before the model exists (and crash). Pretraining has no test loop."""
+    from polytrain.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--optimizer", "torch.optim.SGD"])
+    assert exit_info.value.code == 2 and "unrecognized arguments: --optimizer" in capsys.readouterr().err
+    assert main(["test"]) == 2
+    assert "unknown command 'test'" in capsys.readouterr().err
+
+
+def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo_data, tmp_path):
+    """``{root}`` in base.yaml's logger and checkpoint paths is ``trainer.default_root_dir``. Resuming
+    that folder with another architecture is refused in one line (not a state-dict size mismatch)."""
+    def fit(*extra: str) -> subprocess.CompletedProcess:
+        args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml",
+                              "--trainer.default_root_dir=exp", "--trainer.max_steps=2", "--ckpt_path=auto", *extra)
+        return run([sys.executable, "-m", "polytrain.cli", *args], tmp_path, timeout=180)
+
+    first = fit()
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert (tmp_path / "exp" / "checkpoints" / "last.ckpt").is_file()
+    assert list((tmp_path / "exp" / "polytrain").glob("version_0/metrics.csv"))
+    assert list((tmp_path / "exp" / "tensorboard" / "polytrain").glob("version_0/events.*"))
+    assert not (tmp_path / "runs").exists() and not list(tmp_path.glob("{root}*"))
+    saved = yaml.safe_load(next((tmp_path / "exp" / "polytrain").glob("version_0/config.yaml")).read_text())
+    assert saved["trainer"]["logger"][0]["init_args"]["save_dir"] == "exp"  # resolved: reusing it resumes here
+
+    other = fit("--model.architecture.n_layers=2")
+    assert other.returncode == 2, other.stderr[-3000:]
+    line = next(x for x in other.stderr.splitlines() if x.startswith("polytrain fit: error: "))
+    assert "checkpoint is of another model.architecture (n_layers 1 -> 2)" in line
+    assert "Traceback" not in other.stderr
