@@ -74,6 +74,26 @@ def test_fsdp_saves_complete_sharded_checkpoints(fsdp_run):
     assert not leftovers
 
 
+def test_sharded_checkpoint_consolidates_and_exports(fsdp_run, tmp_path):
+    """`polytrain export hf` on FSDP2's sharded last.ckpt: the consolidated weights are the ones the
+    ranks trained (gathered at the end of training), and the HF folder is written."""
+    pytest.importorskip("transformers")
+    from polytrain.checkpoint import load_checkpoint
+    from polytrain.cli import main
+    from polytrain.export.command import consolidate
+
+    cwd, _ = fsdp_run
+    last = cwd / "runs" / "checkpoints" / "last.ckpt"
+    state = load_checkpoint(consolidate(str(last), str(tmp_path / "one.ckpt")))
+    assert state["global_step"] == STEPS and state["hyper_parameters"]["architecture"] is not None
+    trained = torch.load(cwd / "probe" / "rank0_final.pt", weights_only=True)
+    assert {f"model.{k}" for k in trained} <= set(state["state_dict"])
+    for key, value in trained.items():
+        assert torch.equal(state["state_dict"][f"model.{key}"], value), key
+    assert main(["export", "hf", "--checkpoint", str(last), "--out", str(tmp_path / "hf")]) == 0
+    assert (tmp_path / "hf" / "model.safetensors").is_file()
+
+
 def test_fsdp_matches_one_process_with_accumulation(fsdp_run, demo_data, tmp_path, monkeypatch):
     """2 FSDP ranks x batch 8 == 1 process x 2 accumulated micro-batches of 8 (the same ones)."""
     cwd, ranks = fsdp_run

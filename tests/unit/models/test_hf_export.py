@@ -7,13 +7,18 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
-from models_testlib import EOS, PAD, VOCAB, make_inputs
+from models_testlib import EOS, PAD, VOCAB, make_inputs, randomize
 
-from polytrain.export.hf import hf_config, save_hf, to_hf_state_dict
+from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.export.hf import encoder_templates, hf_config, save_hf, to_hf_state_dict
 from polytrain.models import Encoder, ModelConfig, Seq2Seq, build_model
-from polytrain.types import SPECIAL_TOKENS
+from polytrain.objectives.denoising import Denoising
+from polytrain.objectives.mlm import MaskedLM
+from polytrain.objectives.tlm import TranslationLM
+from polytrain.types import SPECIAL_TOKENS, Example, TextBlock, TextPair, Vocab
 
 transformers = pytest.importorskip("transformers")
 
@@ -148,7 +153,7 @@ def test_save_hf_folder_loads_and_reproduces_logits(
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(out)
     assert tokenizer.pad_token_id == PAD and tokenizer.mask_token_id == 4
-    ids = torch.tensor([tokenizer("w10 w20 w30 w40")["input_ids"]])
+    ids = torch.tensor([tokenizer("w10 w20 w30 w40", add_special_tokens=False)["input_ids"]])
     assert ids.tolist() == [[10, 20, 30, 40]]
     _, ours, theirs = _logits_of_both(kind, model, out, ids)
     assert torch.allclose(ours, theirs, atol=1e-5)
@@ -187,3 +192,158 @@ def test_padded_vocabulary_exports_with_its_rows(kind: str, encoder_config: Mode
     assert torch.allclose(ours, theirs, atol=1e-5)
     with pytest.raises(ValueError, match="token rows"):  # a config that does not match the model
         save_hf(model, replace(config, pad_vocab_to_multiple_of=1), vocab, tmp_path / "tok.json", tmp_path / "x")
+
+
+# ----------------------------------------------------------------------------- exported tokenizer
+# A real polytrain tokenizer (Unigram, Metaspace, language tags), trained on a few sentences, so that
+# the exported tokenizer can be compared with what the objectives feed the model.
+CORPUS = {
+    "en": ["Hello world. The cat sat on the mat.", "A world of words and worlds."] * 20,
+    "de": ["Hallo Welt. Die Katze sitzt.", "Eine Welt voller Woerter."] * 20,
+}
+TEXTS = ["Hello world.", "The cat sat on the mat.", "A world of words", "  two  spaces ", "Hallo Welt, Katze!"]
+KEEP_ALL = {"mask_prob": 1.0, "mask_replace_prob": 0.0, "random_replace_prob": 0.0}
+"""Every token is a target and every target is kept: ``input_ids`` are the ids before masking."""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Vocab]:
+    from polytrain.data.tokenizer import train_tokenizer
+
+    path = tmp_path_factory.mktemp("tok") / "tok.json"
+    train_tokenizer(CORPUS, vocab_size=400, seed=0).save(str(path))
+    from tokenizers import Tokenizer
+
+    return path, vocab_from_tokenizer(Tokenizer.from_file(str(path)))
+
+
+def _export(config: ModelConfig, trained: tuple[Path, Vocab], out: Path, **kwargs: object) -> torch.nn.Module:
+    """Save a fresh model of ``config`` sized for the trained tokenizer; returns the model."""
+    path, vocab = trained
+    model = build_model(config, vocab.size, len(vocab.languages), vocab.pad_id)
+    model.init_weights(torch.Generator().manual_seed(0))
+    randomize(model, 1)  # logits far from uniform, so a different input shows
+    save_hf(model.eval(), config, vocab, path, out, **kwargs)  # type: ignore[arg-type]
+    return model
+
+
+def _training_ids(trained: tuple[Path, Vocab], text: str) -> np.ndarray:
+    """(T,) what polytrain's data stream makes of ``text``: pieces, no special tokens."""
+    from tokenizers import Tokenizer
+
+    return np.asarray(Tokenizer.from_file(str(trained[0])).encode(text, add_special_tokens=False).ids, np.int64)
+
+
+def _example(objective: MaskedLM | TranslationLM | Denoising, vocab: Vocab, sample: TextBlock | TextPair) -> Example:
+    objective.setup(vocab, 64)
+    return objective.make_example(sample, np.random.default_rng(0))
+
+
+def _block(ids: np.ndarray, lang: str = "en") -> TextBlock:
+    return TextBlock(key="k", lang=lang, ids=ids, sentence_ends=np.array([len(ids)]))
+
+
+def test_exported_tokenizer_encodes_a_text_as_mlm(
+    encoder_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path
+) -> None:
+    _export(encoder_config, trained, tmp_path)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    for text in TEXTS:
+        pieces = _training_ids(trained, text)
+        assert tokenizer(text, add_special_tokens=False)["input_ids"] == pieces.tolist(), text
+        mlm = _example(MaskedLM(**KEEP_ALL), trained[1], _block(pieces))
+        encoded = tokenizer(text)
+        assert encoded["input_ids"] == mlm.input_ids.tolist(), text  # <s> text </s>
+        assert sorted(encoded) == ["attention_mask", "input_ids"]  # no token_type_ids
+
+
+def test_exported_tokenizer_encodes_a_pair_as_tlm(
+    encoder_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path
+) -> None:
+    _export(encoder_config, trained, tmp_path)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    a, b = "Hello world.", "Hallo Welt."
+    pair = TextPair("k", "en", "de", _training_ids(trained, a), _training_ids(trained, b))
+    tlm = _example(TranslationLM(**KEEP_ALL, swap_prob=0.0), trained[1], pair)
+    encoded = tokenizer(a, b, return_token_type_ids=True)
+    assert encoded["input_ids"] == tlm.input_ids.tolist()  # <s> a </s> </s> b </s>
+    assert set(encoded["token_type_ids"]) == {0}  # XLM-R has a single token-type row
+
+
+def test_mask_in_text_leaves_no_stray_word_start(
+    encoder_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path
+) -> None:
+    _export(encoder_config, trained, tmp_path)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    vocab = trained[1]
+    for text, filled in (("Hello world <mask>.", "Hello world world."), ("<mask> world.", "world world.")):
+        ids = tokenizer(text)["input_ids"]
+        tokens = tokenizer.convert_ids_to_tokens(ids)
+        at = tokens.index("<mask>")
+        assert "\u2581" not in tokens[at - 1 : at + 2], text  # no lone ▁ piece on either side
+        # Training masks ids: the masked word's ▁-piece becomes <mask>, nothing else changes.
+        expected = _example(MaskedLM(**KEEP_ALL), vocab, _block(_training_ids(trained, filled))).input_ids
+        where = [i for i, t in enumerate(tokenizer(text, add_special_tokens=False)["input_ids"]) if t == vocab.mask_id]
+        assert len(where) == 1
+        assert tokenizer.convert_ids_to_tokens([int(expected[where[0] + 1])])[0].startswith("\u2581")
+        expected[where[0] + 1] = vocab.mask_id  # + 1: after <s>
+        assert ids == expected.tolist(), text
+
+
+def test_fill_mask_pipeline_sees_the_training_input(
+    encoder_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path
+) -> None:
+    model = _export(encoder_config, trained, tmp_path).eval()
+    vocab = trained[1]
+    expected = _example(MaskedLM(**KEEP_ALL), vocab, _block(_training_ids(trained, "Hello world world."))).input_ids
+    world = transformers.AutoTokenizer.from_pretrained(tmp_path).convert_tokens_to_ids("\u2581world")
+    expected[np.flatnonzero(expected == world)[-1]] = vocab.mask_id  # <s> ▁H e ll o ▁world <mask> . </s>
+    ids = torch.from_numpy(expected)[None]  # (1, T)
+    mask = ids == vocab.mask_id
+    positions = torch.arange(ids.shape[1])[None]
+    with torch.no_grad():
+        ours = model(ids, torch.ones_like(mask), positions, torch.zeros_like(positions), mask).logits  # (1, V)
+    fill = transformers.pipeline("fill-mask", model=str(tmp_path), tokenizer=str(tmp_path))
+    best = fill("Hello world <mask>.", top_k=3)
+    assert [r["token"] for r in best] == ours[0].topk(3).indices.tolist()
+    scores = torch.tensor([r["score"] for r in best])
+    assert torch.allclose(scores, ours[0].softmax(-1).topk(3).values, rtol=1e-4, atol=0)
+    inputs = fill.tokenizer("Hello world <mask>.", return_tensors="pt")
+    with torch.no_grad():
+        theirs = fill.model(**inputs).logits[inputs["input_ids"] == vocab.mask_id]  # (1, V)
+    assert torch.allclose(theirs, ours, atol=1e-5)
+
+
+@pytest.mark.parametrize(("add_lang_token", "lang"), [(True, "de"), (True, None), (False, None)])
+def test_exported_mbart_tokenizer_encodes_as_denoising(
+    add_lang_token: bool, lang: str | None, seq2seq_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path
+) -> None:
+    _export(seq2seq_config, trained, tmp_path, lang=lang, add_lang_token=add_lang_token)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    text = "Hallo Welt, Katze!"
+    keep = Denoising(mask_ratio=0.0, permute_sentence_ratio=0.0, add_lang_token=add_lang_token)
+    example = _example(keep, trained[1], _block(_training_ids(trained, text), "de"))
+    encoded = tokenizer(text, text_target=text)
+    if lang is None and add_lang_token:  # no tag fixed at export: the caller appends it
+        expected, labels = example.input_ids[:-1], example.labels[:-1]
+    else:
+        expected, labels = example.input_ids, example.labels
+    assert encoded["input_ids"] == expected.tolist()  # X </s> <lang:de>, or <s> X </s> for BART
+    assert encoded["labels"] == labels.tolist()
+    if lang is not None or not add_lang_token:  # what MBartForConditionalGeneration feeds its decoder
+        from transformers.models.mbart.modeling_mbart import shift_tokens_right
+
+        shifted = shift_tokens_right(torch.tensor([encoded["labels"]]), trained[1].pad_id)
+        assert shifted[0].tolist() == example.decoder_input_ids.tolist()  # <lang:de> X </s>, or </s> <s> X
+
+
+def test_templates_refuse_a_language_they_cannot_use(trained: tuple[Path, Vocab]) -> None:
+    vocab = trained[1]
+    single, pair = encoder_templates(vocab, "encoder_decoder", "en")
+    assert (single, pair) == (["$A", "</s>", "<lang:en>"], ["$A", "$B", "</s>", "<lang:en>"])
+    with pytest.raises(ValueError, match="only applies"):
+        encoder_templates(vocab, "encoder", "en")
+    with pytest.raises(ValueError, match="only applies"):
+        encoder_templates(vocab, "encoder_decoder", "en", add_lang_token=False)
+    with pytest.raises(KeyError, match="no tag"):
+        encoder_templates(vocab, "encoder_decoder", "fr")

@@ -1,0 +1,69 @@
+"""`polytrain export hf`: a real `polytrain fit` checkpoint -> a folder that transformers loads as trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from test_fit import CONFIGS, small_fit_args
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """last.ckpt of a 2-step MLM `polytrain fit` (run folder via --trainer.default_root_dir)."""
+    from polytrain.cli import main
+
+    root = tmp_path_factory.mktemp("export") / "run"
+    assert main(small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml",
+                               f"--trainer.default_root_dir={root}", "--trainer.max_steps=2",
+                               "--trainer.val_check_interval=2")) == 0
+    return root / "checkpoints" / "last.ckpt"
+
+
+def test_exported_folder_reproduces_the_checkpoint(checkpoint: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from polytrain.cli import main
+    from polytrain.module import PretrainModule
+
+    out = tmp_path / "hf"
+    assert main(["export", "hf", "--checkpoint", str(checkpoint), "--out", str(out)]) == 0
+    module = PretrainModule.load_from_checkpoint(checkpoint, map_location="cpu").eval()
+    hf_model = AutoModelForMaskedLM.from_pretrained(out).eval()
+    tok = AutoTokenizer.from_pretrained(out)
+
+    ids = tok("Das ist ein kleiner Test.", return_tensors="pt")["input_ids"]  # (1, T) with <s> ... </s>
+    assert ids[0, 0].item() == module.vocab.bos_id and ids[0, -1].item() == module.vocab.eos_id
+    length = ids.shape[1]
+    every = torch.ones_like(ids, dtype=torch.bool)
+    with torch.no_grad():
+        ours = module.model(ids, None, torch.arange(length)[None], torch.zeros_like(ids), every).logits
+        theirs = hf_model(input_ids=ids).logits[0, :, : ours.shape[1]]
+    assert torch.allclose(theirs, ours, atol=1e-4), (theirs - ours).abs().max()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--lang", "de"], "lang='de' only applies to an encoder-decoder"),
+    (["--tokenizer", "missing.json"], "missing.json"),
+])
+def test_refusals_are_one_line(checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               extra: list[str], message: str) -> None:
+    from polytrain.cli import main
+
+    out = tmp_path / "hf"
+    assert main(["export", "hf", "--checkpoint", str(checkpoint), "--out", str(out), *extra]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("polytrain export hf: error: ") and message in line
+    assert not out.exists()  # refused before writing anything
+
+
+def test_an_incomplete_checkpoint_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from polytrain.cli import main
+
+    (tmp_path / "last.ckpt").mkdir()  # FSDP2 saves a folder named like the file; this one is empty
+    assert main(["export", "hf", "--checkpoint", str(tmp_path / "last.ckpt"), "--out", str(tmp_path / "hf")]) == 2
+    assert "not a complete sharded checkpoint (no meta.pt, .metadata)" in capsys.readouterr().err
