@@ -33,7 +33,7 @@ class OptimizerConfig:
     """Fused AdamW kernel (one kernel per parameter group instead of one per operation). None uses it
     when every parameter is a floating-point tensor on a device torch fuses for (CPU, CUDA); torch's
     own default (``fused=None``) would take the slower ``foreach`` path. On 2 CPU cores it made the
-    tiny model's whole training step about 1.3x faster (docs/benchmarks.md)."""
+    tiny model's whole training step 4-8 % faster (docs/benchmarks.md)."""
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1:

@@ -151,4 +151,4 @@ class ThroughputMonitor(Callback):
 
 
 ThroughputBar = ThroughputMonitor
-"""The earlier name (``configs/base.yaml`` and ``polytrain.callbacks`` export it)."""
+"""The earlier name, kept so that configs written before the rename still load."""

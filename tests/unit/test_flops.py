@@ -206,7 +206,7 @@ def test_monitor_rejects_bad_options():
         ThroughputMonitor(window=0)
     with pytest.raises(ValueError, match="peak_flops"):
         ThroughputMonitor(peak_flops=0.0)
-    assert ThroughputBar is ThroughputMonitor  # configs/base.yaml's name keeps working
+    assert ThroughputBar is ThroughputMonitor  # the earlier name keeps older configs working
 
 
 def test_monitor_logs_in_a_real_fit(demo_data, tmp_path):
