@@ -47,7 +47,8 @@ class Vocab:
     """Token id of each language's tag, aligned with ``languages``."""
     num_special: int
     word_start: np.ndarray = field(repr=False, compare=False)
-    """(size,) bool: the token begins a word (Metaspace ``▁``); used by whole-word masking."""
+    """(size,) bool: the token begins a word (Metaspace ``▁``, or a CJK ideograph first:
+    ``polytrain.data.vocab.starts_word``); used by whole-word masking."""
     sha256: str = ""
     """Hash of the tokenizer file; stored with checkpoints."""
 

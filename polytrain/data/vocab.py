@@ -20,6 +20,19 @@ _LANG_TAG = re.compile(r"^<lang:([^>]+)>$")
 WORD_START = "\u2581"
 """Metaspace's word-start marker (SentencePiece's "▁")."""
 
+# CJK ideographs, each its own word as in BERT's ``tokenize_chinese_chars`` (google-research/bert,
+# tokenization.py ``_is_chinese_char``): Chinese and Japanese put no spaces between words.
+_CJK_IDEOGRAPHS = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
+                   (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+
+
+def starts_word(piece: str) -> bool:
+    """Whether a token begins a word for whole-word masking: a Metaspace ``▁`` piece, or a piece
+    that begins with a CJK ideograph (where no space marks word starts)."""
+    if piece.startswith(WORD_START):
+        return True
+    return bool(piece) and any(low <= ord(piece[0]) <= high for low, high in _CJK_IDEOGRAPHS)
+
 
 def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:
     """Load a ``tokenizer.json`` from a local path or fsspec URL; return it and its sha256."""
@@ -58,7 +71,7 @@ def vocab_from_tokenizer(tokenizer: Tokenizer, sha256: str = "", source: str = "
         raise ConfigError(f"{source}: language tags must be sorted, got {languages}")
     word_start = np.zeros(size, dtype=bool)
     for token, idx in tokenizer.get_vocab(with_added_tokens=True).items():
-        word_start[idx] = token.startswith(WORD_START)
+        word_start[idx] = starts_word(token)
     return Vocab(
         size=size,
         bos_id=0,

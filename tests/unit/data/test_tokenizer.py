@@ -386,3 +386,25 @@ def test_non_utf8_member_is_skipped_and_counted(tmp_path: Path) -> None:
     skipped: dict[str, int] = {}
     assert list(iter_shard_texts(str(manifest), skipped=skipped)) == [("de", "gut")]
     assert skipped == {"invalid_utf8": 1}
+
+
+def test_whole_words_split_at_spaces_and_at_cjk_ideographs(trained: Tokenizer,
+                                                           heldout: dict[str, list[str]]) -> None:
+    """Chinese puts no spaces between words: without ideograph word starts a whole sentence would be
+    one "word" for whole-word masking. Each piece that begins with an ideograph starts a word (BERT's
+    tokenize_chinese_chars), Metaspace pieces start words everywhere, other continuations do not."""
+    from polytrain.data.vocab import WORD_START, starts_word
+    from polytrain.objectives.masking import word_spans
+
+    assert starts_word("▁the") and starts_word("北京") and starts_word("\U00020001")
+    assert not starts_word("ing") and not starts_word("。") and not starts_word("です") and not starts_word("")
+    vocab = vocab_from_tokenizer(trained)
+    sentence = heldout["zh"][0]
+    ids = np.array(trained.encode(sentence).ids)
+    pieces = [trained.id_to_token(int(i)) for i in ids]
+    ideographs = sum(p.lstrip(WORD_START)[:1] not in ("", "。") for p in pieces)
+    starts, _ = word_spans(np.ones(len(ids), dtype=bool), vocab.word_start[ids])
+    assert len(starts) >= ideographs - 1 > 1, pieces  # words of a piece or so, not one per sentence
+    english = np.array(trained.encode(heldout["en"][0]).ids)
+    en_starts, _ = word_spans(np.ones(len(english), dtype=bool), vocab.word_start[english])
+    assert len(en_starts) == len(heldout["en"][0].split()), [trained.id_to_token(int(i)) for i in english]
