@@ -56,6 +56,17 @@ _LADDER_STEP = 1e-4  # UnigramTrainer::finalize gives pruned required chars min_
 _BYTE_SCORE_DROP = 1000.0  # byte pieces score far below any real piece: literal "<0x41>" text stays text
 
 
+def check_vocab_size(vocab_size: int, n_langs: int, byte_fallback: bool) -> int:
+    """Refuse a ``vocab_size`` that leaves no room for learned pieces; returns the reserved ids."""
+    reserved = len(SPECIAL_TOKENS) + n_langs + (len(BYTE_TOKENS) if byte_fallback else 0)
+    if vocab_size <= reserved:
+        raise TokenizerTrainError(
+            f"vocab size {vocab_size} is too small: {len(SPECIAL_TOKENS)} special tokens + {n_langs} "
+            f"language tags{' + 256 byte-fallback tokens' if byte_fallback else ''} leave no room for "
+            f"learned pieces (use more than {reserved})")
+    return reserved
+
+
 def _make_trainer(model: TokenizerModel, vocab_size: int, specials: list[str]) -> trainers.Trainer:
     # normalized=False: NFKC (and Metaspace) never touch or split the tags (tokenizers#1408).
     added = [AddedToken(tok, special=True, normalized=False) for tok in specials]
@@ -83,12 +94,7 @@ def train_from_sample(sample: TextSample, languages: Iterable[str] | None = None
     if untagged:
         raise TokenizerTrainError(f"languages {untagged} have training text but no tag; add them to languages")
     specials = special_tokens_for(langs)
-    reserved = len(specials) + (len(BYTE_TOKENS) if byte_fallback else 0)
-    if vocab_size <= reserved:
-        raise TokenizerTrainError(
-            f"vocab size {vocab_size} is too small: {len(SPECIAL_TOKENS)} special tokens + {len(langs)} "
-            f"language tags{' + 256 byte-fallback tokens' if byte_fallback else ''} leave no room for "
-            f"learned pieces (use more than {reserved})")
+    reserved = check_vocab_size(vocab_size, len(langs), byte_fallback)
     if sum(sample.sampled_chars.values()) == 0:
         raise TokenizerTrainError("no training text: every sentence is empty")
     tokenizer = build_tokenizer(model)
@@ -262,6 +268,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     languages = _manifest_languages(man)
     if not languages:
         raise TokenizerTrainError(f"{man.location}: the manifest lists no shards")
+    check_vocab_size(args.vocab_size, len(languages), args.byte_fallback)  # before reading any text
     chars: dict[str, int] = dict.fromkeys(languages, 0)
     for lang, sentence in iter_shard_texts(man, "train"):  # pass 1: exact n_l per language
         chars[lang] += len(sentence)

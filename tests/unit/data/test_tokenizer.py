@@ -353,8 +353,9 @@ def test_cli_end_to_end_on_shards(shard_dir: Path, tmp_path: Path, capsys: pytes
 def test_cli_bad_options(shard_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                          extra: list[str], message: str) -> None:
     code = main(["--shards", str(shard_dir), "--out", str(tmp_path / "t.json"), *extra])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and message in err and len(err.splitlines()) == 1
+    out, err = capsys.readouterr()
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert "language mixture" not in out  # refused before reading the text (no table, no sampling)
     assert not (tmp_path / "t.json").exists()
 
 
