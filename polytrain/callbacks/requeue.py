@@ -11,7 +11,7 @@ DataLoader workers also receive. ``SlurmRequeue`` replaces it (docs/slurm.md, "R
 3. every rank calls ``trainer.save_checkpoint(<ModelCheckpoint dirpath>/last.ckpt)`` and the
    trainer stops (``should_stop``): ``fit`` returns normally, exit code 0;
 4. after ``fit`` has torn down, rank 0 runs ``scontrol requeue <job id>``; the rerun's
-   ``--ckpt_path last`` resumes from that checkpoint.
+   ``--ckpt_path auto`` (or ``last``) resumes from that checkpoint.
 
 Disable Lightning's handler with the plugin in ``configs/trainer/slurm.yaml``
 (``SLURMEnvironment(auto_requeue=False)``). If it is left on, it stands aside: Lightning installs its
@@ -141,7 +141,7 @@ class SlurmRequeue(Callback):
         requeue: run ``requeue_command`` on rank 0 after saving (only under SLURM).
         requeue_command: the command, to which the job id is appended (tests pass a fake one).
         dirpath: where ``last.ckpt`` goes; default: the first ModelCheckpoint's ``dirpath`` (so
-            ``--ckpt_path last`` finds it), else ``<default_root_dir>/checkpoints``.
+            ``--ckpt_path auto|last`` finds it), else ``<default_root_dir>/checkpoints``.
         on_conflict: what to do when another library already handles the signal: ``"error"``
             (refuse to start) or ``"warn"`` (replace it). A handler of Lightning's own is replaced
             (with a warning for its SIGUSR1 auto-requeue handler).
@@ -250,7 +250,7 @@ class SlurmRequeue(Callback):
         if restarts > 0 and trainer.global_step == 0:
             rank_zero_warn(
                 f"SLURM restart {restarts} of job {os.environ.get('SLURM_JOB_ID')} starts at step 0: no last.ckpt "
-                f"was found in {self.checkpoint_path(trainer)}; is --ckpt_path last on the command line?"
+                f"was found in {self.checkpoint_path(trainer)}; is --ckpt_path auto (or last) on the command line?"
             )
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any,
@@ -314,5 +314,5 @@ class SlurmRequeue(Callback):
         return int(flag.item())
 
     def checkpoint_path(self, trainer: Trainer) -> str:
-        """``<dir>/last.ckpt``, where ``--ckpt_path last`` looks (see ``dirpath``)."""
+        """``<dir>/last.ckpt``, where ``--ckpt_path auto|last`` looks (see ``dirpath``)."""
         return last_checkpoint_path(trainer, self.dirpath)

@@ -2,8 +2,8 @@
 
 The script asks SLURM for one task per device (Lightning's ``SLURMEnvironment`` maps each task to a
 rank), sends ``SIGUSR1`` to the tasks ``requeue_signal_seconds`` before the time limit, and runs
-``exec srun polytrain fit ... --ckpt_path last`` so that a requeued run resumes from the newest
-``last.ckpt`` (and a first run, which has none, starts fresh). Saving and requeueing on the signal is
+``exec srun polytrain fit ... --ckpt_path auto`` so that a requeued run resumes from the newest
+complete checkpoint (and a first run, which has none, starts fresh). Saving and requeueing on the signal is
 done by ``polytrain.callbacks.requeue.SlurmRequeue`` (``configs/trainer/slurm.yaml``).
 docs/slurm.md walks through every line of the rendered script.
 """
@@ -101,12 +101,12 @@ class SlurmJob:
 
 
 def render_sbatch(job: SlurmJob, fit_args: Sequence[str]) -> str:
-    """The batch script that runs ``polytrain fit <fit_args> --ckpt_path last`` as ``job``.
+    """The batch script that runs ``polytrain fit <fit_args> --ckpt_path auto`` as ``job``.
 
     Args:
         job: resources and environment (validated here).
         fit_args: arguments after ``fit`` (``-c configs/base.yaml ...``); must not contain
-            ``--ckpt_path``, which the script sets to ``last`` so that requeued runs resume.
+            ``--ckpt_path``, which the script sets to ``auto`` so that requeued runs resume.
 
     Returns:
         The script text, ready for ``sbatch``.
@@ -116,7 +116,7 @@ def render_sbatch(job: SlurmJob, fit_args: Sequence[str]) -> str:
     """
     job.validate()
     if any(a == "--ckpt_path" or a.startswith("--ckpt_path=") for a in fit_args):
-        raise SlurmConfigError("remove --ckpt_path: the script passes --ckpt_path last so a requeued job resumes")
+        raise SlurmConfigError("remove --ckpt_path: the script passes --ckpt_path auto so a requeued job resumes")
     lines = [
         "#!/bin/bash",
         "# Rendered by `polytrain slurm`; docs/slurm.md explains every line.",
@@ -143,7 +143,7 @@ def render_sbatch(job: SlurmJob, fit_args: Sequence[str]) -> str:
     ]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in job.env.items()]
     lines += list(job.setup)
-    argv = [*job.command, "fit", *fit_args, "--ckpt_path", "last"]
+    argv = [*job.command, "fit", *fit_args, "--ckpt_path", "auto"]
     # exec: srun replaces the shell, so nothing sits between SLURM's signals and the tasks.
     lines += ["", f"exec srun {shlex.join([*job.srun_args, *argv])}", ""]
     return "\n".join(lines)

@@ -122,5 +122,7 @@ def test_usr1_checkpoints_requeues_and_resumes(slurm_cluster: SlurmCluster, demo
     assert f"requeued SLURM job {job}" in out and "DUE TO JOB REQUEUE" in out
     starts = re.findall(r"training from step (\d+), SLURM_RESTART_COUNT=(\d+)", out)
     assert starts == [("0", "0"), (str(step), "1")], out[-5000:]
+    # --ckpt_path auto: the first run found nothing and started fresh; the restart took the saved one.
+    assert "resume: no checkpoint" in out and re.search(rf"resume: from \S+last\.ckpt \(step {step}\)", out)
     assert re.search(rf"polytrain: job {job} restart 1 ", out)
     assert _ckpt_step(tmp_path / "runs" / "checkpoints" / "last.ckpt") == REQUEUE_STEPS

@@ -45,7 +45,7 @@ def test_render_has_every_line_in_order() -> None:
         "#SBATCH --account=proj",
     ]
     assert "export NCCL_DEBUG=WARN" in script
-    assert script.rstrip().endswith("\nexec srun --kill-on-bad-exit=1 polytrain fit -c configs/base.yaml --ckpt_path last")
+    assert script.rstrip().endswith("\nexec srun --kill-on-bad-exit=1 polytrain fit -c configs/base.yaml --ckpt_path auto")
     assert "B:" not in script  # the signal must reach the srun tasks, not only the batch shell
 
 
@@ -58,7 +58,7 @@ def test_cpu_job_omits_gpus_and_quotes_values() -> None:
     assert lines[-2:] == ["#SBATCH --qos=high", "#SBATCH --exclusive"]
     assert "export MASTER_ADDR=127.0.0.1" in script and "export NOTE='a b'\"'\"'c'" in script
     assert "exec srun --kill-on-bad-exit=1 '/opt/py env/bin/python' -m polytrain.cli fit " \
-           "'--data.shards=/data/my shards/manifest.json' --ckpt_path last" in script
+           "'--data.shards=/data/my shards/manifest.json' --ckpt_path auto" in script
     assert subprocess.run(["bash", "-n"], check=False, input=script, text=True).returncode == 0  # valid shell
 
 
@@ -118,7 +118,7 @@ def test_main_renders_the_repo_configs_to_stdout(capsys: pytest.CaptureFixture[s
     script = captured.out
     # data/demo.yaml has num_workers: 2, so 3 CPUs per task; num_nodes comes from --nodes.
     assert "#SBATCH --cpus-per-task=3\n" in script and "#SBATCH --ntasks-per-node=8\n" in script
-    assert f"fit {' '.join(configs)} --trainer.num_nodes 2 --ckpt_path last" in script
+    assert f"fit {' '.join(configs)} --trainer.num_nodes 2 --ckpt_path auto" in script
     assert "warning: no polytrain.callbacks.requeue.SlurmRequeue" in captured.err
     with_requeue = [*configs, "-c", str(ROOT / "configs/trainer/slurm.yaml")]
     assert main(["--nodes", "2", "--gpus-per-node", "8", "--", *with_requeue]) == 0
@@ -147,7 +147,7 @@ def test_main_submit_writes_the_script_and_prints_the_job_id(tmp_path: Path, mon
     assert capsys.readouterr().out.strip() == "4711"
     script = tmp_path / "runs" / "slurm" / "mlm.sbatch"
     assert (tmp_path / "sbatch-args").read_text().split() == ["--parsable", str(Path("runs/slurm/mlm.sbatch"))]
-    assert "exec srun --kill-on-bad-exit=1 polytrain fit -c c.yaml --ckpt_path last" in script.read_text()
+    assert "exec srun --kill-on-bad-exit=1 polytrain fit -c c.yaml --ckpt_path auto" in script.read_text()
     assert (tmp_path / "runs" / "slurm").is_dir()  # the --output directory, which sbatch would not create
 
 
@@ -175,7 +175,7 @@ def test_hand_template_matches_what_polytrain_slurm_renders(capsys: pytest.Captu
     monkeypatch.chdir(ROOT)  # the template names configs relative to the repository
     template = (ROOT / "configs/slurm/fit.sbatch").read_text()
     srun = " ".join(template.split("exec srun ", 1)[1].replace("\\\n", " ").split())
-    fit_args = srun.split(" fit ", 1)[1].removesuffix(" --ckpt_path last").split()
+    fit_args = srun.split(" fit ", 1)[1].removesuffix(" --ckpt_path auto").split()
     assert main(["--nodes", "2", "--gpus-per-node", "8", "--cpus-per-task", "5", "--", *fit_args]) == 0
     rendered = capsys.readouterr().out
     assert _sbatch_lines(template) == _sbatch_lines(rendered)
