@@ -48,6 +48,8 @@ AUTO = "auto"
 """``--ckpt_path auto``: resume from the newest complete checkpoint, or start fresh if there is none."""
 _RESUME_KEYS = ("state_dict", "global_step", "optimizer_states", "loops")
 """What a checkpoint needs for training to continue (a weights-only save lacks the last two)."""
+_SHARDED_STATE = ("state_dict", "optimizer_states")
+"""What Lightning's ``ModelParallelStrategy`` writes into the DCP shards instead of ``meta.pt``."""
 _ALLOW_LIST_HINT = (
     "polytrain loads checkpoints only with torch.load(weights_only=True). If you trust this file and the "
     "type is harmless data, allow-list that type with torch.serialization.add_safe_globals([...]); "
@@ -300,8 +302,9 @@ def inspect_checkpoint(path: str) -> Candidate:
     mtime = os.path.getmtime(path) if os.path.exists(path) else 0.0
     if os.path.isdir(path):
         meta = os.path.join(path, SHARDED_META)
-        if not (os.path.isfile(meta) and os.path.isfile(os.path.join(path, ".metadata"))):
-            problem = f"sharded folder without {SHARDED_META} and .metadata (unfinished save)"
+        shards = [name for name in os.listdir(path) if name.endswith(".distcp")]
+        if not (os.path.isfile(meta) and os.path.isfile(os.path.join(path, ".metadata")) and shards):
+            problem = f"sharded folder without {SHARDED_META}, .metadata and *.distcp shards (unfinished save)"
             return Candidate(path, None, mtime, problem)
         target = meta
     elif not os.path.exists(path):
@@ -314,7 +317,9 @@ def inspect_checkpoint(path: str) -> Candidate:
         return Candidate(path, None, mtime, str(err).replace(f"{target} ", "").replace(f"{target}", "it"))
     if not isinstance(state, dict) or not isinstance(state.get("global_step"), int):
         return Candidate(path, None, mtime, "not a Lightning checkpoint (no global_step)")
-    missing = [k for k in _RESUME_KEYS if k not in state and not (k == "state_dict" and os.path.isdir(path))]
+    # A sharded folder keeps the model and optimizer states in its DCP shards, the rest in meta.pt.
+    in_shards = _SHARDED_STATE if os.path.isdir(path) else ()
+    missing = [k for k in _RESUME_KEYS if k not in state and k not in in_shards]
     if missing:
         return Candidate(path, state["global_step"], mtime,
                          f"lacks {', '.join(missing)} (saved with save_weights_only?): cannot resume training")
@@ -391,10 +396,28 @@ def resolve_ckpt_path(ckpt_path: _PATH | None, trainer: Trainer) -> _PATH | None
 
 
 def apply_auto_resume(cli: Any) -> None:
-    """``LightningCLI.before_fit`` body: replace ``--ckpt_path auto`` by the checkpoint to resume from."""
+    """``LightningCLI.before_fit`` body: replace ``--ckpt_path auto`` by the checkpoint to resume from,
+    then let the module refuse it (:func:`check_before_loading`)."""
     config = cli.config_init[cli.subcommand]
     if config.get("ckpt_path") == AUTO:
         config["ckpt_path"] = resolve_ckpt_path(AUTO, cli.trainer)
+    check_before_loading(config.get("ckpt_path"), cli.trainer, getattr(cli, "model", None))
+
+
+def check_before_loading(ckpt_path: _PATH | None, trainer: Trainer, module: LightningModule | None) -> None:
+    """Hand a local checkpoint's ``"polytrain"`` record to ``module.check_checkpoint`` before any weight
+    is loaded. ``on_load_checkpoint`` runs too late for sharded checkpoints: the strategy loads
+    their shards into the model first, and a size mismatch there is a traceback, not one line.
+
+    ``last`` is looked up where Lightning looks (the checkpoint folder); URLs and paths that do not
+    exist are left to Lightning (which names them).
+    """
+    if ckpt_path is None or not hasattr(module, "check_checkpoint") or not _is_local(ckpt_path):
+        return
+    path = last_checkpoint_path(trainer) if ckpt_path == "last" else _local_path(ckpt_path)
+    target = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
+    if os.path.isfile(target):
+        module.check_checkpoint(load_checkpoint(target, mmap=not os.path.isdir(path)).get("polytrain", {}))
 
 
 # ------------------------------------------------------------------------------------ data guard

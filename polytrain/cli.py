@@ -81,7 +81,9 @@ checkpoint ``dirpath``), so that one option moves a whole run: ``--trainer.defau
 def expand_root(value: Any, root: str) -> Any:
     """``value`` with ``{root}`` replaced by ``root`` in every string, through namespaces, dicts and lists.
 
-    The saved ``config.yaml`` then holds the resolved paths, so reusing it resumes the same folders.
+    Only the objects are built from the expanded config: the saved ``config.yaml`` keeps ``{root}``
+    and ``default_root_dir``, so reusing it resumes the same folders, and with another
+    ``--trainer.default_root_dir`` starts in that one.
     """
     if isinstance(value, str):
         return value.replace(ROOT, root)
@@ -140,20 +142,31 @@ class PolytrainCLI(LightningCLI):
         """
         from lightning.fabric.utilities.exceptions import MisconfigurationException
 
+        original = self.config
+        self.config = original.clone()  # built with {root} expanded; saved (config.yaml) without
         config = self.config.get(str(self.subcommand), self.config) if self.subcommand else self.config
         if config.get("trainer") is not None:
-            root = config.trainer.get("default_root_dir") or os.getcwd()
-            config.trainer = expand_root(config.trainer, str(root))  # before SaveConfigCallback copies it
+            config.trainer = expand_root(config.trainer, str(config.trainer.get("default_root_dir") or os.getcwd()))
         try:
             super().instantiate_classes()
         except (ValueError, MisconfigurationException) as err:
             raise ConfigError(str(err)) from err
+        finally:
+            self.config = original
+        for callback in self.trainer.callbacks:
+            if isinstance(callback, SaveConfigCallback):  # so a new --trainer.default_root_dir moves a rerun too
+                callback.config = original.get(str(self.subcommand), original) if self.subcommand else original
 
     def before_fit(self) -> None:
-        """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start."""
+        """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
+        a checkpoint of another architecture or tokenizer is refused before anything is loaded."""
         from polytrain.checkpoint import apply_auto_resume
 
         apply_auto_resume(self)
+
+    def before_validate(self) -> None:
+        """As ``before_fit``: ``auto`` and the architecture/tokenizer check also apply to ``validate``."""
+        self.before_fit()
 
     @staticmethod
     def subcommands() -> dict[str, set[str]]:

@@ -42,7 +42,8 @@ def fit_args(out: Path, steps: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="polytrain demo", description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("work/demo"), help="where shards, tokenizer and runs go")
+    parser.add_argument("--out", type=Path, default=Path("work/demo"),
+                        help="where the shards and the tokenizer go (the run writes to ./runs, as base.yaml says)")
     parser.add_argument("--steps", type=int, default=300, help="training steps (about 4 minutes on 2 CPU cores)")
     parser.add_argument("--vocab-size", type=int, default=8000)
     parser.add_argument("--data-only", action="store_true", help="stop after sharding and the tokenizer")

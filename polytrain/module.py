@@ -22,7 +22,7 @@ from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
 from polytrain.metrics import GroupTokenStats, ReconstructionScores, compute_quietly
 from polytrain.models import build_model
-from polytrain.models.config import ModelConfig
+from polytrain.models.config import ModelConfig, shape_changes
 from polytrain.objectives.base import Objective
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain import __version__
@@ -260,17 +260,20 @@ class PretrainModule(LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        """Refuse weights of another architecture (one line naming the fields, instead of a state-dict
-        size mismatch) or trained with another tokenizer (the ids would mean different pieces)."""
-        saved = checkpoint.get("polytrain", {})
-        changed = self.architecture.differences(saved.get("architecture") or {})
+        self.check_checkpoint(checkpoint.get("polytrain", {}))
+
+    def check_checkpoint(self, record: dict) -> None:
+        """Refuse weights of another architecture (one line naming what differs, instead of a
+        state-dict size mismatch) or trained with another tokenizer (the ids would mean different
+        pieces). ``record`` is a checkpoint's ``"polytrain"`` entry (``on_save_checkpoint``)."""
+        changed = shape_changes(record.get("architecture") or {}, self.architecture, self.vocab.size)
         if changed:
             raise ConfigError(f"checkpoint is of another model.architecture ({', '.join(changed)}): resume it with "
                               "its own model config, or start this model in another trainer.default_root_dir")
-        if saved.get("tokenizer_sha256") and saved["tokenizer_sha256"] != self.vocab.sha256:
+        if record.get("tokenizer_sha256") and record["tokenizer_sha256"] != self.vocab.sha256:
             message = (
-                f"checkpoint was trained with tokenizer sha256 {saved['tokenizer_sha256'][:12]} "
-                f"({saved.get('vocab_size')} tokens) but {self.tokenizer_path} has sha256 "
+                f"checkpoint was trained with tokenizer sha256 {record['tokenizer_sha256'][:12]} "
+                f"({record.get('vocab_size')} tokens) but {self.tokenizer_path} has sha256 "
                 f"{self.vocab.sha256[:12]} ({self.vocab.size} tokens)"
             )
             if not self.allow_tokenizer_change:

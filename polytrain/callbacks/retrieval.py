@@ -219,8 +219,9 @@ class RetrievalProbe(Callback):
     """
 
     def __init__(self, max_pairs: int = 1000, every_n_validations: int = 1, batch_size: int = 64) -> None:
-        for name, value in (("max_pairs", max_pairs), ("every_n_validations", every_n_validations),
-                            ("batch_size", batch_size)):
+        if max_pairs < 2:  # one pair is always retrieved: accuracy needs a wrong candidate
+            raise ValueError(f"RetrievalProbe.max_pairs must be >= 2, got {max_pairs}")
+        for name, value in (("every_n_validations", every_n_validations), ("batch_size", batch_size)):
             if value < 1:
                 raise ValueError(f"RetrievalProbe.{name} must be >= 1, got {value}")
         self.max_pairs = max_pairs
@@ -283,6 +284,13 @@ class RetrievalProbe(Callback):
                               side_batches(pairs, "tgt", layout, pad_id, self.batch_size))
         _rank_zero(trainer, log.info, "RetrievalProbe: %s: %d pairs (skipped %d bad, %d duplicates; %d sentences "
                    "cut to data.max_length)", pair, len(pairs), skipped, duplicates, self.counts[pair]["truncated"])
+
+    def state_dict(self) -> dict[str, Any]:
+        """The validation count, so that a resumed run probes at the same validations."""
+        return {"validations": self._validations}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._validations = int(state_dict.get("validations", 0))
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.sanity_checking or not self.batches:

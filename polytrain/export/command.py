@@ -1,6 +1,6 @@
 """``polytrain export hf``: a training checkpoint -> a Hugging Face model folder (``export.hf.save_hf``).
 
-The checkpoint (a file, or FSDP2's sharded folder, consolidated first) is loaded with
+The checkpoint (a file, or FSDP2's sharded folder: ``load_sharded``) is loaded with
 ``weights_only=True`` (``PretrainModule.load_from_checkpoint``). The architecture and objectives
 come from its hyper-parameters, the tokenizer from the path it was trained with (``--tokenizer``
 when that file has moved; its sha256 must match the checkpoint's).
@@ -12,11 +12,16 @@ import argparse
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from polytrain.errors import ConfigError
+
+if TYPE_CHECKING:
+    from polytrain.module import PretrainModule
 
 PROG = "polytrain export hf"
 
@@ -32,29 +37,37 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def consolidate(folder: str, out: str) -> str:
-    """Write the sharded (DCP) checkpoint ``folder`` as one Lightning checkpoint file ``out``.
+def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
+    """The ``PretrainModule`` of an FSDP2 sharded checkpoint ``folder``, with its full weights on the CPU.
 
     Lightning's ``ModelParallelStrategy`` saves the model and optimizer states as DCP shards and
-    everything else (hyper-parameters, step, callbacks) in ``meta.pt``; this joins the model
-    state to ``meta.pt`` (optimizer states are not needed for export). DCP reads its ``.metadata``
-    with plain pickle: consolidate only folders you trust (docs/reliability.md).
+    everything else (hyper-parameters, step, callbacks) in ``meta.pt``. The module is built from
+    ``meta.pt`` and only its own tensors are read from the shards: no optimizer state, no full copy
+    on disk. DCP reads the folder's ``.metadata`` with plain pickle: export only folders you trust
+    (docs/reliability.md).
 
     Raises:
         ConfigError: ``folder`` is not a complete sharded checkpoint.
     """
-    from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
+    import torch.distributed.checkpoint as dcp
 
-    from polytrain.checkpoint import load_checkpoint
+    from polytrain.checkpoint import SHARDED_META, load_checkpoint
+    from polytrain.module import PretrainModule
 
-    missing = [name for name in ("meta.pt", ".metadata") if not os.path.isfile(os.path.join(folder, name))]
+    missing = [name for name in (SHARDED_META, ".metadata") if not os.path.isfile(os.path.join(folder, name))]
     if missing:
         raise ConfigError(f"{folder} is a folder but not a complete sharded checkpoint (no {', '.join(missing)})")
-    checkpoint = load_checkpoint(os.path.join(folder, "meta.pt"))
-    dcp_to_torch_save(folder, out)
-    checkpoint["state_dict"] = load_checkpoint(out)["state_dict"]
-    torch.save(checkpoint, out)
-    return out
+    checkpoint = load_checkpoint(os.path.join(folder, SHARDED_META))
+    checkpoint["state_dict"] = {}  # the weights come from the shards below
+    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*missing_keys|.*Found keys")  # strict=False: all are missing
+        meta_only = os.path.join(scratch, "meta.ckpt")
+        torch.save(checkpoint, meta_only)
+        module = PretrainModule.load_from_checkpoint(meta_only, map_location="cpu", strict=False, **overrides)
+    state = {"state_dict": module.state_dict()}
+    dcp.load(state, checkpoint_id=folder)  # in place, into the module's own tensors
+    module.load_state_dict(state["state_dict"])
+    return module
 
 
 def export(args: argparse.Namespace) -> Path:
@@ -72,14 +85,17 @@ def export(args: argparse.Namespace) -> Path:
         raise ConfigError("export needs transformers: pip install 'polytrain[hf]'") from err
 
     overrides = {"tokenizer": args.tokenizer} if args.tokenizer else {}
-    with tempfile.TemporaryDirectory() as scratch:
-        path = args.checkpoint
-        if os.path.isdir(path):  # FSDP2's sharded checkpoint: consolidate it into one file first
-            path = consolidate(path, os.path.join(scratch, "consolidated.ckpt"))
-        module = PretrainModule.load_from_checkpoint(path, map_location="cpu", **overrides)
+    if os.path.isdir(args.checkpoint):  # FSDP2's sharded checkpoint
+        module = load_sharded(args.checkpoint, **overrides)
+    else:
+        module = PretrainModule.load_from_checkpoint(args.checkpoint, map_location="cpu", **overrides)
     assert module.model is not None
     # Denoising's layout decides the tokenizer's template (mBART: X </s> <lid>; BART: <s> X </s>).
     add_lang_token = all(getattr(o, "add_lang_token", True) for o in module.objectives)
+    if module.architecture.kind == "encoder_decoder" and add_lang_token and args.lang is None:
+        print(f"{PROG}: warning: the model was trained on 'X </s> <lang:xx>' inputs and starts its decoder with "
+              "<lang:xx>; without --lang the exported tokenizer writes 'X </s>' and config.json sets no "
+              "decoder_start_token_id: add the tag yourself (docs/models.md)", file=sys.stderr)
     try:
         return save_hf(module.model, module.architecture, module.vocab, module.tokenizer_path, args.out,
                        lang=args.lang, add_lang_token=add_lang_token)

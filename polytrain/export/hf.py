@@ -348,7 +348,8 @@ def save_hf(
         tokenizer_path: the ``tokenizers`` JSON file.
         out_dir: created if missing.
         lang: encoder-decoder with ``add_lang_token`` only: the language tag the tokenizer appends
-            (``X </s> <lang:xx>``); None leaves it to the caller.
+            (``X </s> <lang:xx>``) and ``generate`` starts the decoder with (``decoder_start_token_id``);
+            None leaves both to the caller.
         add_lang_token: encoder-decoder only: the model's ``Denoising.add_lang_token`` (False: BART's
             ``<s> X </s>``).
 
@@ -370,6 +371,8 @@ def save_hf(
     # tokenizer has tokens (the tokenizer never produces the extra ids).
     hf_cfg = hf_config(config, rows, vocab.pad_id, vocab.bos_id, vocab.eos_id)
     templates = encoder_templates(vocab, config.kind, lang, add_lang_token)  # fail before writing anything
+    if lang is not None:  # mBART layout: the decoder starts with the target language's tag, as in training
+        hf_cfg.decoder_start_token_id = vocab.lang_token(lang)
     hf_model: PreTrainedModel
     if config.kind == "encoder":
         hf_model = XLMRobertaForMaskedLM(hf_cfg)  # type: ignore[arg-type]  # hf_config made an XLMRobertaConfig

@@ -7,7 +7,7 @@ copied into a YAML file by hand (``vocab_size`` exists only as a checked asserti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 
@@ -93,11 +93,13 @@ class ModelConfig:
         multiple = self.pad_vocab_to_multiple_of
         return -(-vocab_size // multiple) * multiple
 
-    def differences(self, saved: dict[str, object]) -> list[str]:
-        """The fields of ``SHAPE_FIELDS`` where ``saved`` (a checkpoint's record) differs from this config,
-        as ``"name saved -> current"``; fields the record lacks are not compared."""
-        return [f"{name} {saved[name]!r} -> {getattr(self, name)!r}" for name in SHAPE_FIELDS
-                if name in saved and saved[name] != getattr(self, name)]
+    def shape(self, vocab_size: int) -> dict[str, object]:
+        """What fixes the parameters (their shapes, and how heads split them) for a tokenizer of
+        ``vocab_size`` tokens: weights saved under another shape cannot be loaded into this one."""
+        return {"kind": self.kind, "d_model": self.d_model, "n_layers": self.n_layers,
+                "decoder_layers": self.num_decoder_layers if self.kind == "encoder_decoder" else 0,
+                "n_heads": self.n_heads, "d_ff": self.d_ff, "max_positions": self.max_positions,
+                "use_lang_embeddings": self.use_lang_embeddings, "vocab_rows": self.padded_vocab_size(vocab_size)}
 
     @property
     def head_dim(self) -> int:
@@ -110,7 +112,15 @@ class ModelConfig:
         return self.n_decoder_layers or self.n_layers
 
 
-SHAPE_FIELDS = ("kind", "d_model", "n_layers", "n_decoder_layers", "n_heads", "d_ff", "max_positions",
-                "use_lang_embeddings", "pad_vocab_to_multiple_of")
-"""The fields that define the network's parameters (their shapes, or how heads split them): weights
-saved under other values cannot be resumed. Dropout, LayerNorm epsilon and init may change."""
+
+def shape_changes(saved: dict[str, object], current: ModelConfig, vocab_size: int) -> list[str]:
+    """How ``current`` differs in shape (``ModelConfig.shape``) from a checkpoint's record of its
+    config (``dataclasses.asdict``), as ``"name saved -> current"``; both for ``vocab_size`` tokens
+    (the tokenizer is checked on its own). A record this version cannot read gives no changes."""
+    known = {f.name for f in fields(ModelConfig)}
+    try:
+        before = ModelConfig(**{k: v for k, v in saved.items() if k in known}).shape(vocab_size)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return []
+    after = current.shape(vocab_size)
+    return [f"{name} {before[name]!r} -> {after[name]!r}" for name in after if before[name] != after[name]]

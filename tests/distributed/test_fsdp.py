@@ -74,24 +74,36 @@ def test_fsdp_saves_complete_sharded_checkpoints(fsdp_run):
     assert not leftovers
 
 
-def test_sharded_checkpoint_consolidates_and_exports(fsdp_run, tmp_path):
-    """`polytrain export hf` on FSDP2's sharded last.ckpt: the consolidated weights are the ones the
-    ranks trained (gathered at the end of training), and the HF folder is written."""
+def test_sharded_checkpoint_loads_for_export(fsdp_run, tmp_path):
+    """`polytrain export hf` on FSDP2's sharded last.ckpt: the weights read from the shards are the
+    ones the ranks trained (gathered at the end of training), and the HF folder is written."""
     pytest.importorskip("transformers")
-    from polytrain.checkpoint import load_checkpoint
     from polytrain.cli import main
-    from polytrain.export.command import consolidate
+    from polytrain.export.command import load_sharded
 
     cwd, _ = fsdp_run
     last = cwd / "runs" / "checkpoints" / "last.ckpt"
-    state = load_checkpoint(consolidate(str(last), str(tmp_path / "one.ckpt")))
-    assert state["global_step"] == STEPS and state["hyper_parameters"]["architecture"] is not None
+    module = load_sharded(str(last))
     trained = torch.load(cwd / "probe" / "rank0_final.pt", weights_only=True)
-    assert {f"model.{k}" for k in trained} <= set(state["state_dict"])
+    state = module.model.state_dict()
+    assert set(trained) == set(state)
     for key, value in trained.items():
-        assert torch.equal(state["state_dict"][f"model.{key}"], value), key
+        assert torch.equal(state[key], value), key
     assert main(["export", "hf", "--checkpoint", str(last), "--out", str(tmp_path / "hf")]) == 0
     assert (tmp_path / "hf" / "model.safetensors").is_file()
+
+
+def test_a_sharded_checkpoint_of_another_architecture_is_refused_before_loading(fsdp_run, demo_data):
+    """FSDP2 loads the shards into the model before ``on_load_checkpoint`` runs; the CLI reads the
+    folder's meta.pt first, so the refusal is one line, not DCP's size-mismatch traceback."""
+    cwd, _ = fsdp_run
+    for ckpt_path in ("auto", "last"):
+        args = fit_args(demo_data.manifest, demo_data.tokenizer, "trainer/fsdp.yaml",
+                        extra=("--trainer.devices=2", "--model.architecture.n_layers=3", f"--ckpt_path={ckpt_path}"))
+        result = run_fit(args, cwd, timeout=120)
+        assert result.returncode == 2, result.stderr[-3000:]
+        assert "polytrain fit: error: checkpoint is of another model.architecture (n_layers 4 -> 3)" in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_fsdp_matches_one_process_with_accumulation(fsdp_run, demo_data, tmp_path, monkeypatch):
@@ -106,7 +118,7 @@ def test_fsdp_resumes_from_sharded_checkpoint_in_bf16_mixed(fsdp_run, demo_data)
     args = fit_args(demo_data.manifest, demo_data.tokenizer, "trainer/fsdp.yaml", "trainer/bf16-mixed.yaml",
                     probe_dir=cwd / "resumed",
                     extra=("--trainer.devices=2", "--data.num_workers=1", f"--trainer.max_steps={RESUMED_STEPS}",
-                           "--ckpt_path=last", *NO_DROPOUT))
+                           "--ckpt_path=auto", *NO_DROPOUT))  # what the SLURM scripts pass
     result = run_fit(args, cwd, timeout=240)
     assert result.returncode == 0, result.stderr[-4000:]
     ranks = read_ranks(cwd / "resumed", 2)

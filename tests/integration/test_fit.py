@@ -161,8 +161,16 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
     assert list((tmp_path / "exp" / "polytrain").glob("version_0/metrics.csv"))
     assert list((tmp_path / "exp" / "tensorboard" / "polytrain").glob("version_0/events.*"))
     assert not (tmp_path / "runs").exists() and not list(tmp_path.glob("{root}*"))
-    saved = yaml.safe_load(next((tmp_path / "exp" / "polytrain").glob("version_0/config.yaml")).read_text())
-    assert saved["trainer"]["logger"][0]["init_args"]["save_dir"] == "exp"  # resolved: reusing it resumes here
+    saved_config = next((tmp_path / "exp" / "polytrain").glob("version_0/config.yaml"))
+    saved = yaml.safe_load(saved_config.read_text())
+    assert saved["trainer"]["logger"][0]["init_args"]["save_dir"] == "{root}"
+    assert saved["trainer"]["default_root_dir"] == "exp"  # reusing the file resumes exp ...
+
+    moved = run([sys.executable, "-m", "polytrain.cli", "fit", "--config", str(saved_config),
+                 "--trainer.default_root_dir=exp2", "--ckpt_path=auto"], tmp_path, timeout=180)
+    assert moved.returncode == 0, moved.stderr[-3000:]  # ... and with another root starts there
+    assert (tmp_path / "exp2" / "checkpoints" / "last.ckpt").is_file()
+    assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt"]
 
     other = fit("--model.architecture.n_layers=2")
     assert other.returncode == 2, other.stderr[-3000:]

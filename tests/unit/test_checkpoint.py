@@ -244,7 +244,14 @@ def test_sharded_checkpoint_folders_count_only_when_finished(tmp_path: Path) -> 
     done = tmp_path / "step000006.ckpt.replaced"  # FSDP2Strategy moves the old one aside while replacing it
     done.mkdir()
     (done / ".metadata").write_bytes(b"written by torch.distributed.checkpoint")
-    torch.save({"global_step": 6, "optimizer_states": [], "loops": {}}, done / "meta.pt")
+    (done / "__0_0.distcp").write_bytes(b"shard")
+    # As Lightning's ModelParallelStrategy writes it: model and optimizer states live in the shards.
+    torch.save({"global_step": 6, "loops": {}, "lr_schedulers": []}, done / "meta.pt")
+    weights_only = tmp_path / "step000008.ckpt"  # newer, but a weights-only save: cannot resume training
+    weights_only.mkdir()
+    (weights_only / ".metadata").write_bytes(b"written by torch.distributed.checkpoint")
+    (weights_only / "__0_0.distcp").write_bytes(b"shard")
+    torch.save({"global_step": 8}, weights_only / "meta.pt")
     (tmp_path / "step000012.ckpt.partial").mkdir()  # FSDP2Strategy's staging folder
     assert resolve_resume(tmp_path) == str(done)
 

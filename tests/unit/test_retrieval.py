@@ -213,6 +213,17 @@ def test_no_parallel_val_shards_warns_once_and_logs_nothing(demo_data, tmp_path:
 
 
 def test_arguments_are_checked() -> None:
-    for kwargs in ({"max_pairs": 0}, {"every_n_validations": 0}, {"batch_size": 0}):
+    for kwargs in ({"every_n_validations": 0}, {"batch_size": 0}):
         with pytest.raises(ValueError, match="must be >= 1"):
             RetrievalProbe(**kwargs)
+    with pytest.raises(ValueError, match="max_pairs must be >= 2"):  # one pair is always "retrieved"
+        RetrievalProbe(max_pairs=1)
+
+
+def test_the_validation_count_is_saved_so_a_resumed_run_probes_on_schedule() -> None:
+    probe = RetrievalProbe(every_n_validations=2)
+    probe._validations = 3  # three validations before the checkpoint
+    resumed = RetrievalProbe(every_n_validations=2)
+    resumed.load_state_dict(probe.state_dict())
+    assert resumed._validations == 3  # so the next (4th) validation probes, as without the restart
+    assert RetrievalProbe().state_dict() == {"validations": 0}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 from dataclasses import replace
@@ -335,6 +337,8 @@ def test_exported_mbart_tokenizer_encodes_as_denoising(
 
         shifted = shift_tokens_right(torch.tensor([encoded["labels"]]), trained[1].pad_id)
         assert shifted[0].tolist() == example.decoder_input_ids.tolist()  # <lang:de> X </s>, or </s> <s> X
+    start = json.loads((tmp_path / "config.json").read_text())["decoder_start_token_id"]
+    assert start == (trained[1].lang_token(lang) if lang is not None else None)  # generate() starts with the tag
 
 
 def test_templates_refuse_a_language_they_cannot_use(trained: tuple[Path, Vocab]) -> None:

@@ -68,3 +68,21 @@ def test_vocabulary_padding_rounds_up_to_the_multiple() -> None:
     assert padded.padded_vocab_size(256) == 256 and padded.padded_vocab_size(257) == 384
     with pytest.raises(ValueError, match="pad_vocab_to_multiple_of must be a positive integer"):
         ModelConfig(pad_vocab_to_multiple_of=0)
+
+
+def test_shape_changes_compare_shapes_not_knobs():
+    from dataclasses import asdict
+
+    from polytrain.models.config import shape_changes
+
+    seq2seq = ModelConfig(kind="encoder_decoder", n_layers=3, n_decoder_layers=3)
+    same = asdict(ModelConfig(kind="encoder_decoder", n_layers=3))  # n_decoder_layers 0 = n_layers
+    assert shape_changes(same, seq2seq, 2048) == []
+    padded = ModelConfig(pad_vocab_to_multiple_of=64)
+    assert shape_changes(asdict(ModelConfig(pad_vocab_to_multiple_of=8)), padded, 2048) == []  # 2048 rows both
+    assert shape_changes(asdict(ModelConfig(pad_vocab_to_multiple_of=8)), padded, 2050) == ["vocab_rows 2056 -> 2112"]
+    assert shape_changes(asdict(ModelConfig(n_layers=2, d_ff=64)), ModelConfig(), 100) == [
+        "n_layers 2 -> 4", "d_ff 64 -> 1024"]
+    assert shape_changes({**asdict(ModelConfig()), "dropout": 0.3, "new_field": 1}, ModelConfig(), 100) == []
+    assert shape_changes({"d_model": 30, "n_heads": 4}, ModelConfig(), 100) == []  # unreadable record: not judged
+
