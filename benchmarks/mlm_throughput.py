@@ -321,10 +321,10 @@ def run_polytrain(setup: Setup, run: Run, pipeline: bool) -> None:
 def plain_loss(model: Encoder, batch: Batch, full_head: bool) -> torch.Tensor:
     """Target-only head (polytrain's model as is) or the head on every position (HF's way)."""
     target_mask = batch.labels.ne(IGNORE_INDEX)
+    mask = batch.key_padding_mask()  # None for packed blocks, as PretrainModule passes it
     if not full_head:
-        return target_cross_entropy(model(batch.input_ids, batch.attention_mask, batch.positions, batch.langs,
-                                          target_mask), batch)[0]
-    hidden = model.encode(batch.input_ids, batch.attention_mask, batch.positions, batch.langs)  # (B, T, d)
+        return target_cross_entropy(model(batch.input_ids, mask, batch.positions, batch.langs, target_mask), batch)[0]
+    hidden = model.encode(batch.input_ids, mask, batch.positions, batch.langs)  # (B, T, d)
     logits = model.project(hidden.flatten(0, 1))  # (B*T, V)
     return F.cross_entropy(logits, batch.labels.flatten(), ignore_index=IGNORE_INDEX)
 
