@@ -291,6 +291,15 @@ class Candidate:
     problem: str | None = None
 
 
+def sharded_folder_problem(path: str) -> str | None:
+    """Why the folder ``path`` is not a finished sharded (DCP) checkpoint, or ``None`` if it is:
+    ``meta.pt`` is written last, after ``.metadata`` and the ``*.distcp`` shards."""
+    shards = [name for name in os.listdir(path) if name.endswith(".distcp")]
+    if os.path.isfile(os.path.join(path, SHARDED_META)) and os.path.isfile(os.path.join(path, ".metadata")) and shards:
+        return None
+    return f"sharded folder without {SHARDED_META}, .metadata and *.distcp shards (unfinished save)"
+
+
 def inspect_checkpoint(path: str) -> Candidate:
     """Check that ``path`` is a complete checkpoint training can resume from (header only).
 
@@ -301,12 +310,10 @@ def inspect_checkpoint(path: str) -> Candidate:
     """
     mtime = os.path.getmtime(path) if os.path.exists(path) else 0.0
     if os.path.isdir(path):
-        meta = os.path.join(path, SHARDED_META)
-        shards = [name for name in os.listdir(path) if name.endswith(".distcp")]
-        if not (os.path.isfile(meta) and os.path.isfile(os.path.join(path, ".metadata")) and shards):
-            problem = f"sharded folder without {SHARDED_META}, .metadata and *.distcp shards (unfinished save)"
+        problem = sharded_folder_problem(path)
+        if problem is not None:
             return Candidate(path, None, mtime, problem)
-        target = meta
+        target = os.path.join(path, SHARDED_META)
     elif not os.path.exists(path):
         return Candidate(path, None, mtime, "dangling link")
     else:

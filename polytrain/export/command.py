@@ -28,7 +28,8 @@ PROG = "polytrain export hf"
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", required=True, help="a .ckpt written by polytrain fit: a file (path or URL) or FSDP's sharded folder")
+    p.add_argument("--checkpoint", required=True,
+                   help="a .ckpt written by polytrain fit: a file (path or URL) or FSDP's sharded folder")
     p.add_argument("--out", required=True, type=Path, help="the folder to write (created if missing)")
     p.add_argument("--tokenizer", default=None,
                    help="the training tokenizer.json, if it is no longer where the checkpoint says")
@@ -51,12 +52,12 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     """
     import torch.distributed.checkpoint as dcp
 
-    from polytrain.checkpoint import SHARDED_META, load_checkpoint
+    from polytrain.checkpoint import SHARDED_META, load_checkpoint, sharded_folder_problem
     from polytrain.module import PretrainModule
 
-    missing = [name for name in (SHARDED_META, ".metadata") if not os.path.isfile(os.path.join(folder, name))]
-    if missing:
-        raise ConfigError(f"{folder} is a folder but not a complete sharded checkpoint (no {', '.join(missing)})")
+    problem = sharded_folder_problem(folder)
+    if problem is not None:
+        raise ConfigError(f"{folder}: {problem}")
     checkpoint = load_checkpoint(os.path.join(folder, SHARDED_META))
     checkpoint["state_dict"] = {}  # the weights come from the shards below
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():

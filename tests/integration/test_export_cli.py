@@ -66,4 +66,4 @@ def test_an_incomplete_checkpoint_folder_is_refused(tmp_path: Path, capsys: pyte
 
     (tmp_path / "last.ckpt").mkdir()  # FSDP2 saves a folder named like the file; this one is empty
     assert main(["export", "hf", "--checkpoint", str(tmp_path / "last.ckpt"), "--out", str(tmp_path / "hf")]) == 2
-    assert "not a complete sharded checkpoint (no meta.pt, .metadata)" in capsys.readouterr().err
+    assert "sharded folder without meta.pt, .metadata and *.distcp shards" in capsys.readouterr().err
