@@ -166,9 +166,9 @@ class PretrainDataModule(LightningDataModule):
         if stats is not None:
             stream.stats = stats
         for shard in self.manifest.shards("parallel", "val", lang=pair):
-            for sample in stream._read(shard):
-                text_pair = stream._pair(sample, shard)
-                if text_pair is not None:
+            for doc in stream.read(shard):
+                for text_pair in stream.samples(doc, shard, packer=None):
+                    assert isinstance(text_pair, TextPair)  # no packer: parallel documents make pairs
                     yield text_pair
 
     # ------------------------------------------------------------------ resume (docs/resume.md)

@@ -74,7 +74,7 @@ class LanguageStream:
         self.p = counts / counts.sum() if counts.sum() > 0 else np.full(len(self.shards), 1 / len(self.shards))
         self.patience = max(10, 3 * len(self.shards))
         self.size = max(1, owner.shuffle_size)
-        self.packer = owner._packer(obj)
+        self.packer = owner.packer_for(obj)
         self.shard, self.consumed, self.idle = -1, 0, 0
         self.reader: Iterator[ShardSample] | None = None
         self.buffer: list[ShardSample] = []
@@ -97,10 +97,7 @@ class LanguageStream:
         return self.pending[self.taken - 1]
 
     def _samples(self, doc: ShardSample) -> list[Sample]:
-        if self.packer is None:
-            pair = self.owner._pair(doc, self.shards[0])
-            return [] if pair is None else [pair]
-        return list(self.owner._pack(doc, self.lang, self.packer))
+        return self.owner.samples(doc, self.shards[0], self.packer)
 
     def _next_doc(self) -> tuple[ShardSample, DocRef]:
         """Reservoir-style shuffle (as ``stream.shuffle_buffer``): read one, emit a random held one."""
@@ -126,7 +123,7 @@ class LanguageStream:
         while True:
             if self.reader is None:
                 self.shard, self.consumed = int(self.rng.choice(len(self.shards), p=self.p)), 0
-                self.reader = self.owner._read(self.shards[self.shard])
+                self.reader = self.owner.read(self.shards[self.shard])
             sample = next(self.reader, None)
             if sample is not None:
                 self.consumed += 1
@@ -168,7 +165,7 @@ class LanguageStream:
             self.refs[: len(kept)] = np.asarray(kept, dtype=np.int32)
         self.reader = None
         if self.shard >= 0:
-            self.reader = self._skip(self.owner._read(self.shards[self.shard]), self.consumed)
+            self.reader = self._skip(self.owner.read(self.shards[self.shard]), self.consumed)
         packer = state["packer"]
         if packer is not None:
             packer = {**packer, "ids": np.frombuffer(packer["ids"], dtype=np.int64).copy(),
@@ -198,7 +195,7 @@ class LanguageStream:
             if not 0 <= shard < len(self.shards):
                 continue
             top = max(indices)
-            reader = self.owner._read(self.shards[shard])
+            reader = self.owner.read(self.shards[shard])
             for index, sample in enumerate(reader):
                 if index in indices:
                     found[(shard, index)] = sample

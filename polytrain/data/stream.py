@@ -212,23 +212,32 @@ class PretrainStream(torch.utils.data.IterableDataset):
             return []
         return packer.add(sample.key, lang, sentences)
 
-    def _samples_of(self, obj: Objective, shard: ShardInfo, docs: Iterator[ShardSample],
-                    packer: Packer | None) -> Iterator[Sample]:
-        """Tokenize (and for mono, pack) a stream of decoded samples of one language or pair."""
-        for doc in docs:
-            if packer is None:
-                pair = self._pair(doc, shard)
-                if pair is not None:
-                    yield pair
-            else:
-                yield from self._pack(doc, shard.lang, packer)
+    def samples(self, doc: ShardSample, shard: ShardInfo, packer: Packer | None) -> list[Sample]:
+        """The samples one decoded document of ``shard`` makes, tokenized.
 
-    def _packer(self, obj: Objective) -> Packer | None:
+        Args:
+            doc: a document as ``read`` yields it.
+            shard: the shard it came from (its language or pair labels the samples).
+            packer: ``None`` for parallel data: the document is one ``TextPair``. For mono data,
+                the packer of its language (``packer_for``): the document's sentences are added
+                and the blocks it completes are returned (often none; the rest waits in the packer).
+
+        A document that tokenizes to nothing makes no sample and is counted in ``stats``
+        (``empty_text``).
+        """
+        if packer is None:
+            pair = self._pair(doc, shard)
+            return [] if pair is None else [pair]
+        return self._pack(doc, str(shard.lang), packer)
+
+    def packer_for(self, obj: Objective) -> Packer | None:
+        """A new packer for ``obj``'s blocks (``max_length`` less its special tokens); ``None`` for parallel data."""
         if obj.data_kind != "mono":
             return None
         return Packer(self.max_length - obj.added_tokens, self.vocab.eos_id)
 
-    def _read(self, shard: ShardInfo) -> Iterator[ShardSample]:
+    def read(self, shard: ShardInfo) -> Iterator[ShardSample]:
+        """The decoded documents of one shard in file order; bad members are skipped and counted in ``stats``."""
         url = self.manifest.shard_url(shard)
         return read_shard(url, shard.kind, self.stats, self.allow_pipe, self.max_member_bytes)
 
@@ -289,8 +298,9 @@ class PretrainStream(torch.utils.data.IterableDataset):
 
     def _val_samples(self, obj: Objective, shard: ShardInfo) -> Iterator[Sample]:
         """One val shard in file order, packed on its own (so workers do not change blocks)."""
-        packer = self._packer(obj)
-        yield from self._samples_of(obj, shard, self._read(shard), packer)
+        packer = self.packer_for(obj)
+        for doc in self.read(shard):
+            yield from self.samples(doc, shard, packer)
         if packer is not None:
             yield from packer.flush()
 
