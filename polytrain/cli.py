@@ -157,6 +157,23 @@ class PolytrainCLI(LightningCLI):
             if isinstance(callback, SaveConfigCallback):  # so a new --trainer.default_root_dir moves a rerun too
                 callback.config = original.get(str(self.subcommand), original) if self.subcommand else original
 
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """The trainer, with polytrain's progress bar (``callbacks.progress``) where Lightning would
+        add its Rich bar: the bar is on and the config names none (Lightning allows only one)."""
+        from lightning.pytorch.callbacks import ProgressBar
+        from lightning.pytorch.callbacks.progress.rich_progress import _RICH_AVAILABLE
+
+        from polytrain.callbacks.progress import StreamProgressBar
+
+        init = self.config_init.get(str(self.subcommand), self.config_init) if self.subcommand else self.config_init
+        trainer = {**(init.get("trainer") or {}), **kwargs}
+        callbacks = trainer.get("callbacks") or []
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        shows_bar = trainer.get("enable_progress_bar") is not False
+        if _RICH_AVAILABLE and shows_bar and not any(isinstance(c, ProgressBar) for c in callbacks):
+            kwargs["callbacks"] = [*callbacks, StreamProgressBar()]
+        return super().instantiate_trainer(**kwargs)
+
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
         a checkpoint of another architecture or tokenizer is refused before anything is loaded."""

@@ -177,3 +177,22 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
     line = next(x for x in other.stderr.splitlines() if x.startswith("polytrain fit: error: "))
     assert "checkpoint is of another model.architecture (n_layers 1 -> 2)" in line
     assert "Traceback" not in other.stderr
+
+
+@pytest.mark.parametrize("bar", [None, "lightning.pytorch.callbacks.TQDMProgressBar"])
+def test_progress_bar_shows_the_learning_rate_and_no_negative_epoch(demo_data, tmp_path, bar):
+    """Lightning's bars round floats to 3 decimals (``lr: 0.000``) and Rich writes ``Epoch 0/-2``
+    for an endless stream; polytrain's bar shows ``lr: 2.00e-04``-style values and ``Epoch 0``.
+    A bar named in the config replaces polytrain's (Lightning allows only one)."""
+    extra = ("--trainer.enable_progress_bar=true", "--trainer.max_steps=12", "--trainer.limit_val_batches=0")
+    if bar is not None:
+        extra += (f"--trainer.callbacks+={bar}",)
+    args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra)
+    result = run([sys.executable, "-m", "polytrain.cli", *args], tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shown = result.stdout + result.stderr
+    if bar is None:  # ThroughputMonitor puts lr on the bar after its first 10-step window
+        assert re.search(r"lr: \d\.\d\de-0\d", shown), shown[-2000:]
+        assert "Epoch 0" in shown and "/-2" not in shown, shown[-2000:]
+    else:
+        assert re.search(r"Epoch 0: 100%\|.*lr=\de-\d", shown), shown[-2000:]  # TQDM's own format
