@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 import fsspec
 import numpy as np
@@ -26,12 +27,24 @@ _CJK_IDEOGRAPHS = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A
                    (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
 
 
+# Scripts written without spaces between words and without ideographs: Thai, Lao, Myanmar, Khmer
+# (Unicode blocks). Without a word segmenter, a piece that begins with one of their letters is a
+# word, as a CJK piece is; a piece that begins with a combining vowel or tone mark continues one.
+_UNSPACED_SCRIPTS = ((0x0E00, 0x0E7F), (0x0E80, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))
+
+
 def starts_word(piece: str) -> bool:
-    """Whether a token begins a word for whole-word masking: a Metaspace ``▁`` piece, or a piece
-    that begins with a CJK ideograph (where no space marks word starts)."""
+    """Whether a token begins a word for whole-word masking: a Metaspace ``▁`` piece, a piece that
+    begins with a CJK ideograph, or one that begins with a letter (not a combining mark) of Thai,
+    Lao, Myanmar or Khmer; these scripts mark no word starts with spaces."""
     if piece.startswith(WORD_START):
         return True
-    return bool(piece) and any(low <= ord(piece[0]) <= high for low, high in _CJK_IDEOGRAPHS)
+    if not piece:
+        return False
+    first = ord(piece[0])
+    if any(low <= first <= high for low, high in _CJK_IDEOGRAPHS):
+        return True
+    return any(low <= first <= high for low, high in _UNSPACED_SCRIPTS) and unicodedata.category(piece[0]) == "Lo"
 
 
 def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:

@@ -409,3 +409,19 @@ def test_whole_words_split_at_spaces_and_at_cjk_ideographs(trained: Tokenizer,
     english = np.array(trained.encode(heldout["en"][0]).ids)
     en_starts, _ = word_spans(np.ones(len(english), dtype=bool), vocab.word_start[english])
     assert len(en_starts) == len(heldout["en"][0].split()), [trained.id_to_token(int(i)) for i in english]
+
+
+def test_thai_lao_khmer_myanmar_pieces_start_words_unless_they_begin_with_a_mark() -> None:
+    """These scripts put no spaces between words either: a piece that begins with one of their
+    letters is a word (as a CJK piece), so whole-word masking does not mask whole clauses; a piece
+    that begins with a combining vowel or tone mark continues the word before it."""
+    from polytrain.data.vocab import starts_word
+    from polytrain.objectives.masking import word_spans
+
+    letters = ["กิน", "ข้าว", "ກິນ", "ញុំ", "မြန်", "ร"]
+    marks = ["ั", "่", "ິ", "្", "ြ", "ี้"]
+    assert all(starts_word(p) for p in letters) and not any(starts_word(p) for p in marks)
+    # "▁ฉัน" "กิน" "ข้" + two pieces of combining marks: a Thai run without spaces is 3 words, not 1
+    pieces = ["▁ฉัน", "กิน", "ข้", "่", "ั"]
+    starts, ends = word_spans(np.ones(len(pieces), dtype=bool), np.array([starts_word(p) for p in pieces]))
+    assert starts.tolist() == [0, 1, 2] and ends.tolist() == [1, 2, 5]
