@@ -107,8 +107,9 @@ class PretrainModule(LightningModule):
         self.model: nn.Module | None = None
         self.train_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
         self.val_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
+        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
+        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
         self.tokens_seen = GroupTokenStats(len(self.groups))
-        self.tokens_seen.persistent(True)  # cumulative: saved in checkpoints so resume keeps counting
         self.val_text = nn.ModuleDict(
             {o.name: ReconstructionScores() for o in objectives if o.model_kind == "encoder_decoder"}
         )
@@ -160,7 +161,7 @@ class PretrainModule(LightningModule):
         self._log_objective("train", objective.name, metrics, len(batch.keys))
         self._update_groups(self.train_stats[objective.name], batch, metrics)
         self._update_tokens(batch)
-        if self._at_log_step():
+        if self._at_log_step(batch_idx):
             self._log_groups("train", self.train_stats)
             self._log_tokens()
         return loss
@@ -197,9 +198,13 @@ class PretrainModule(LightningModule):
         # Token-weighted over all objectives: the value ModelCheckpoint monitors.
         self.log("val/loss", totals, prog_bar=True, sync_dist=False)
 
-    def _at_log_step(self) -> bool:
-        every = self.trainer.log_every_n_steps if self._trainer is not None else 50
-        return (self.global_step + 1) % max(1, every) == 0
+    def _at_log_step(self, batch_idx: int) -> bool:
+        """The last micro-batch of every ``log_every_n_steps``-th optimizer step (with gradient
+        accumulation, ``global_step`` is the same for all micro-batches of a step)."""
+        if self._trainer is None:
+            return False
+        every, accumulate = max(1, self.trainer.log_every_n_steps), self.trainer.accumulate_grad_batches
+        return (self.global_step + 1) % every == 0 and (batch_idx + 1) % accumulate == 0
 
     def _log_objective(self, stage: str, name: str, metrics: dict[str, torch.Tensor], batch_size: int) -> None:
         for key in ("accuracy", "ppl"):
@@ -257,10 +262,28 @@ class PretrainModule(LightningModule):
             "languages": list(self.vocab.languages),
             "objectives": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in self.objectives},
             "plugins": provenance(),
+            # Every rank saves together (Trainer.save_checkpoint): this sum is a collective.
+            "tokens_seen": dict(zip(self.groups, compute_quietly(self.tokens_seen)["tokens"].tolist())),
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self.check_checkpoint(checkpoint.get("polytrain", {}))
+        record = checkpoint.get("polytrain", {})
+        self.check_checkpoint(record)
+        # Checkpoints before the total moved to the record kept rank 0's own count in the state dict.
+        legacy = {k: checkpoint.get("state_dict", {}).pop(k) for k in list(checkpoint.get("state_dict", {}))
+                  if k.startswith("tokens_seen.")}
+        seen = record.get("tokens_seen")
+        if seen is None and "tokens_seen.tokens" in legacy:
+            seen = dict(zip(self.groups, legacy["tokens_seen.tokens"].tolist()))
+        self._restore_tokens_seen(seen or {})
+
+    def _restore_tokens_seen(self, seen: dict[str, float]) -> None:
+        """Continue the all-rank count ``seen`` (group -> tokens): rank 0 holds it, the others start at 0."""
+        self.tokens_seen.reset()
+        if self.global_rank == 0:
+            for group, tokens in seen.items():
+                if group in self._group_index:  # a language no longer in the tokenizer is not counted
+                    self.tokens_seen.tokens[self._group_index[group]] = float(tokens)
 
     def check_checkpoint(self, record: dict) -> None:
         """Refuse weights of another architecture (one line naming what differs, instead of a

@@ -64,6 +64,13 @@ def _local(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.to_local() if hasattr(tensor, "to_local") else tensor
 
 
+def tokens_seen(pl_module: LightningModule) -> float:
+    """All ranks' input tokens counted so far (``PretrainModule.tokens_seen``; a collective)."""
+    from polytrain.metrics import compute_quietly
+
+    return float(compute_quietly(pl_module.tokens_seen)["tokens"].sum())
+
+
 class RankProbe(Callback):
     """Records per rank: steps, batch keys, losses, dtypes seen in the first step, weight hashes.
 
@@ -84,6 +91,7 @@ class RankProbe(Callback):
         self.record["rank"] = trainer.global_rank
         self.record["strategy"] = type(trainer.strategy).__name__
         self.record["start_step"] = trainer.global_step
+        self.record["tokens_seen_start"] = tokens_seen(pl_module)
         linear = next(m for m in model.modules() if isinstance(m, nn.Linear))
         self._hooks = [linear.register_forward_pre_hook(self._pre), linear.register_forward_hook(self._post)]
         sharded = type(linear.weight).__name__
@@ -117,6 +125,7 @@ class RankProbe(Callback):
         self.record["final_hash"] = state_hash(state)
         self.record["optim_final_hash"] = optimizer_hash(trainer.optimizers[0])
         self.record["final_step"] = trainer.global_step
+        self.record["tokens_seen_final"] = tokens_seen(pl_module)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if trainer.global_rank == 0:
             torch.save(state, self.out_dir / "rank0_final.pt")

@@ -127,6 +127,10 @@ def test_fsdp_resumes_from_sharded_checkpoint_in_bf16_mixed(fsdp_run, demo_data)
         assert len(record["losses"]) == RESUMED_STEPS - STEPS
         assert record["start_hash"] == first[0]["final_hash"]  # weights restored exactly
         assert record["optim_start_hash"] == first[0]["optim_final_hash"]  # and the Adam moments
+        # The all-rank token count continues (each step: 2 ranks x 8 packed blocks of 64 tokens).
+        assert first[0]["tokens_seen_final"] == STEPS * 2 * 8 * 64
+        assert record["tokens_seen_start"] == first[0]["tokens_seen_final"]
+        assert record["tokens_seen_final"] == RESUMED_STEPS * 2 * 8 * 64
         # bf16-mixed under FSDP2: fp32 sharded master weights and optimizer state; parameters are
         # gathered in bf16 (low_precision_gather) and matmul outputs are bf16.
         dtypes = record["dtypes"]
