@@ -27,7 +27,7 @@ from jsonargparse import ArgumentParser, Namespace
 from tokenizers import Tokenizer
 
 from polytrain.data.manifest import Manifest, ShardInfo
-from polytrain.data.packing import Packer
+from polytrain.data.packing import Packer, packer_for
 from polytrain.data.rng import make_rng
 from polytrain.data.shard_reader import StreamStats, read_shard
 from polytrain.data.stream import Sample, Split, shuffle_buffer
@@ -104,10 +104,9 @@ def iter_examples(objective: Objective, manifest: Manifest, tokenizer: Tokenizer
     """
     stats = stats if stats is not None else StreamStats()
     shards = [s for s in manifest.shards(objective.data_kind, split) if lang is None or s.lang == lang]
-    block = objective.max_length - objective.added_tokens
     streams = {
         name: _language(manifest, tokenizer, [s for s in shards if s.lang == name],
-                        Packer(block, objective.vocab.eos_id) if objective.data_kind == "mono" else None,
+                        packer_for(objective),
                         split, seed, stats)
         for name in sorted({s.lang for s in shards})
     }

@@ -68,7 +68,9 @@ class Vocab:
 class TextBlock:
     """A packed run of monolingual text, tokenized, without special tokens added by objectives.
 
-    Consecutive documents are separated by ``eos_id`` inside ``ids`` (RoBERTa FULL-SENTENCES).
+    In a text stream (MLM), consecutive documents are separated by ``eos_id`` inside ``ids``; a
+    whole-document block (denoising) holds sentences of one document and no ``eos_id``
+    (``polytrain.data.packing``).
     """
 
     key: str

@@ -1,21 +1,31 @@
-"""Pack tokenized documents of one language into fixed-size ``TextBlock``s (RoBERTa FULL-SENTENCES).
+"""Pack tokenized documents of one language into ``TextBlock``s, in one of two ways.
 
-RoBERTa (Liu et al. 2019, §4.2 "FULL-SENTENCES") fills every input with contiguous text that may
-cross document boundaries, with an extra separator token between documents; XLM-R packs its
-text streams the same way. Here each document is followed by one ``eos`` token, which belongs to
-the document's last sentence, and blocks are cut every ``block_size`` tokens wherever that falls
-(a block may start or end inside a sentence). Sentence boundaries survive as ``sentence_ends``
-so that sentence permutation (mBART) can use them.
+- **Text stream** (the default; MLM): XLM trains on "streams of text" cut into fixed-length
+  inputs regardless of sentence or document boundaries (Lample & Conneau 2019 §3.3), and XLM-R
+  packs the same way (fairseq ``--sample-break-mode none``). Each document is followed by one
+  ``eos`` token, which belongs to its last sentence, and blocks are cut every ``block_size``
+  tokens wherever that falls (a block may start or end inside a sentence or document).
+- **Whole documents** (``whole_documents=True``; denoising): mBART packs "as many consecutive
+  sentences as possible ... until either it hits the document boundary or reaches the 512 max
+  token length" (Liu et al. 2020 §2.2; fairseq's denoising ``--sample-break-mode complete_doc``).
+  A block holds whole sentences of one document, greedily, and no ``eos``; a sentence longer than
+  ``block_size`` is cut into pieces of at most ``block_size`` (fairseq would make it one overlong
+  block), so no token is lost and no block is too long.
+
+Sentence boundaries survive as ``sentence_ends`` so that sentence permutation (mBART) can use them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from polytrain.types import TextBlock
+
+if TYPE_CHECKING:
+    from polytrain.objectives.base import Objective
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -30,15 +40,18 @@ class Packer:
 
     Args:
         block_size: tokens per block (the model's input length minus the special tokens the
-            objective adds).
-        eos_id: the separator appended to every document (``</s>``).
+            objective adds); the most per block with ``whole_documents``.
+        eos_id: the separator appended to every document (``</s>``) in a text stream.
+        whole_documents: blocks of whole sentences of one document, without ``eos`` (module
+            docstring); :meth:`add` then returns all of the document's blocks at once.
     """
 
-    def __init__(self, block_size: int, eos_id: int) -> None:
+    def __init__(self, block_size: int, eos_id: int, whole_documents: bool = False) -> None:
         if block_size < 1:
             raise ValueError(f"Packer: block_size must be >= 1, got {block_size}")
         self.block_size = block_size
         self.eos_id = eos_id
+        self.whole_documents = whole_documents
         self.lang: str | None = None
         self.blocks_made = 0
         self._ids = _EMPTY
@@ -69,6 +82,8 @@ class Packer:
         lengths = [len(s) for s in sentences if len(s)]
         if not lengths:
             return []
+        if self.whole_documents:
+            return self._document_blocks(key, [np.asarray(s, dtype=np.int64) for s in sentences if len(s)])
         base = len(self._ids)
         doc = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences if len(s)] + [[self.eos_id]])
         ends = np.cumsum(lengths, dtype=np.int64)
@@ -102,6 +117,21 @@ class Packer:
         block = self._block(0, len(self._ids))
         self._drop(len(self._ids))
         return [block]
+
+    def _document_blocks(self, key: str, sentences: list[np.ndarray]) -> list[TextBlock]:
+        """One document's blocks: greedy runs of whole sentences, each run at most ``block_size``."""
+        pieces = [s[i : i + self.block_size] for s in sentences for i in range(0, len(s), self.block_size)]
+        runs: list[list[np.ndarray]] = [[]]
+        for piece in pieces:
+            if runs[-1] and sum(len(p) for p in runs[-1]) + len(piece) > self.block_size:
+                runs.append([])
+            runs[-1].append(piece)
+        blocks = []
+        for run in runs:
+            blocks.append(TextBlock(key=f"{self.lang}/{key}/{self.blocks_made}", lang=str(self.lang),
+                                    ids=np.concatenate(run), sentence_ends=np.cumsum([len(p) for p in run])))
+            self.blocks_made += 1
+        return blocks
 
     def _cut_full_blocks(self) -> list[TextBlock]:
         blocks = []
@@ -141,3 +171,12 @@ class Packer:
         while len(keep) > 1 and keep[1][0] <= 0:
             keep.pop(0)
         self._doc_starts = keep if len(self._ids) else []
+
+
+def packer_for(objective: Objective) -> Packer | None:
+    """A new packer for ``objective`` (already ``setup``): blocks of its ``max_length`` less the
+    special tokens it adds, whole documents if it asks for them; ``None`` for parallel data."""
+    if objective.data_kind != "mono":
+        return None
+    return Packer(objective.max_length - objective.added_tokens, objective.vocab.eos_id,
+                  whole_documents=objective.whole_documents)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from lightning.pytorch import Callback
 
+from polytrain.data.packing import packer_for
 from polytrain.data.rng import make_rng
 from polytrain.objectives.base import Objective
 from polytrain.types import TextBlock, TextPair
@@ -74,7 +75,7 @@ class LanguageStream:
         self.p = counts / counts.sum() if counts.sum() > 0 else np.full(len(self.shards), 1 / len(self.shards))
         self.patience = max(10, 3 * len(self.shards))
         self.size = max(1, owner.shuffle_size)
-        self.packer = owner.packer_for(obj)
+        self.packer = packer_for(obj)
         self.shard, self.consumed, self.idle = -1, 0, 0
         self.reader: Iterator[ShardSample] | None = None
         self.buffer: list[ShardSample] = []

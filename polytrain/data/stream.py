@@ -28,7 +28,7 @@ from tokenizers import Tokenizer
 from polytrain.data.converters import collate
 from polytrain.data.manifest import Manifest, ShardInfo
 from polytrain.data.mixture import sampling_probs
-from polytrain.data.packing import Packer
+from polytrain.data.packing import Packer, packer_for
 from polytrain.data.rng import make_rng
 from polytrain.data.shard_reader import EMPTY_TEXT, ShardSample, StreamStats, read_shard
 from polytrain.data.vocab import read_tokenizer_file
@@ -219,7 +219,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
             doc: a document as ``read`` yields it.
             shard: the shard it came from (its language or pair labels the samples).
             packer: ``None`` for parallel data: the document is one ``TextPair``. For mono data,
-                the packer of its language (``packer_for``): the document's sentences are added
+                the packer of its language (``polytrain.data.packing.packer_for``): the document's sentences are added
                 and the blocks it completes are returned (often none; the rest waits in the packer).
 
         A document that tokenizes to nothing makes no sample and is counted in ``stats``
@@ -229,12 +229,6 @@ class PretrainStream(torch.utils.data.IterableDataset):
             pair = self._pair(doc, shard)
             return [] if pair is None else [pair]
         return self._pack(doc, str(shard.lang), packer)
-
-    def packer_for(self, obj: Objective) -> Packer | None:
-        """A new packer for ``obj``'s blocks (``max_length`` less its special tokens); ``None`` for parallel data."""
-        if obj.data_kind != "mono":
-            return None
-        return Packer(self.max_length - obj.added_tokens, self.vocab.eos_id)
 
     def read(self, shard: ShardInfo) -> Iterator[ShardSample]:
         """The decoded documents of one shard in file order; bad members are skipped and counted in ``stats``."""
@@ -298,7 +292,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
 
     def _val_samples(self, obj: Objective, shard: ShardInfo) -> Iterator[Sample]:
         """One val shard in file order, packed on its own (so workers do not change blocks)."""
-        packer = self.packer_for(obj)
+        packer = packer_for(obj)
         for doc in self.read(shard):
             yield from self.samples(doc, shard, packer)
         if packer is not None:

@@ -41,6 +41,9 @@ class Objective(ABC):
     """Which shards it reads: monolingual documents or parallel pairs."""
     added_tokens: ClassVar[int] = 2
     """How many special tokens ``make_example`` adds to a mono block (the packer leaves room)."""
+    whole_documents: bool = False
+    """Mono blocks hold whole sentences of one document (mBART) instead of a cut text stream
+    that crosses documents (XLM, XLM-R); see ``polytrain.data.packing``."""
 
     def __init__(self, weight: float = 1.0) -> None:
         if not weight > 0:

@@ -175,6 +175,11 @@ class Denoising(Objective):
             length (fairseq ``insert``); 0.0 in mBART and BART.
         add_lang_token: mBART's language-id layout (``X </s> <lid>``); False gives BART's
             ``<s> X </s>``.
+        whole_documents: blocks of whole sentences of one document, as mBART's instances
+            ("until either it hits the document boundary or reaches the 512 max token length",
+            §2.2; fairseq denoising's ``complete_doc``). False packs a text stream that crosses
+            documents, as MLM does: fewer pad tokens, but a block then starts and ends
+            mid-sentence and holds several documents separated by ``</s>``.
     """
 
     model_kind: ClassVar[ModelKind] = "encoder_decoder"
@@ -191,6 +196,7 @@ class Denoising(Objective):
         permute_sentence_ratio: float = 1.0,
         insert_ratio: float = 0.0,
         add_lang_token: bool = True,
+        whole_documents: bool = True,
     ) -> None:
         super().__init__(weight)
         name = type(self).__name__
@@ -213,6 +219,7 @@ class Denoising(Objective):
         self.permute_sentence_ratio = permute_sentence_ratio
         self.insert_ratio = insert_ratio
         self.add_lang_token = add_lang_token
+        self.whole_documents = whole_documents
 
     def setup(self, vocab: Vocab, max_length: int) -> None:
         """Bind the vocabulary; ``max_length`` (encoder and decoder) must leave room for text."""

@@ -205,3 +205,25 @@ def test_a_script_that_leaves_worker_loaders_open_still_exits(corpus: tuple[str,
                             check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["4", "4"]
+
+
+@pytest.mark.parametrize("whole_documents", [True, False])
+def test_denoising_blocks_are_whole_documents_unless_asked_to_cross_them(demo_data, whole_documents: bool) -> None:
+    """mBART's instances stop at the document boundary (Liu et al. 2020 §2.2), so a reference has
+    one ``</s>`` (the layout's) and greedy generation, which stops at the first ``</s>``, can
+    reproduce all of it. With ``whole_documents=False`` blocks cross documents: inner ``</s>``."""
+    from polytrain.objectives.denoising import Denoising
+
+    dm = PretrainDataModule(str(demo_data.manifest), str(demo_data.tokenizer), max_length=128, batch_size=8,
+                            num_workers=0, shuffle_buffer=8)
+    dm.connect([Denoising(whole_documents=whole_documents)])
+    eos = dm.vocab.eos_id
+    inner = []
+    for batch in [*dm.val_dataloader(), *itertools.islice(iter(dm.train_dataloader()), 10)]:
+        labels = batch.labels.masked_fill(batch.labels.lt(0), dm.vocab.pad_id)
+        inner += (labels.eq(eos).sum(1) - 1).tolist()  # "X </s> <lid>": one </s> is the layout's
+    assert len(inner) > 100
+    if whole_documents:
+        assert set(inner) == {0}
+    else:
+        assert sum(n > 0 for n in inner) > len(inner) // 4

@@ -1,4 +1,4 @@
-"""Packer: FULL-SENTENCES blocks keep every token once, in order, with correct sentence ends."""
+"""Packer: text-stream and whole-document blocks keep every token once, in order, with correct sentence ends."""
 
 from __future__ import annotations
 
@@ -109,3 +109,32 @@ def test_a_long_document_is_cut_into_many_blocks() -> None:
     assert len(blocks) == 9 and packer.pending == 6
     assert all(b.sentence_ends.tolist() == [10] for b in blocks)
     assert [b.key for b in blocks] == [f"de/long/{i}" for i in range(9)]
+
+
+@pytest.mark.parametrize("block_size", [1, 7, 32, 100])
+def test_whole_document_blocks_hold_whole_sentences_of_one_document(block_size: int) -> None:
+    """mBART's instances (complete_doc): greedy runs of whole sentences of one document, at most
+    block_size tokens, no eos; a sentence longer than a block is cut into block-size pieces.
+    Every token appears once, in order, and nothing waits in the packer between documents."""
+    docs = random_docs(np.random.default_rng(100 + block_size), 80)
+    packer = Packer(block_size, EOS, whole_documents=True)
+    counter = 0
+    for key, sentences in docs:
+        blocks = packer.add(key, "de", sentences)
+        assert packer.pending == 0 and packer.flush() == []
+        nonempty = [s for s in sentences if len(s)]
+        # The expected pieces: each sentence, cut every block_size tokens.
+        pieces = [s[i : i + block_size] for s in nonempty for i in range(0, len(s), block_size)]
+        if not nonempty:
+            assert blocks == []
+            continue
+        np.testing.assert_array_equal(np.concatenate([b.ids for b in blocks]), np.concatenate(nonempty))
+        got = [b.ids[start:end] for b in blocks for start, end in zip([0, *b.sentence_ends[:-1]], b.sentence_ends)]
+        assert [p.tolist() for p in got] == [p.tolist() for p in pieces]  # sentence ends fall between pieces
+        for i, b in enumerate(blocks):
+            assert 0 < len(b.ids) <= block_size and EOS not in b.ids and b.sentence_ends[-1] == len(b.ids)
+            assert b.key == f"de/{key}/{counter}" and b.lang == "de"
+            counter += 1
+            if i + 1 < len(blocks):  # greedy: the next block's first piece did not fit
+                next_piece = blocks[i + 1].sentence_ends[0]
+                assert len(b.ids) + next_piece > block_size
