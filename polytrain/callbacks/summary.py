@@ -1,11 +1,30 @@
-"""A per-language table at the end of ``fit``: tokens seen and the last validation figures."""
+"""Per-language reports of a ``fit``: the language mixture as drawn, and the last validation figures."""
 
 from __future__ import annotations
 
 import math
 
+import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
+
+from polytrain.data.resume import DRAWN
+
+
+def drawn_all_ranks(trainer: Trainer) -> dict[str, dict[str, float]] | None:
+    """What every rank's training stream drew, summed (``PretrainDataModule.drawn``); a collective.
+
+    ``None`` where the data module is not polytrain's (nothing to report).
+    """
+    data = trainer.datamodule
+    if not hasattr(data, "drawn") or not hasattr(data, "train_languages"):
+        return None
+    langs = sorted({lang for names in data.train_languages.values() for lang in names})
+    local = data.drawn()
+    counts = torch.tensor([[float(local[what].get(lang, 0)) for lang in langs] for what in DRAWN],
+                          dtype=torch.float64, device=trainer.strategy.root_device)  # (3, L)
+    total = trainer.strategy.reduce(counts, reduce_op="sum").cpu()
+    return {what: dict(zip(langs, total[i].tolist())) for i, what in enumerate(DRAWN)}
 
 
 def summary_rows(metrics: dict[str, float]) -> list[tuple[str, str, float, float, float, float]]:
@@ -22,6 +41,7 @@ def summary_rows(metrics: dict[str, float]) -> list[tuple[str, str, float, float
 
 
 def format_summary(rows: list[tuple[str, str, float, float, float, float]]) -> str:
+    """The rows of ``summary_rows`` as a plain-text table."""
     header = f"{'objective':<10} {'group':<8} {'tokens':>10} {'val loss':>9} {'val acc':>8} {'val ppl':>9}"
     lines = [header, "-" * len(header)]
     for objective, group, tokens, loss, acc, ppl in rows:
@@ -31,9 +51,44 @@ def format_summary(rows: list[tuple[str, str, float, float, float, float]]) -> s
 
 
 class LanguageSummary(Callback):
-    """Prints the per-language summary table when ``fit`` ends (rank 0)."""
+    """The language mixture as drawn, and a per-language validation table.
+
+    Reference-facts asks for the target probability, the observed share and the effective epochs
+    of every language. At each validation of ``fit`` this logs, summed over ranks,
+    ``data/<lang>/share`` (the language's share of its data kind's samples, which q governs) and
+    ``data/<lang>/epochs`` (documents read / documents in its train shards). When ``fit`` ends,
+    rank 0 prints the mixture tables with these columns, then tokens seen and the last
+    validation loss, accuracy and perplexity of every language.
+    """
+
+    def __init__(self) -> None:
+        self._tables: list[tuple[str, str]] = []
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        drawn = drawn_all_ranks(trainer)  # every rank validates, so every rank joins the sum
+        if drawn is None:
+            return
+        documents = trainer.datamodule.manifest.sizes
+        for kind, langs in trainer.datamodule.train_languages.items():
+            total = sum(drawn["samples"][lang] for lang in langs)
+            sizes = documents(kind, "train", "samples")
+            for lang in langs:
+                share = drawn["samples"][lang] / total if total else 0.0
+                pl_module.log(f"data/{lang}/share", share, sync_dist=False)
+                pl_module.log(f"data/{lang}/epochs", drawn["documents"][lang] / sizes[lang], sync_dist=False)
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        drawn = drawn_all_ranks(trainer)  # here, not in on_fit_end: the strategy is torn down by then
+        if drawn is not None:
+            data = trainer.datamodule
+            self._tables = [(kind, data.mixture_table(kind, drawn)) for kind in data.train_languages]
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        for kind, table in self._tables:
+            rank_zero_info(f"\n{kind} language mixture as drawn (observed = share of samples, "
+                           f"epochs = documents read / documents):\n{table}")
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         rows = summary_rows(metrics)
         if rows:

@@ -126,11 +126,29 @@ class PretrainDataModule(LightningDataModule):
             for kind in kinds:
                 log.info("%s language mixture (alpha=%s):\n%s", kind, self.sampling_alpha, self.mixture_table(kind))
 
-    def mixture_table(self, kind: str) -> str:
-        """The language table (size, natural share p, sampling probability q) of ``kind``."""
+    def mixture_table(self, kind: str, drawn: dict[str, dict[str, float]] | None = None) -> str:
+        """The language table of ``kind``: size, natural share p, sampling probability q.
+
+        Args:
+            kind: ``"mono"`` or ``"parallel"``.
+            drawn: what was drawn, as ``drawn()`` gives it (summed over ranks for the whole run);
+                adds the observed share of samples (which q governs) and the effective epochs,
+                documents read / documents in the train shards.
+        """
         probs = mixture_probs(self.manifest, kind, self.size_unit, self.sampling_alpha)
         sizes = {k: float(v) for k, v in self.manifest.sizes(kind, "train", self.size_unit).items() if k in probs}
-        return format_mixture_table(sizes, probs, unit=self.size_unit)
+        if drawn is None:
+            return format_mixture_table(sizes, probs, unit=self.size_unit)
+        documents = self.manifest.sizes(kind, "train", "samples")
+        epochs = {lang: drawn["documents"].get(lang, 0) / documents[lang] for lang in probs}
+        observed = {lang: drawn["samples"].get(lang, 0) for lang in probs}
+        return format_mixture_table(sizes, probs, observed, unit=self.size_unit, epochs=epochs)
+
+    @property
+    def train_languages(self) -> dict[str, list[str]]:
+        """The languages (mono) and pairs (parallel) with training data, per data kind of the objectives."""
+        kinds = sorted({obj.data_kind for obj in self.objectives})
+        return {kind: sorted(mixture_probs(self.manifest, kind, self.size_unit, self.sampling_alpha)) for kind in kinds}
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", self.batch_size)
@@ -213,10 +231,11 @@ class PretrainDataModule(LightningDataModule):
         """Training batches this rank has trained on since the run began (resumes included)."""
         return self._tracker.consumed
 
-    def drawn(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Samples and tokens drawn per language (or pair) by this rank, up to the last batch trained on."""
-        samples, tokens = self._tracker.drawn()
-        return dict(samples), dict(tokens)
+    def drawn(self) -> dict[str, dict[str, int]]:
+        """``{"samples", "tokens", "documents"}`` drawn per language (or pair) by this rank, up to
+        the last batch trained on (resumes included). Samples are blocks or pairs; documents are
+        those read to make them (a pair is its own document)."""
+        return {what: dict(counts) for what, counts in self._tracker.drawn().items()}
 
     def _train_resume(self) -> dict[str, Any]:
         """Where this rank's train streams start: a loaded checkpoint's position (exactly, or at a

@@ -112,18 +112,21 @@ def _num(x: float) -> str:
 
 
 def format_mixture_table(sizes: Mapping[str, float], probs: Mapping[str, float],
-                         observed: Mapping[str, float] | None = None, unit: str = "size") -> str:
+                         observed: Mapping[str, float] | None = None, unit: str = "size",
+                         epochs: Mapping[str, float] | None = None) -> str:
     """A plain-text table of the language mixture, printed at training start and by the tokenizer.
 
     Columns: language, size, natural share ``p_l``, sampling probability ``q_l``, upsampling factor
     ``q_l / p_l`` and, when ``observed`` is given, the observed share of what was actually drawn
-    (normalized here, so raw counts are fine).
+    (normalized here, so raw counts are fine); when ``epochs`` is given, how many times each
+    language's data was seen.
 
     Args:
         sizes: amount of data per language, > 0.
         probs: sampling probability per language (same languages).
         observed: optional amount actually drawn per language (counts or shares).
         unit: name of the size column (e.g. ``"chars"``, ``"samples"``).
+        epochs: optional effective epochs per language (``effective_epochs``, or as counted).
 
     Returns:
         The table, one line per language plus a header and a total line, no trailing newline.
@@ -136,16 +139,20 @@ def format_mixture_table(sizes: Mapping[str, float], probs: Mapping[str, float],
         obs_total = math.fsum(float(observed.get(lang, 0.0)) for lang in sizes)
         obs_share = {lang: (float(observed.get(lang, 0.0)) / obs_total if obs_total > 0 else 0.0)
                      for lang in sizes}
-    header = ["lang", unit, "natural p", "sampled q", "q/p"] + (["observed"] if obs_share else [])
+    header = ["lang", unit, "natural p", "sampled q", "q/p"] + (["observed"] if obs_share else []) + \
+        (["epochs"] if epochs is not None else [])
     rows = [header]
     for lang in sorted(sizes):
         row = [lang, _num(sizes[lang]), _pct(natural[lang]), _pct(probs[lang]),
                f"x{probs[lang] / natural[lang]:.3g}"]
         if obs_share is not None:
             row.append(_pct(obs_share[lang]))
+        if epochs is not None:
+            row.append(f"{float(epochs.get(lang, 0.0)):.3g}")
         rows.append(row)
     total_row = ["total", _num(math.fsum(float(n) for n in sizes.values())), "100%",
-                 _pct(math.fsum(probs.values())), ""] + (["100%"] if obs_share else [])
+                 _pct(math.fsum(probs.values())), ""] + (["100%"] if obs_share else []) + \
+        ([""] if epochs is not None else [])
     rows.append(total_row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))

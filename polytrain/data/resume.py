@@ -41,6 +41,8 @@ STATE_VERSION = 1
 
 MIX_CHUNK = 256
 """Languages are drawn this many at a time (one draw per sample is slow)."""
+DRAWN = ("samples", "tokens", "documents")
+"""What the streams count per language (``PretrainStream.drawn_<what>``)."""
 
 DocRef = tuple[int, int]
 """(index of the shard in its language's train shard list, index of the sample in the shard)."""
@@ -92,6 +94,7 @@ class LanguageStream:
     def __next__(self) -> Sample:
         while self.taken >= len(self.pending):
             doc, ref = self._next_doc()
+            self.owner.drawn_documents[self.lang] += 1
             self.packer_before = self.packer.state_dict() if self.packer is not None else None
             self.pending, self.taken, self.last = self._samples(doc), 0, ref
         self.taken += 1
@@ -303,6 +306,7 @@ def slot_state(owner: PretrainStream, plan: SlotPlan, num_slots: int, batches: i
             "batches": batches, "base": plan.base, "gen": plan.gen,
             "objectives": {m.name: m.state() for m in mixtures},
             "drawn_samples": dict(owner.drawn_samples), "drawn_tokens": dict(owner.drawn_tokens),
+            "drawn_documents": dict(owner.drawn_documents),
             "stats": dict(owner.stats.totals)}
 
 
@@ -314,6 +318,7 @@ def load_slot(owner: PretrainStream, mixtures: list[MixtureStream], state: dict[
                 mix.load_state(state["objectives"][mix.name])
     owner.drawn_samples = Counter(state["drawn_samples"])
     owner.drawn_tokens = Counter(state["drawn_tokens"])
+    owner.drawn_documents = Counter(state.get("drawn_documents", {}))  # absent in older checkpoints
     owner.stats.totals = Counter(state["stats"])
     return int(state["batches"])
 
@@ -352,15 +357,15 @@ class StreamStateTracker:
         return {"slots": list(self.slots), "next_slot": self.next_slot, "base": self.base, "gen": self.gen,
                 "consumed": self.consumed}
 
-    def drawn(self) -> tuple[Counter[str], Counter[str]]:
-        """Samples and tokens drawn per language by this rank's slots, up to the consumed batches."""
-        samples: Counter[str] = Counter()
-        tokens: Counter[str] = Counter()
+    def drawn(self) -> dict[str, Counter[str]]:
+        """``{"samples", "tokens", "documents"}`` drawn per language (or pair) by this rank's slots,
+        up to the consumed batches."""
+        drawn: dict[str, Counter[str]] = {what: Counter() for what in DRAWN}
         for s in self.slots:
             if s is not None:
-                samples.update(s["drawn_samples"])
-                tokens.update(s["drawn_tokens"])
-        return samples, tokens
+                for what in DRAWN:
+                    drawn[what].update(s.get(f"drawn_{what}", {}))
+        return drawn
 
 
 def to_saveable(value: Any) -> Any:

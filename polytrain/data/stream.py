@@ -161,6 +161,9 @@ class PretrainStream(torch.utils.data.IterableDataset):
         """Samples (blocks or pairs) drawn per language or pair, in this process."""
         self.drawn_tokens: Counter[str] = Counter()
         """Tokens drawn per language or pair, in this process."""
+        self.drawn_documents: Counter[str] = Counter()
+        """Documents (or pairs) read into samples per language or pair, in this process: over the
+        manifest's sample count, the effective epochs."""
         self._tokenizer: Tokenizer | None = None
 
     def __getstate__(self) -> dict[str, Any]:

@@ -126,6 +126,7 @@ class RankProbe(Callback):
         self.record["optim_final_hash"] = optimizer_hash(trainer.optimizers[0])
         self.record["final_step"] = trainer.global_step
         self.record["tokens_seen_final"] = tokens_seen(pl_module)
+        self.record["drawn"] = trainer.datamodule.drawn()  # this rank's, up to the last batch trained on
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if trainer.global_rank == 0:
             torch.save(state, self.out_dir / "rank0_final.pt")

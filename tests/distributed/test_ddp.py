@@ -49,6 +49,27 @@ def test_ranks_step_together_and_end_identical(ddp_run):
     assert ranks[0]["final_hash"] != ranks[0]["start_hash"]
 
 
+def test_the_mixture_as_drawn_is_summed_over_ranks(ddp_run, demo_data):
+    """``data/<lang>/share`` and ``data/<lang>/epochs`` (LanguageSummary) count both ranks' draws:
+    at the last validation (the last step), share = samples of the language / all samples of both
+    ranks, epochs = documents both ranks read / documents in the language's train shards."""
+    import csv
+
+    from polytrain.data.manifest import Manifest
+
+    cwd, ranks = ddp_run
+    rows = list(csv.DictReader(next((cwd / "runs" / "polytrain").glob("version_*/metrics.csv")).open()))
+    last = {k: float(v) for row in rows for k, v in row.items() if k.startswith("data/") and v}
+    samples = Counter(ranks[0]["drawn"]["samples"]) + Counter(ranks[1]["drawn"]["samples"])
+    documents = Counter(ranks[0]["drawn"]["documents"]) + Counter(ranks[1]["drawn"]["documents"])
+    assert sum(samples.values()) == 2 * STEPS * 8  # 2 ranks x 6 steps x batch 8
+    sizes = Manifest.load(str(demo_data.manifest)).sizes("mono", "train", "samples")
+    for lang, n in sizes.items():
+        assert last[f"data/{lang}/share"] == pytest.approx(samples[lang] / sum(samples.values()), abs=1e-6)
+        assert last[f"data/{lang}/epochs"] == pytest.approx(documents[lang] / n, abs=1e-6)
+    assert sum(documents.values()) > max(sum(Counter(r["drawn"]["documents"]).values()) for r in ranks)
+
+
 def test_ranks_see_different_data(ddp_run):
     _, ranks = ddp_run
     keys0 = [k for step in ranks[0]["keys"] for k in step]

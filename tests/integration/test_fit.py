@@ -73,6 +73,14 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert len({lang for lang, *_ in table}) >= 2, printed[-2000:]  # smoke.yaml validates 2 batches
     assert all(float(loss) > 0 and 0 <= float(acc) <= 1 for _, _, loss, acc, _ in table), table
     assert any(tokens != "-" and int(tokens) > 0 for _, tokens, *_ in table), table
+    # ... after the language mixture as drawn: q, observed share and effective epochs per language.
+    assert "mono language mixture as drawn" in printed, printed[-3000:]
+    drawn = re.findall(r"^([a-z]{2})\s+[\d,]+\s+[\d.]+%\s+([\d.]+)%\s+x[\d.]+\s+([\d.]+)%\s+([\d.e-]+)$", printed,
+                       flags=re.MULTILINE)
+    assert len(drawn) == 9 and sum(float(obs) for _, _, obs, _ in drawn) == pytest.approx(100, abs=1)
+    assert all((float(epochs) > 0) == (float(obs) > 0) for _, _, obs, epochs in drawn), drawn
+    logged = {k for row in rows for k, v in row.items() if v}
+    assert all(f"data/{lang}/epochs" in logged and f"data/{lang}/share" in logged for lang, *_ in drawn)
     assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
     assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
     provenance = yaml.safe_load((tmp_path / "runs/polytrain/version_0/provenance.yaml").read_text())

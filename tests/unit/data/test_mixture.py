@@ -112,6 +112,10 @@ def test_format_mixture_table() -> None:
     assert sw == ["sw", "50", "5%", "21.3%", "x4.27", "21%"]
     assert lines[-1].split()[:2] == ["total", "1,000"]
     without = format_mixture_table(SIZES, q)
-    assert "observed" not in without and len(without.splitlines()) == 5
+    assert "observed" not in without and "epochs" not in without and len(without.splitlines()) == 5
+    drawn = format_mixture_table(SIZES, q, observed={"en": 49, "de": 30, "sw": 21}, epochs={"de": 0.5, "en": 0.25,
+                                                                                        "sw": 4.0})
+    assert drawn.splitlines()[0].split()[-2:] == ["observed", "epochs"]
+    assert drawn.splitlines()[3].split() == ["sw", "50", "5%", "21.3%", "x4.27", "21%", "4"]
     with pytest.raises(ValueError, match="different languages"):
         format_mixture_table(SIZES, {"en": 1.0})

@@ -195,7 +195,9 @@ def consume(dm: PretrainDataModule, n: int) -> list[Batch]:
 
 def test_data_module_state_dict_resumes_exactly_and_drops_the_state_from_batches(
         corpus: tuple[str, str, Vocab]) -> None:
-    full = consume(datamodule(corpus, mixed()), 12)
+    uninterrupted = datamodule(corpus, mixed())
+    full = consume(uninterrupted, 12)
+    full_drawn = uninterrupted.drawn()
     first = datamodule(corpus, mixed())
     seen = consume(first, 5)
     assert all(b.state is None for b in seen)  # never shipped to the device
@@ -205,8 +207,13 @@ def test_data_module_state_dict_resumes_exactly_and_drops_the_state_from_batches
     second.load_state_dict(saved)
     assert fingerprint(consume(second, 7)) == fingerprint(full[5:])
     assert second.consumed_batches == 12
-    samples, tokens = second.drawn()
+    drawn = second.drawn()
+    samples, tokens, documents = drawn["samples"], drawn["tokens"], drawn["documents"]
     assert sum(samples.values()) == 12 * 4 and sum(tokens.values()) > sum(samples.values())
+    assert drawn == full_drawn  # the counters continue exactly
+    pairs = [lang for lang in samples if "-" in lang]
+    assert pairs and all(documents[p] == samples[p] for p in pairs)  # a pair is its own document
+    assert all(0 < documents[lang] for lang in samples)
 
 
 def test_a_new_train_loader_continues_after_the_last_batch_trained_on(corpus: tuple[str, str, Vocab]) -> None:
