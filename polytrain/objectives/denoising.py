@@ -252,6 +252,17 @@ class Denoising(Objective):
             out[covered[is_random]] = random_ordinary_tokens(int(is_random.sum()), self.vocab, rng)
         return out[keep]
 
+    def _insert(self, text: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+        """``text`` (T,) with ``count`` replacement tokens at distinct random positions of the
+        (T + count,) result, as fairseq's ``add_insertion_noise`` (``randperm``): any gap can
+        receive several, but they are spread uniformly over the output, not piled on one gap."""
+        out = np.empty(len(text) + count, dtype=np.int64)
+        inserted = np.zeros(len(out), dtype=bool)
+        inserted[rng.choice(len(out), size=count, replace=False)] = True
+        out[inserted] = self._replacements(count, rng)
+        out[~inserted] = text
+        return out
+
     def noise(self, text: np.ndarray, sentence_ends: np.ndarray, room: int, rng: np.random.Generator) -> Noised:
         """Permute sentences, infill spans, insert tokens (at most ``room`` tokens in all).
 
@@ -273,8 +284,7 @@ class Denoising(Objective):
         inserted = min(wanted, room - len(noised))  # spans never lengthen the text, so room >= 0
         if inserted < wanted:
             warnings.warn(_DROPPED_INSERTIONS, stacklevel=2)
-        where = np.sort(rng.integers(0, len(noised) + 1, size=inserted))  # insert before these indices
-        noised = np.insert(noised, where, self._replacements(inserted, rng)).astype(np.int64)
+        noised = self._insert(noised, inserted, rng)
         return Noised(noised, permuted, starts, span_lengths, zero_spans, inserted)
 
     def _checked_block(self, sample: TextBlock, what: str) -> tuple[np.ndarray, np.ndarray]:

@@ -276,3 +276,25 @@ def test_loss_random_and_perfect_logits(vocab, blocks, fake_outputs):
     outputs, batch = fake_outputs(made, vocab, perfect=True)
     _, metrics = objective.loss(outputs, batch)
     assert float(metrics["accuracy"]) == 1.0
+
+
+def test_insertions_take_distinct_uniform_positions_of_the_output(vocab):
+    """fairseq's ``add_insertion_noise``: the inserted tokens take ``count`` distinct positions of the
+    output drawn uniformly (``randperm``), so every output position is an insertion with probability
+    count / (T + count); the text keeps its order. (Drawing a gap per insertion with replacement
+    would favour the ends: 1 - (T/(T+1))^count = 0.179 at the first position here, not 0.167.)"""
+    objective = Denoising(mask_ratio=0.0, insert_ratio=0.2, permute_sentence_ratio=0.0)
+    objective.setup(vocab, MAX_LENGTH)
+    rng = make_rng(3, "insertions")
+    text = np.arange(vocab.num_special, vocab.num_special + 50, dtype=np.int64)  # T = 50, 10 insertions
+    hits = np.zeros(60)
+    trials = 20_000
+    for _ in range(trials):
+        noised = objective.noise(text, np.array([50]), MAX_LENGTH - 2, rng)
+        assert noised.inserted == 10 and len(noised.ids) == 60
+        is_mask = noised.ids == vocab.mask_id
+        assert np.array_equal(noised.ids[~is_mask], text)
+        hits += is_mask
+    p = 10 / 60
+    tolerance = 4.5 * np.sqrt(p * (1 - p) / trials)
+    assert np.all(np.abs(hits / trials - p) < tolerance), (hits / trials)[[0, 30, 59]]
