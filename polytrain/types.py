@@ -142,6 +142,8 @@ class Batch:
     """(B, T_dec) bool."""
     num_tokens: int = 0
     """Real encoder input tokens, counted on the CPU by ``collate`` (reading it never syncs a device)."""
+    num_decoder_tokens: int = 0
+    """Real decoder input tokens (encoder-decoder batches), counted on the CPU by ``collate``."""
     stats: dict[str, int] = field(default_factory=dict)
     """Data counters of the worker that made this batch, accumulated since its previous batch
     (keys ``<counter>`` and ``<counter>:<shard url>``, e.g. ``corrupt_shard:<url>``): workers are

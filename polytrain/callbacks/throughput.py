@@ -102,8 +102,8 @@ class ThroughputMonitor(Callback):
         if not isinstance(arch, ModelConfig) or vocab is None:
             return
         dec_tokens = dec_len = 0
-        if batch.decoder_input_ids is not None:  # no CPU count of real decoder tokens: padded shape
-            dec_tokens, dec_len = batch.decoder_input_ids.numel(), batch.decoder_input_ids.shape[1]
+        if batch.decoder_input_ids is not None:  # real decoder tokens (a CPU count), as for the encoder
+            dec_tokens, dec_len = batch.num_decoder_tokens, batch.decoder_input_ids.shape[1]
         shape = (batch.num_tokens, batch.input_ids.shape[1], dec_tokens, dec_len)
         targets = getattr(batch, "num_targets", None)
         if isinstance(targets, int):

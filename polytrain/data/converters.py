@@ -56,4 +56,5 @@ def collate(examples: Sequence[Example], objective: str, pad_id: int, pad_to_mul
         dec = [e.decoder_input_ids for e in examples]
         batch.decoder_input_ids = _pad(dec, pad_id, pad_to_multiple_of)
         batch.decoder_attention_mask = _real_tokens(dec, pad_to_multiple_of)
+        batch.num_decoder_tokens = sum(len(d) for d in dec)
     return batch

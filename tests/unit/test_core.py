@@ -51,6 +51,7 @@ def test_collate_encoder_decoder():
     batch = collate([_example(4, True), _example(6, True)], "denoise", pad_id=1, pad_to_multiple_of=1)
     assert batch.decoder_input_ids.shape == (2, 5)
     assert batch.decoder_attention_mask.sum(1).tolist() == [3, 5]
+    assert batch.num_decoder_tokens == 8  # the CPU count the throughput monitor reads
 
 
 def test_lr_schedule_warmup_then_linear_and_cosine_decay():

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from lightning.pytorch import Trainer
@@ -189,6 +190,33 @@ def test_monitor_window_values(monkeypatch, with_count):
     assert module.logged["throughput/tflops_per_s"] == pytest.approx(flops / 2.0 / 1e12)
     assert module.logged["throughput/mfu"] == pytest.approx(flops / 2.0 / 1e9)
     assert module.logged["tok/s"] == module.logged["throughput/tokens_per_s"]
+
+
+def test_monitor_counts_real_decoder_tokens(monkeypatch):
+    """Decoder FLOPs come from collate's CPU count of real decoder tokens, not the padded shape."""
+    from polytrain.data.converters import collate
+    from polytrain.types import Example
+
+    clock = _Clock()
+    monkeypatch.setattr("polytrain.callbacks.throughput.time.perf_counter", clock)
+    arch = ModelConfig(kind="encoder_decoder", d_model=32, n_layers=2, n_decoder_layers=1, n_heads=4, d_ff=64)
+    def example(n: int, k: int) -> Example:
+        ids = np.arange(5, 5 + n)
+        return Example(key=str(k), lang="en", input_ids=ids, labels=ids.copy(), positions=np.arange(n),
+                       langs=np.zeros(n, dtype=np.int64), decoder_input_ids=ids.copy())
+    batch = collate([example(16, 0), example(3, 1)], "denoise", pad_id=1)  # decoder padded to 2 x 16
+    assert batch.num_decoder_tokens == 19 and batch.decoder_input_ids.numel() == 32
+    module = _Module()
+    module.architecture = arch
+    trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cpu")), precision="bf16-mixed",
+                              optimizers=[])
+    monitor = ThroughputMonitor(window=1, peak_flops=1e9)
+    monitor.on_train_start(trainer, module)
+    monitor.on_train_batch_end(trainer, module, None, batch, 0)  # untimed first batch
+    clock.now += 1.0
+    monitor.on_train_batch_end(trainer, module, None, batch, 1)
+    expected = training_flops(arch, VOCAB, tokens=19, length=16, targets=19, decoder_tokens=19, decoder_length=16)
+    assert module.logged["throughput/tflops_per_s"] == pytest.approx(expected.total / 1e12)
 
 
 def test_monitor_without_peak_logs_no_mfu(monkeypatch):
