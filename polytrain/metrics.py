@@ -80,6 +80,7 @@ class ReconstructionScores(torch.nn.Module):
         self.count = SumMetric()
 
     def update(self, hypotheses: list[str], references: list[str]) -> None:
+        """Add a batch of generated texts and their references (one reference each, same order)."""
         self.bleu.update(hypotheses, [[r] for r in references])
         self.chrf.update(hypotheses, [[r] for r in references])
         self.count.update(len(hypotheses))
@@ -93,6 +94,7 @@ class ReconstructionScores(torch.nn.Module):
         }
 
     def reset(self) -> None:
+        """Start a new validation (the scores cover one validation run each)."""
         self.bleu.reset()
         self.chrf.reset()
         self.count.reset()

@@ -155,6 +155,7 @@ class PretrainModule(LightningModule):
         )
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        """The loss of ``batch`` under its objective; logs it and feeds the per-language windows."""
         objective = self._by_name[batch.objective]
         loss, metrics = objective.loss(self(batch), batch)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch.keys))
@@ -167,6 +168,7 @@ class PretrainModule(LightningModule):
         return loss
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        """Per-language loss sums; reconstructions of the first ``val_generate_batches`` (encoder-decoder)."""
         objective = self._by_name[batch.objective]
         _, metrics = objective.loss(self(batch), batch)
         self._update_groups(self.val_stats[objective.name], batch, metrics)
@@ -188,6 +190,7 @@ class PretrainModule(LightningModule):
         return hypotheses, references
 
     def on_validation_epoch_end(self) -> None:
+        """Log BLEU/chrF and the per-language validation figures (all ranks), and ``val/loss``."""
         for name, scores in self.val_text.items():
             values = scores.compute()  # on every rank: it synchronises
             if values.pop("count") > 0:
@@ -342,6 +345,7 @@ class PretrainModule(LightningModule):
         super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def configure_optimizers(self) -> dict:
+        """AdamW over the model and heads (``model.optimizer``) with its warmup/decay schedule, stepped per step."""
         assert self.model is not None
         modules = nn.ModuleList([self.model, self.heads])
         optimizer = build_optimizer(param_groups(modules, self.optim_config.weight_decay), self._optimizer_config())

@@ -64,6 +64,7 @@ class Objective(ABC):
 
     @property
     def vocab(self) -> Vocab:
+        """The tokenizer-derived vocabulary given to ``setup`` (special ids, language tags)."""
         if self._vocab is None:
             raise RuntimeError(f"{type(self).__name__}.setup(vocab, max_length) was not called")
         return self._vocab
