@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import pickle
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +138,9 @@ def safe_load_from_checkpoint(cls: type[LightningModule], checkpoint_path: _PATH
         source = _local_path(checkpoint_path)
         if not os.path.exists(source):
             raise FileNotFoundError(f"checkpoint not found: {checkpoint_path}")
+        if not zipfile.is_zipfile(source):  # torch.save writes a zip; a cut file lacks its directory
+            raise CheckpointError(f"{checkpoint_path} is not a complete checkpoint "
+                                  "(truncated, corrupt or not a torch file: no zip directory)")
     # Lightning's implementation itself, also when ``cls`` overrides load_from_checkpoint with a call to this.
     lightning_loader = LightningModule.load_from_checkpoint.__func__  # type: ignore[attr-defined]
     try:

@@ -133,6 +133,13 @@ class PolytrainCLI(LightningCLI):
         parser.link_arguments("data.max_length", "model.max_length")
         parser.link_arguments("seed_everything", "data.seed")
 
+    def _parse_ckpt_path(self) -> None:
+        """Keep the config as given. LightningCLI would replace ``model.*`` by a ``--ckpt_path``
+        file's hyper-parameters, silently dropping the user's overrides (and only for a file path,
+        not ``auto``, ``last`` or a sharded folder). polytrain builds the model from the config in
+        every case and checks the checkpoint against it before loading it
+        (``checkpoint.check_before_loading``): another architecture or tokenizer is refused in one line."""
+
     def instantiate_classes(self) -> None:
         """Build the objects; a constructor's refusal of a value is a configuration error (one line).
 
@@ -249,13 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     from polytrain.callbacks.faults import TrainingAborted
+    from polytrain.registry import RegistryError
 
     try:
         cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
-    except (ConfigError, FileNotFoundError) as err:
+    except (ConfigError, FileNotFoundError, RegistryError) as err:
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 2
-    except pickle.UnpicklingError as err:  # LightningCLI reads a local --ckpt_path with weights_only=True itself
+    except pickle.UnpicklingError as err:  # a loader outside polytrain's (weights_only=True) refused a file
         from polytrain.checkpoint import checkpoint_refusal
 
         print(f"polytrain {argv[0]}: error: {checkpoint_refusal(err)}", file=sys.stderr)

@@ -265,6 +265,7 @@ class PretrainModule(LightningModule):
             "languages": list(self.vocab.languages),
             "objectives": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in self.objectives},
             "plugins": provenance(),
+            "optimizer": asdict(self.optim_config),
             # Every rank saves together (Trainer.save_checkpoint): this sum is a collective.
             "tokens_seen": dict(zip(self.groups, compute_quietly(self.tokens_seen)["tokens"].tolist())),
         }
@@ -296,6 +297,7 @@ class PretrainModule(LightningModule):
         if changed:
             raise ConfigError(f"checkpoint is of another model.architecture ({', '.join(changed)}): resume it with "
                               "its own model config, or start this model in another trainer.default_root_dir")
+        self._warn_restored_optimizer(record.get("optimizer") or {})
         if record.get("tokenizer_sha256") and record["tokenizer_sha256"] != self.vocab.sha256:
             message = (
                 f"checkpoint was trained with tokenizer sha256 {record['tokenizer_sha256'][:12]} "
@@ -305,6 +307,21 @@ class PretrainModule(LightningModule):
             if not self.allow_tokenizer_change:
                 raise ConfigError(f"{message}; to load it anyway, set ResumeGuard(allow_tokenizer_change=true)")
             log.warning("%s: loading it anyway (allow_tokenizer_change)", message)
+
+    def _warn_restored_optimizer(self, saved: dict) -> None:
+        """Name the optimizer settings a resume does not apply: the restored AdamW state keeps its own
+        ``lr``, ``betas``, ``eps`` and ``weight_decay`` (torch's ``load_state_dict``, and LambdaLR's
+        base lr); warmup, schedule and ``max_steps`` do follow the config."""
+        def plain(value: object) -> object:
+            return tuple(value) if isinstance(value, (list, tuple)) else value  # betas: a list after YAML
+
+        current = asdict(self.optim_config)
+        changed = [f"{key} {saved[key]} -> {current[key]}" for key in ("lr", "betas", "eps", "weight_decay")
+                   if key in saved and plain(saved[key]) != plain(current[key])]
+        if changed:
+            log.warning("model.optimizer differs from the checkpoint's (%s): resuming keeps the checkpoint's "
+                        "optimizer state and these values; to change them, start a new run from its weights",
+                        ", ".join(changed))
 
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path: Any, map_location: Any = None, hparams_file: Any = None,

@@ -85,6 +85,8 @@ def export(args: argparse.Namespace) -> Path:
     except ImportError as err:
         raise ConfigError("export needs transformers: pip install 'polytrain[hf]'") from err
 
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ConfigError(f"--out {args.out} is a file; give a folder (new, or an export to replace)")
     overrides = {"tokenizer": args.tokenizer} if args.tokenizer else {}
     if os.path.isdir(args.checkpoint):  # FSDP2's sharded checkpoint
         module = load_sharded(args.checkpoint, **overrides)

@@ -67,3 +67,19 @@ def test_an_incomplete_checkpoint_folder_is_refused(tmp_path: Path, capsys: pyte
     (tmp_path / "last.ckpt").mkdir()  # FSDP2 saves a folder named like the file; this one is empty
     assert main(["export", "hf", "--checkpoint", str(tmp_path / "last.ckpt"), "--out", str(tmp_path / "hf")]) == 2
     assert "sharded folder without meta.pt, .metadata and *.distcp shards" in capsys.readouterr().err
+
+
+def test_a_truncated_checkpoint_or_a_file_as_out_is_one_line(checkpoint: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from polytrain.cli import main
+
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(checkpoint.read_bytes()[:100_000])
+    assert main(["export", "hf", "--checkpoint", str(cut), "--out", str(tmp_path / "hf")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{cut} is not a complete checkpoint" in err[0]
+    taken = tmp_path / "taken.json"
+    taken.write_text("{}")
+    assert main(["export", "hf", "--checkpoint", str(checkpoint), "--out", str(taken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--out {taken} is a file" in err[0] and taken.read_text() == "{}"

@@ -107,6 +107,9 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
         (("--model.architecture.d_modle=64",), "d_modle"),
         (("-c", str(CONFIGS / "objective/denoise-mbart.yaml"), "--model.architecture.kind=encoder"),
          "objective Denoising trains an encoder_decoder model but model.architecture.kind is 'encoder'"),
+        # the encoder fragment, then the denoising one: the objective fragment does not set the kind
+        (("-c", str(CONFIGS / "objective/denoise-mbart.yaml")),
+         "objective Denoising trains an encoder_decoder model but model.architecture.kind is 'encoder'"),
     ],
 )
 def test_inconsistent_config_is_refused_before_training(demo_data, tmp_path, extra, message):
@@ -185,6 +188,23 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
     line = next(x for x in other.stderr.splitlines() if x.startswith("polytrain fit: error: "))
     assert "checkpoint is of another model.architecture (n_layers 1 -> 2)" in line
     assert "Traceback" not in other.stderr
+
+    # A checkpoint file given by path is checked the same way: LightningCLI alone would replace
+    # model.* by the file's hyper-parameters and train the 1-layer model, ignoring the overrides.
+    last = "exp/checkpoints/last.ckpt"
+    by_path = fit("--model.architecture.n_layers=2", f"--ckpt_path={last}")
+    assert by_path.returncode == 2 and "(n_layers 1 -> 2)" in by_path.stderr, by_path.stderr[-3000:]
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes((tmp_path / last).read_bytes()[:100_000])
+    truncated = fit(f"--ckpt_path={cut}")
+    assert truncated.returncode == 2 and "Traceback" not in truncated.stderr, truncated.stderr[-3000:]
+    assert f"polytrain fit: error: {cut} is not a complete checkpoint" in truncated.stderr
+    resumed = fit("--model.optimizer.lr=0.0123", "--trainer.max_steps=3", f"--ckpt_path={last}")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    configs = sorted((tmp_path / "exp" / "polytrain").glob("version_*/config.yaml"))
+    assert yaml.safe_load(configs[-1].read_text())["model"]["optimizer"]["lr"] == 0.0123  # recorded as given ...
+    # ... but the restored AdamW state keeps its lr, and the run says so
+    assert "model.optimizer differs from the checkpoint's (lr 0.0005 -> 0.0123)" in resumed.stderr
 
 
 @pytest.mark.parametrize("bar", [None, "lightning.pytorch.callbacks.TQDMProgressBar"])

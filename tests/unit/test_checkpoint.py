@@ -87,6 +87,8 @@ def test_truncated_or_foreign_files_are_named_as_incomplete(tmp_path: Path) -> N
     for name in ("cut.ckpt", "text.ckpt"):
         with pytest.raises(CheckpointError, match=f"{name} is not a complete checkpoint"):
             load_checkpoint(tmp_path / name)
+        with pytest.raises(CheckpointError, match=f"{name} is not a complete checkpoint"):  # export's loader
+            safe_load_from_checkpoint(Tiny, tmp_path / name)
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.ckpt")
     assert load_checkpoint(good)["global_step"] == 3

@@ -77,3 +77,18 @@ def test_polytrain_never_imports_plugins():
         print(leaked); assert not leaked, leaked
     """)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_broken_plugin_stops_fit_with_one_line(monkeypatch, capsys):
+    """``polytrain fit`` discovers the objectives first: a duplicate or broken plugin is a one-line
+    error (exit 2), as in ``polytrain plugins list``, not a traceback."""
+    from polytrain import cli, registry
+
+    def broken() -> dict:
+        return discover([_ep("mlm", "polytrain.objectives.mlm:MaskedLM", "polytrain"),
+                         _ep("mlm", "polytrain.objectives.tlm:TranslationLM", "other-dist")])
+
+    monkeypatch.setattr(registry, "objectives", broken)
+    assert cli.main(["fit", "-c", "configs/base.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("polytrain fit: error: objective name 'mlm' is registered twice")
