@@ -21,7 +21,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from polytrain import __version__
-from polytrain.errors import ConfigError
+from polytrain.errors import ConfigError, DataError
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -270,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TrainingAborted as err:  # e.g. NonFiniteGuard: the state before the fault is saved and named
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
+        return 1
+    except DataError as err:  # from a DataLoader worker: its traceback is in the message; the last line says it
+        print(f"polytrain {argv[0]}: error: {str(err).strip().splitlines()[-1].removeprefix('DataError: ')}",
+              file=sys.stderr)
         return 1
     return 0
 

@@ -55,8 +55,8 @@ class LanguageSummary(Callback):
 
     Reference-facts asks for the target probability, the observed share and the effective epochs
     of every language. At each validation of ``fit`` this logs, summed over ranks,
-    ``data/<lang>/share`` (the language's share of its data kind's samples, which q governs) and
-    ``data/<lang>/epochs`` (documents read / documents in its train shards). When ``fit`` ends,
+    ``mixture/<lang>/share`` (the language's share of its data kind's samples, which q governs) and
+    ``mixture/<lang>/epochs`` (documents read / documents in its train shards). When ``fit`` ends,
     rank 0 prints the mixture tables with these columns, then tokens seen and the last
     validation loss, accuracy and perplexity of every language.
     """
@@ -76,8 +76,8 @@ class LanguageSummary(Callback):
             sizes = documents(kind, "train", "samples")
             for lang in langs:
                 share = drawn["samples"][lang] / total if total else 0.0
-                pl_module.log(f"data/{lang}/share", share, sync_dist=False)
-                pl_module.log(f"data/{lang}/epochs", drawn["documents"][lang] / sizes[lang], sync_dist=False)
+                pl_module.log(f"mixture/{lang}/share", share, sync_dist=False)
+                pl_module.log(f"mixture/{lang}/epochs", drawn["documents"][lang] / sizes[lang], sync_dist=False)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         drawn = drawn_all_ranks(trainer)  # here, not in on_fit_end: the strategy is torn down by then

@@ -319,13 +319,30 @@ class PretrainDataModule(LightningDataModule):
         check_languages(self.vocab, sorted(lang for lang in langs if lang), str(self.manifest.location))
 
     def _check_shard_files(self, kinds: list[str]) -> None:
-        """Local shards must exist now, not fail one by one during training."""
+        """Local shards must exist now, not fail one by one during training. A shard whose size is
+        not the manifest's (cut or overwritten since) is named in a warning: training skips and
+        counts what it cannot read. If that is every training shard of a language, training could
+        not draw it at all: refused here, before any work, rather than stopping mid-run."""
         for kind in kinds:
+            changed: dict[str, list[str]] = {}
             for shard in self.manifest.shards(kind):
-                url = self.manifest.shard_url(shard)
-                path = url.removeprefix("file://")
-                if "://" not in path and not os.path.isfile(path):
+                path = self.manifest.shard_url(shard).removeprefix("file://")
+                if "://" in path:
+                    continue
+                if not os.path.isfile(path):
                     raise FileNotFoundError(f"{path}: shard listed in {self.manifest.location} does not exist")
+                size = os.path.getsize(path)
+                if shard.bytes and size != shard.bytes:
+                    if self.rank == 0:
+                        log.warning("%s: %d bytes, but %s lists %d: changed or cut since it was written; its "
+                                    "unreadable part is skipped and counted", path, size, self.manifest.location,
+                                    shard.bytes)
+                    if shard.split == "train":
+                        changed.setdefault(str(shard.lang), []).append(path)
+            for lang, paths in changed.items():
+                if len(paths) == len(self.manifest.shards(kind, "train", lang)):
+                    raise ConfigError(f"every {kind} training shard of {lang} changed size since it was written "
+                                      f"({', '.join(paths)}): re-shard or restore them")
 
     def _check_shard_count(self, kinds: list[str]) -> None:
         """Every (rank, worker) slot should read its own shards (WebDataset's rule of thumb)."""

@@ -26,6 +26,7 @@ import torch
 from lightning.pytorch import Callback
 
 from polytrain.data.packing import packer_for
+from polytrain.errors import DataError
 from polytrain.data.rng import make_rng
 from polytrain.objectives.base import Objective
 from polytrain.types import TextBlock, TextPair
@@ -136,7 +137,7 @@ class LanguageStream:
             self.reader = None
             if self.idle >= self.patience:
                 shard = self.shards[self.shard]
-                raise RuntimeError(f"{shard.kind} {shard.lang}: no usable sample in {self.idle} shard reads "
+                raise DataError(f"{shard.kind} {shard.lang}: no usable sample in {self.idle} shard reads "
                                    f"in a row (last: {self.owner.manifest.shard_url(shard)}); see the warnings above")
 
     # ------------------------------------------------------------------ state

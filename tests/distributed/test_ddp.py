@@ -50,7 +50,7 @@ def test_ranks_step_together_and_end_identical(ddp_run):
 
 
 def test_the_mixture_as_drawn_is_summed_over_ranks(ddp_run, demo_data):
-    """``data/<lang>/share`` and ``data/<lang>/epochs`` (LanguageSummary) count both ranks' draws:
+    """``mixture/<lang>/share`` and ``mixture/<lang>/epochs`` (LanguageSummary) count both ranks' draws:
     at the last validation (the last step), share = samples of the language / all samples of both
     ranks, epochs = documents both ranks read / documents in the language's train shards."""
     import csv
@@ -59,14 +59,14 @@ def test_the_mixture_as_drawn_is_summed_over_ranks(ddp_run, demo_data):
 
     cwd, ranks = ddp_run
     rows = list(csv.DictReader(next((cwd / "runs" / "polytrain").glob("version_*/metrics.csv")).open()))
-    last = {k: float(v) for row in rows for k, v in row.items() if k.startswith("data/") and v}
+    last = {k: float(v) for row in rows for k, v in row.items() if k.startswith("mixture/") and v}
     samples = Counter(ranks[0]["drawn"]["samples"]) + Counter(ranks[1]["drawn"]["samples"])
     documents = Counter(ranks[0]["drawn"]["documents"]) + Counter(ranks[1]["drawn"]["documents"])
     assert sum(samples.values()) == 2 * STEPS * 8  # 2 ranks x 6 steps x batch 8
     sizes = Manifest.load(str(demo_data.manifest)).sizes("mono", "train", "samples")
     for lang, n in sizes.items():
-        assert last[f"data/{lang}/share"] == pytest.approx(samples[lang] / sum(samples.values()), abs=1e-6)
-        assert last[f"data/{lang}/epochs"] == pytest.approx(documents[lang] / n, abs=1e-6)
+        assert last[f"mixture/{lang}/share"] == pytest.approx(samples[lang] / sum(samples.values()), abs=1e-6)
+        assert last[f"mixture/{lang}/epochs"] == pytest.approx(documents[lang] / n, abs=1e-6)
     assert sum(documents.values()) > max(sum(Counter(r["drawn"]["documents"]).values()) for r in ranks)
 
 

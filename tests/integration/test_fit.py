@@ -80,7 +80,7 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert len(drawn) == 9 and sum(float(obs) for _, _, obs, _ in drawn) == pytest.approx(100, abs=1)
     assert all((float(epochs) > 0) == (float(obs) > 0) for _, _, obs, epochs in drawn), drawn
     logged = {k for row in rows for k, v in row.items() if v}
-    assert all(f"data/{lang}/epochs" in logged and f"data/{lang}/share" in logged for lang, *_ in drawn)
+    assert all(f"mixture/{lang}/epochs" in logged and f"mixture/{lang}/share" in logged for lang, *_ in drawn)
     assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
     assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
     provenance = yaml.safe_load((tmp_path / "runs/polytrain/version_0/provenance.yaml").read_text())

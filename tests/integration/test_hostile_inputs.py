@@ -327,3 +327,23 @@ def _manifest_for(shard: Path, root: Path) -> Path:
                      chars=len(data), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     Manifest.build([info], {}, {}).save(str(root / "manifest.json"))
     return root / "manifest.json"
+
+
+def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: Any, tmp_path: Path) -> None:
+    """A shard overwritten with garbage of its own size passes the start-up size check; when every
+    read of its language fails, training stops with one line naming the language and the shard
+    (raised in a DataLoader worker, whose traceback torch puts in the message), not a traceback."""
+    shards = tmp_path / "shards"
+    shutil.copytree(demo_data.manifest.parent, shards)
+    only = shards / "mono" / "sw" / "train-000000.tar"
+    assert not (only.parent / "train-000001.tar").exists()  # sw has a single training shard
+    only.write_bytes(np.random.default_rng(0).integers(0, 256, only.stat().st_size, dtype=np.uint8).tobytes())
+    args = small_fit_args(shards / "manifest.json", demo_data.tokenizer, REPO / "configs" / "base.yaml",
+                          "--data.num_workers=1", "--trainer.max_steps=200", "--trainer.val_check_interval=200",
+                          "--data.sampling_alpha=0.0")  # uniform: sw is drawn within the first batches
+    result = subprocess.run([sys.executable, "-m", "polytrain.cli", *args], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert result.returncode == 1, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("polytrain fit: error: ")]
+    assert len(errors) == 1 and "mono sw: no usable sample in 10 shard reads in a row" in errors[0], result.stderr[-3000:]
+    assert str(only) in errors[0] and "Traceback" not in result.stderr

@@ -86,6 +86,24 @@ def test_missing_shard_file_is_a_startup_error(tmp_path: Path) -> None:
         dm.setup("fit")
 
 
+def test_changed_shards_are_named_and_a_language_without_any_usable_one_is_refused(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A shard cut or overwritten since sharding is named at start-up (training skips and counts
+    what it cannot read); if every training shard of a language changed, training could never
+    draw that language: refused before any work instead of stopping mid-run."""
+    build_corpus(str(tmp_path), {"de": [3, 3], "en": [3]}, val={"de": [2]})
+    tok = make_tokenizer(str(tmp_path / "tok.json"), ["de", "en"])
+    (tmp_path / "mono/de/train-000000.tar").write_bytes(b"junk")
+    dm = datamodule((str(tmp_path), tok))
+    dm.connect([EchoObjective()])
+    with caplog.at_level(logging.WARNING):
+        dm.setup("fit")  # de still has an intact shard
+    assert "mono/de/train-000000.tar: 4 bytes, but" in caplog.text and "changed or cut" in caplog.text
+    (tmp_path / "mono/en/train-000000.tar").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"every mono training shard of en changed size .*re-shard or restore"):
+        dm.setup("fit")
+
+
 def test_too_few_shards_for_ranks_times_workers_is_a_startup_error(corpus: tuple[str, str]) -> None:
     dm = datamodule(corpus, num_workers=2)
     dm.trainer = SimpleNamespace(global_rank=1, world_size=3,  # type: ignore[assignment]
