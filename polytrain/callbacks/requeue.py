@@ -21,6 +21,7 @@ SIGUSR1 handler only where none exists, and this callback installs its own first
 from __future__ import annotations
 
 import atexit
+import ctypes
 import multiprocessing
 import os
 import re
@@ -72,10 +73,35 @@ def worker_ignore_signals(worker_id: int = 0) -> None:
     save. Forked workers inherit ``SlurmRequeue``'s SIGUSR1 handler, which does nothing outside the
     training process; but spawned (or forkserver) workers start with the default action, which
     kills them, and torch gives every worker a SIGTERM handler that kills it. Workers still end with
-    their DataLoader, and on their own when the training process dies (torch's parent watchdog).
+    their DataLoader; and when the training process dies (``kill -9``, the OOM killer), Linux kills
+    them at once (``end_with_parent``).
     """
     for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+    end_with_parent()
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def end_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent (the training process) dies.
+
+    torch's own watchdog ends a worker whose parent died only when the worker is idle; one blocked
+    handing a batch to a pipe that a sibling worker (forked later, so holding the pipe's read end)
+    never reads stays forever (measured: after ``kill -9`` of a fit with train and validation
+    workers, 2 of 4 workers were still alive 20 s later). A no-op where ``prctl`` does not exist.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):  # not Linux
+        return
+    parent = multiprocessing.parent_process()
+    if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return
+    if parent is not None and os.getppid() != parent.pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 _exit_hook_installed = False

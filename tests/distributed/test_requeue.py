@@ -172,6 +172,57 @@ def test_dataloader_workers_ignore_the_signal(context: str) -> None:
     assert callback.flag == 0  # the workers' signals did not reach the training process's flag
 
 
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(180)
+def test_workers_die_with_a_killed_training_process(demo_data, tmp_path: Path) -> None:
+    """``kill -9`` of ``polytrain fit`` (train and validation workers alive): every DataLoader worker
+    ends with it. torch's watchdog alone left the later-forked pair blocked on a pipe forever."""
+    repo = Path(__file__).resolve().parents[2]
+    args = [sys.executable, "-m", "polytrain.cli", "fit"]
+    for fragment in ("base.yaml", "model/tiny.yaml", "objective/mlm.yaml", "data/demo.yaml", "trainer/smoke.yaml"):
+        args += ["-c", str(repo / "configs" / fragment)]
+    args += [f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}",
+             "--data.num_workers=2", "--trainer.max_steps=100000", "--trainer.val_check_interval=2"]
+    fit = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 4:  # 2 train + 2 validation workers (persistent)
+            assert fit.poll() is None and time.monotonic() < deadline, f"workers seen: {workers}"
+            time.sleep(0.5)
+            workers = _children(fit.pid)
+        time.sleep(2.0)  # let them fill their queues
+    finally:
+        fit.kill()
+        fit.wait()
+    deadline = time.monotonic() + 5.0
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [w for w in workers if _alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert not left, f"workers still alive 5 s after the training process was killed: {left}"
+
+
 def test_unprotected_worker_dies() -> None:
     """Control for the test above: without the handler, the signal kills the worker."""
     assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
