@@ -22,6 +22,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from polytrain import __version__
 from polytrain.errors import ConfigError, DataError
+from polytrain.registry import unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -51,11 +52,8 @@ def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") ->
         path = out.get("class_path")
         if isinstance(path, str) and path in names:
             out["class_path"] = names[path]
-        elif key == "objectives" and isinstance(path, str) and "." not in path:
-            classes = {full.rsplit(".", 1)[-1] for full in names.values()}
-            if path not in classes:
-                raise ConfigError(f"objectives: unknown objective {path!r}; registered: {', '.join(sorted(names))} "
-                                  "(see 'polytrain plugins list'), or give a class's import path")
+        elif key == "objectives" and isinstance(path, str) and (problem := unknown_objective(path, names)):
+            raise ConfigError(f"objectives: {problem}")
         return out
     if isinstance(value, list):
         return [_expand_objective_names(v, names, key) for v in value]

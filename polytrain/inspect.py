@@ -39,6 +39,7 @@ from polytrain.data.vocab import (
 from polytrain.inspect_render import Renderer, describe, print_report
 from polytrain.inspect_stats import Tally, configured
 from polytrain.objectives.base import Objective
+from polytrain.registry import unknown_objective
 from polytrain.types import Example, TextPair, Vocab
 
 PROG = "polytrain inspect"
@@ -279,6 +280,9 @@ def _expand_value(value: str, names: dict[str, str]) -> str:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
         return value
+    path = parsed.get("class_path") if isinstance(parsed, dict) else parsed
+    if isinstance(path, str) and (problem := unknown_objective(path, names)):
+        raise InspectError(problem)
     expanded = _expand_names(parsed, names)
     return json.dumps(expanded) if isinstance(parsed, dict) and expanded != parsed else value
 

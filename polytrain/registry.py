@@ -104,3 +104,17 @@ def provenance() -> dict[str, dict[str, str]]:
         name: {"class_path": e.class_path, "distribution": e.distribution, "version": e.version}
         for name, e in objectives().items()
     }
+
+
+def unknown_objective(class_path: str, names: dict[str, str]) -> str | None:
+    """Why ``class_path`` names no objective, or ``None`` if it may: a registered name, the name of
+    a registered class, or a dotted import path (checked when it is imported) pass.
+
+    Args:
+        class_path: what a config or ``--objective`` gave.
+        names: registered name -> class path (``objectives()``).
+    """
+    if "." in class_path or class_path in names or class_path in {p.rsplit(".", 1)[-1] for p in names.values()}:
+        return None
+    return (f"unknown objective {class_path!r}; registered: {', '.join(sorted(names))} "
+            "(see 'polytrain plugins list'), or give a class's import path")

@@ -205,14 +205,15 @@ def _mono_only(demo_data: Any) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("case", ["no-shards", "no-tokenizer", "unknown-class", "bad-value", "no-parallel",
-                                  "unknown-lang", "no-objective"])
+@pytest.mark.parametrize("case", ["no-shards", "no-tokenizer", "unknown-class", "misspelled", "bad-value",
+                                  "no-parallel", "unknown-lang", "no-objective"])
 def test_bad_input_exits_2_with_one_line(demo_data, capsys, tmp_path, case):
     data, mlm = _data(demo_data), ["--objective", "mlm"]
     args = {
         "no-shards": ["--shards", str(tmp_path / "nowhere"), "--tokenizer", str(demo_data.tokenizer), *mlm],
         "no-tokenizer": ["--shards", str(demo_data.manifest), "--tokenizer", str(tmp_path / "t.json"), *mlm],
         "unknown-class": [*data, "--objective", "nowhere.Objective"],
+        "misspelled": [*data, "--objective", "mlmx"],
         "bad-value": [*data, "--objective", "Denoising", "--objective.mask_ratio", "3"],
         "no-parallel": ["--shards", _mono_only(demo_data), "--tokenizer", str(demo_data.tokenizer), "-c", TLM],
         "unknown-lang": [*data, "--objective", "mlm", "--lang", "xx"],
@@ -222,6 +223,7 @@ def test_bad_input_exits_2_with_one_line(demo_data, capsys, tmp_path, case):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("polytrain inspect: error: ")
     expected = {"no-shards": "nowhere", "no-tokenizer": "t.json", "unknown-class": "nowhere.Objective",
+                "misspelled": "unknown objective 'mlmx'; registered: denoise, mlm,",
                 "bad-value": "mask_ratio", "no-parallel": "parallel", "unknown-lang": "'xx'",
                 "no-objective": "--objective"}[case]
     assert expected in err
