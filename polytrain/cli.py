@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -166,7 +167,7 @@ class PolytrainCLI(LightningCLI):
         """The trainer, with polytrain's progress bar (``callbacks.progress``) where Lightning would
         add its Rich bar: the bar is on and the config names none (Lightning allows only one)."""
         from lightning.pytorch.callbacks import ProgressBar
-        from lightning.pytorch.callbacks.progress.rich_progress import _RICH_AVAILABLE
+        from lightning_utilities.core.imports import RequirementCache
 
         from polytrain.callbacks.progress import StreamProgressBar
 
@@ -175,7 +176,7 @@ class PolytrainCLI(LightningCLI):
         callbacks = trainer.get("callbacks") or []
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
         shows_bar = trainer.get("enable_progress_bar") is not False
-        if _RICH_AVAILABLE and shows_bar and not any(isinstance(c, ProgressBar) for c in callbacks):
+        if RequirementCache("rich") and shows_bar and not any(isinstance(c, ProgressBar) for c in callbacks):
             kwargs["callbacks"] = [*callbacks, StreamProgressBar()]
         return super().instantiate_trainer(**kwargs)
 
@@ -270,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 1
     except DataError as err:  # from a DataLoader worker: its traceback is in the message; the last line says it
-        print(f"polytrain {argv[0]}: error: {str(err).strip().splitlines()[-1].removeprefix('DataError: ')}",
-              file=sys.stderr)
+        last = re.sub(r"^(?:[\w.]+\.)?DataError: ", "", str(err).strip().splitlines()[-1])
+        print(f"polytrain {argv[0]}: error: {last}", file=sys.stderr)
         return 1
     return 0
 

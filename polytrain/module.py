@@ -273,6 +273,8 @@ class PretrainModule(LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         record = checkpoint.get("polytrain", {})
         self.check_checkpoint(record)
+        if self._trainer is not None and self.trainer.state.fn == "fit" and self.global_rank == 0:
+            self._warn_restored_optimizer(record.get("optimizer") or {})
         # Checkpoints before the total moved to the record kept rank 0's own count in the state dict.
         legacy = {k: checkpoint.get("state_dict", {}).pop(k) for k in list(checkpoint.get("state_dict", {}))
                   if k.startswith("tokens_seen.")}
@@ -297,7 +299,6 @@ class PretrainModule(LightningModule):
         if changed:
             raise ConfigError(f"checkpoint is of another model.architecture ({', '.join(changed)}): resume it with "
                               "its own model config, or start this model in another trainer.default_root_dir")
-        self._warn_restored_optimizer(record.get("optimizer") or {})
         if record.get("tokenizer_sha256") and record["tokenizer_sha256"] != self.vocab.sha256:
             message = (
                 f"checkpoint was trained with tokenizer sha256 {record['tokenizer_sha256'][:12]} "

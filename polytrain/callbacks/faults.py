@@ -37,7 +37,7 @@ class TrainingAborted(RuntimeError):
     """Training cannot usefully continue; the state before the fault is saved and named."""
 
 
-def _all_ranks_sum(trainer: Trainer, values: torch.Tensor) -> torch.Tensor:
+def all_ranks_sum(trainer: Trainer, values: torch.Tensor) -> torch.Tensor:
     """Sum ``values`` over ranks (one collective); unchanged when not distributed."""
     if trainer.world_size > 1 and dist.is_available() and dist.is_initialized():
         return trainer.strategy.reduce(values, reduce_op="sum")
@@ -94,7 +94,7 @@ class NonFiniteGuard(Callback):
         if params and not scaled:
             norms = torch._foreach_norm([_local(p.grad) for p in params])  # fused, per device and dtype
             ok = ok & torch.isfinite(torch.stack([n.to(ok.device, torch.float32) for n in norms])).all()
-        bad = _all_ranks_sum(trainer, (~ok).to(torch.float32).reshape(1))
+        bad = all_ranks_sum(trainer, (~ok).to(torch.float32).reshape(1))
         self._decided, self._step_skipped = True, bool(bad.item() > 0)
         if self._step_skipped:
             for group in optimizer.param_groups:
@@ -340,7 +340,7 @@ class DataCounters(Callback):
     def _sync(self, trainer: Trainer) -> None:
         local = torch.tensor([float(self.local.get(name, 0)) for name in COUNTERS],
                              device=trainer.strategy.root_device, dtype=torch.float64)
-        summed = _all_ranks_sum(trainer, local).cpu().tolist()
+        summed = all_ranks_sum(trainer, local).cpu().tolist()
         self.totals = {name: int(v) for name, v in zip(COUNTERS, summed)}
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:

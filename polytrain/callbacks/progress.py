@@ -31,6 +31,8 @@ class StreamProgressBar(RichProgressBar):
         return format_metrics(super().get_metrics(trainer, pl_module))
 
     def _get_train_description(self, current_epoch: int) -> str:
+        # Overrides a private method of Lightning 2.6 (pinned in pyproject.toml); if it is renamed,
+        # only the "/-2" comes back (tests/integration/test_fit.py::test_progress_bar_... fails).
         # Lightning appends "/{max_epochs - 1}" whenever max_epochs is set, also to -1 (endless).
         if self.trainer.max_epochs is not None and self.trainer.max_epochs >= 0:
             return super()._get_train_description(current_epoch)

@@ -8,6 +8,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
+from polytrain.callbacks.faults import all_ranks_sum
 from polytrain.data.resume import DRAWN
 
 
@@ -23,7 +24,7 @@ def drawn_all_ranks(trainer: Trainer) -> dict[str, dict[str, float]] | None:
     local = data.drawn()
     counts = torch.tensor([[float(local[what].get(lang, 0)) for lang in langs] for what in DRAWN],
                           dtype=torch.float64, device=trainer.strategy.root_device)  # (3, L)
-    total = trainer.strategy.reduce(counts, reduce_op="sum").cpu()
+    total = all_ranks_sum(trainer, counts).cpu()
     return {what: dict(zip(langs, total[i].tolist())) for i, what in enumerate(DRAWN)}
 
 
@@ -70,14 +71,11 @@ class LanguageSummary(Callback):
         drawn = drawn_all_ranks(trainer)  # every rank validates, so every rank joins the sum
         if drawn is None:
             return
-        documents = trainer.datamodule.manifest.sizes
-        for kind, langs in trainer.datamodule.train_languages.items():
-            total = sum(drawn["samples"][lang] for lang in langs)
-            sizes = documents(kind, "train", "samples")
-            for lang in langs:
-                share = drawn["samples"][lang] / total if total else 0.0
-                pl_module.log(f"mixture/{lang}/share", share, sync_dist=False)
-                pl_module.log(f"mixture/{lang}/epochs", drawn["documents"][lang] / sizes[lang], sync_dist=False)
+        for kind in trainer.datamodule.train_languages:
+            share, epochs = trainer.datamodule.mixture_as_drawn(kind, drawn)
+            for lang in share:
+                pl_module.log(f"mixture/{lang}/share", share[lang], sync_dist=False)
+                pl_module.log(f"mixture/{lang}/epochs", epochs[lang], sync_dist=False)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         drawn = drawn_all_ranks(trainer)  # here, not in on_fit_end: the strategy is torn down by then

@@ -132,17 +132,31 @@ class PretrainDataModule(LightningDataModule):
         Args:
             kind: ``"mono"`` or ``"parallel"``.
             drawn: what was drawn, as ``drawn()`` gives it (summed over ranks for the whole run);
-                adds the observed share of samples (which q governs) and the effective epochs,
-                documents read / documents in the train shards.
+                adds the observed share and the effective epochs (``mixture_as_drawn``).
         """
         probs = mixture_probs(self.manifest, kind, self.size_unit, self.sampling_alpha)
         sizes = {k: float(v) for k, v in self.manifest.sizes(kind, "train", self.size_unit).items() if k in probs}
         if drawn is None:
             return format_mixture_table(sizes, probs, unit=self.size_unit)
+        share, epochs = self.mixture_as_drawn(kind, drawn)
+        return format_mixture_table(sizes, probs, share, unit=self.size_unit, epochs=epochs)
+
+    def mixture_as_drawn(self, kind: str, drawn: dict[str, dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+        """``(share, epochs)`` per language (or pair) of ``kind`` with training data.
+
+        ``share``: its fraction of the samples of ``kind`` drawn (blocks or pairs: what q governs).
+        ``epochs``: documents read / documents in its train shards (the effective epochs, counted).
+
+        Args:
+            kind: ``"mono"`` or ``"parallel"``.
+            drawn: counts as ``drawn()`` gives them, summed over ranks for a whole-run figure.
+        """
+        langs = self.train_languages[kind]
+        total = sum(drawn["samples"].get(lang, 0) for lang in langs)
         documents = self.manifest.sizes(kind, "train", "samples")
-        epochs = {lang: drawn["documents"].get(lang, 0) / documents[lang] for lang in probs}
-        observed = {lang: drawn["samples"].get(lang, 0) for lang in probs}
-        return format_mixture_table(sizes, probs, observed, unit=self.size_unit, epochs=epochs)
+        share = {lang: drawn["samples"].get(lang, 0) / total if total else 0.0 for lang in langs}
+        epochs = {lang: drawn["documents"].get(lang, 0) / documents[lang] for lang in langs}
+        return share, epochs
 
     @property
     def train_languages(self) -> dict[str, list[str]]:
@@ -224,7 +238,7 @@ class PretrainDataModule(LightningDataModule):
                 "manifest_sha256": self.manifest.sha256, "tokenizer_sha256": self.vocab.sha256,
                 "batch_size": self.batch_size, "max_length": self.max_length, "shuffle_buffer": self.shuffle_buffer,
                 "sampling_alpha": self.sampling_alpha, "size_unit": self.size_unit,
-                "objectives": [f"{o.name}:{o.data_kind}:{o.weight:g}" for o in self.objectives]}
+                "objectives": [_layout_name(o) for o in self.objectives]}
 
     @property
     def consumed_batches(self) -> int:
@@ -354,6 +368,13 @@ class PretrainDataModule(LightningDataModule):
                     f"{self.manifest.location}: {n} {kind} training shards for {self.world_size} rank(s) x "
                     f"{max(1, self.num_workers)} worker(s); need at least {slots}: re-shard with a smaller "
                     f"--max-samples (more, smaller shards) or lower data.num_workers")
+
+
+def _layout_name(objective: Objective) -> str:
+    """``name:data_kind:weight``, plus ``:documents`` for whole-document packing (its packer state
+    means something else, so a checkpoint of the other packing must restart, not continue)."""
+    name = f"{objective.name}:{objective.data_kind}:{objective.weight:g}"
+    return f"{name}:documents" if objective.whole_documents else name
 
 
 def _restart(slots: int, consumed: int) -> dict[str, Any]:

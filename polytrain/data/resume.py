@@ -26,8 +26,8 @@ import torch
 from lightning.pytorch import Callback
 
 from polytrain.data.packing import packer_for
-from polytrain.errors import DataError
 from polytrain.data.rng import make_rng
+from polytrain.errors import DataError
 from polytrain.objectives.base import Objective
 from polytrain.types import TextBlock, TextPair
 
@@ -138,7 +138,7 @@ class LanguageStream:
             if self.idle >= self.patience:
                 shard = self.shards[self.shard]
                 raise DataError(f"{shard.kind} {shard.lang}: no usable sample in {self.idle} shard reads "
-                                   f"in a row (last: {self.owner.manifest.shard_url(shard)}); see the warnings above")
+                                f"in a row (last: {self.owner.manifest.shard_url(shard)}); see the warnings above")
 
     # ------------------------------------------------------------------ state
     @property

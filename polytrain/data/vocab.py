@@ -31,12 +31,16 @@ _CJK_IDEOGRAPHS = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A
 # (Unicode blocks). Without a word segmenter, a piece that begins with one of their letters is a
 # word, as a CJK piece is; a piece that begins with a combining vowel or tone mark continues one.
 _UNSPACED_SCRIPTS = ((0x0E00, 0x0E7F), (0x0E80, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))
+# Thai and Lao vowels written after their consonant that Unicode classes as letters (Lo), not marks:
+# sara a, sara aa, sara am, lakkhangyao; Lao a, aa, am. They never begin a syllable.
+_FOLLOWING_VOWELS = frozenset("\u0e30\u0e32\u0e33\u0e45\u0eb0\u0eb2\u0eb3")
 
 
 def starts_word(piece: str) -> bool:
     """Whether a token begins a word for whole-word masking: a Metaspace ``▁`` piece, a piece that
-    begins with a CJK ideograph, or one that begins with a letter (not a combining mark) of Thai,
-    Lao, Myanmar or Khmer; these scripts mark no word starts with spaces."""
+    begins with a CJK ideograph, or one that begins with a letter of Thai, Lao, Myanmar or Khmer
+    (not a combining mark, nor a Thai/Lao vowel written after its consonant); these scripts mark
+    no word starts with spaces."""
     if piece.startswith(WORD_START):
         return True
     if not piece:
@@ -44,7 +48,8 @@ def starts_word(piece: str) -> bool:
     first = ord(piece[0])
     if any(low <= first <= high for low, high in _CJK_IDEOGRAPHS):
         return True
-    return any(low <= first <= high for low, high in _UNSPACED_SCRIPTS) and unicodedata.category(piece[0]) == "Lo"
+    return (any(low <= first <= high for low, high in _UNSPACED_SCRIPTS) and unicodedata.category(piece[0]) == "Lo"
+            and piece[0] not in _FOLLOWING_VOWELS)
 
 
 def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:

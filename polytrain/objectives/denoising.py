@@ -16,8 +16,9 @@ with ``decoder_start_token_id = </s>``)::
     decoder_input_ids  </s> <s> X
     labels             <s> X  </s>
 
-Masking counts subword tokens: candidates are the ordinary tokens of X (special tokens such as the
-``</s>`` between documents are never covered, and spans do not cross them).
+Masking counts subword tokens: candidates are the ordinary tokens of X (special tokens, such as the
+``</s>`` between documents of a ``whole_documents=False`` block, are never covered, and spans do not
+cross them).
 """
 
 from __future__ import annotations

@@ -38,11 +38,12 @@ def test_train_windows_cover_every_micro_batch_of_their_steps(demo_data, monkeyp
 
 
 @pytest.mark.parametrize("rank", [0, 1])
-def test_tokens_seen_is_saved_as_the_total_and_restored_on_rank_zero_only(demo_data, monkeypatch, rank):
+def test_tokens_seen_is_saved_in_the_record_and_restored_on_rank_zero_only(demo_data, monkeypatch, rank):
     """Lightning saves rank 0's state dict and loads it on every rank: a per-rank count there would
-    be counted once per rank after a resume. The total is in the polytrain record instead; rank 0
-    continues it and the others start at zero, so the all-rank sum carries on. A checkpoint that
-    still has the count in its state dict (older polytrain) loads too."""
+    be counted once per rank after a resume. The count is in the polytrain record instead (summed
+    over ranks when saving: tests/distributed/test_fsdp.py checks the 2-rank total across a resume);
+    rank 0 continues it and the others start at zero. A checkpoint that still has the count in its
+    state dict (older polytrain) loads too."""
     def module() -> PretrainModule:
         return PretrainModule([MaskedLM()], str(demo_data.tokenizer), architecture=TINY)
 

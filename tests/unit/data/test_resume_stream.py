@@ -267,6 +267,23 @@ def test_a_changed_layout_warns_and_restarts_at_a_new_position(
     assert through_checkpoint(dm.state_dict())["ranks"][0]["consumed"] == 18
 
 
+def test_another_packing_is_another_layout(corpus: tuple[str, str, Vocab], caplog: pytest.LogCaptureFixture) -> None:
+    """A text-stream packer's pending tokens mean nothing to a whole-document packer: a checkpoint
+    of the other packing (e.g. denoising before whole documents became its default) restarts."""
+    stream = [MaskedLM()]
+    documents = [MaskedLM()]
+    documents[0].whole_documents = True
+    first = datamodule(corpus, stream)
+    consume(first, 3)
+    saved = through_checkpoint(first.state_dict())
+    dm = datamodule(corpus, documents)
+    dm.load_state_dict(saved)
+    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+        consume(dm, 1)
+    assert "objectives ['maskedlm:mono:1'] -> ['maskedlm:mono:1:documents']" in caplog.text, caplog.text
+    assert "restarts at a new seed-derived position" in caplog.text
+
+
 def test_resume_without_a_saved_position_warns_and_does_not_replay(
         corpus: tuple[str, str, Vocab], caplog: pytest.LogCaptureFixture) -> None:
     dm = datamodule(corpus, mixed())

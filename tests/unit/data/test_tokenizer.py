@@ -418,8 +418,8 @@ def test_thai_lao_khmer_myanmar_pieces_start_words_unless_they_begin_with_a_mark
     from polytrain.data.vocab import starts_word
     from polytrain.objectives.masking import word_spans
 
-    letters = ["กิน", "ข้าว", "ກິນ", "ញុំ", "မြန်", "ร"]
-    marks = ["ั", "่", "ິ", "្", "ြ", "ี้"]
+    letters = ["กิน", "ข้าว", "ກິນ", "ញុំ", "မြန်", "ร", "เก"]  # เ: a vowel written before its consonant
+    marks = ["ั", "่", "ິ", "្", "ြ", "ี้", "าร", "ำ", "ะ", "າ"]  # combining marks, following vowels
     assert all(starts_word(p) for p in letters) and not any(starts_word(p) for p in marks)
     # "▁ฉัน" "กิน" "ข้" + two pieces of combining marks: a Thai run without spaces is 3 words, not 1
     pieces = ["▁ฉัน", "กิน", "ข้", "่", "ั"]
