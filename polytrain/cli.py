@@ -23,7 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from polytrain import __version__
 from polytrain.errors import ConfigError, DataError
-from polytrain.registry import unknown_objective
+from polytrain.registry import RegistryError, unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -255,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     from polytrain.callbacks.faults import TrainingAborted
-    from polytrain.registry import RegistryError
 
     try:
         cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
