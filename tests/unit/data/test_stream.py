@@ -357,6 +357,33 @@ def test_validation_is_finite_identical_across_runs_and_independent_of_workers(
     assert {d.split("_")[0] for d in mono_docs} == set(LANGS)
 
 
+@pytest.mark.parametrize("ranks,workers", [(1, 1), (1, 2), (1, 3), (2, 2)])
+def test_the_first_validation_batches_cover_every_objective_and_language(
+        corpus: tuple[Manifest, str, Vocab], ranks: int, workers: int) -> None:
+    # 4 groups (echo de/en/sw, pair de-en), 5 val shards (de has 2), several batches each.
+    objs = lambda: [EchoObjective(), PairEchoObjective()]  # noqa: E731
+    groups: set[tuple[str, str]] = set()
+    every: list[Batch] = []
+    for rank in range(ranks):
+        ds = stream(corpus, objs(), split="val", batch_size=2, rank=rank, world_size=ranks)
+        batches = list(loader(ds, workers)) if workers > 1 else list(ds)
+        every += batches
+        # limit_val_batches = ceil(4 groups / ranks): Lightning takes each rank's first batches.
+        groups |= {(b.objective, b.lang[0]) for b in batches[: -(-4 // ranks)]}
+    assert groups == {("echoobjective", "de"), ("echoobjective", "en"), ("echoobjective", "sw"),
+                      ("pairechoobjective", "de-en")}
+    # The batches themselves are those of one process (only their order depends on the layout).
+    one = sorted(tuple(b.keys) for b in stream(corpus, objs(), split="val", batch_size=2))
+    assert sorted(tuple(b.keys) for b in every) == one
+
+
+def test_two_workers_and_two_val_batches_validate_both_objectives(corpus: tuple[Manifest, str, Vocab]) -> None:
+    # The DataLoader takes batch 0 from worker 0 and batch 1 from worker 1: before, both were MLM's.
+    ds = stream(corpus, [EchoObjective(), PairEchoObjective()], split="val")
+    first_two = list(islice(loader(ds, 2), 2))
+    assert {b.objective for b in first_two} == {"echoobjective", "pairechoobjective"}
+
+
 def test_a_rank_or_worker_without_validation_shards_yields_nothing(corpus: tuple[Manifest, str, Vocab]) -> None:
     # 5 mono val shards: rank 7 of 8 has none; rank 1 has one, so its second worker has none.
     assert list(stream(corpus, split="val", rank=7, world_size=8)) == []
