@@ -3,7 +3,7 @@
 The objective is given as in training configs (``--objective CLASS --objective.init_args.X V``, a
 ``{class_path, init_args}`` JSON/YAML value, or ``-c CONFIG`` with ``model.objectives``), so built-in
 and plugin objectives are inspected the same way. Samples come from the shards exactly as the stream
-makes them (``read_shard``, the tokenizer, ``Packer``); examples come from ``make_example`` with the
+makes them (``tokenized_documents``, either encoding, ``Packer``); examples come from ``make_example`` with the
 stream's generators, so ``--split val`` shows the very examples validation scores. The full story,
 with real output, is in docs/inspect.md.
 
@@ -29,7 +29,9 @@ from tokenizers import Tokenizer
 from polytrain.shards.manifest import Manifest, ShardInfo
 from polytrain.stream.packing import Packer, packer_for
 from polytrain.rng import make_rng
-from polytrain.shards.reader import StreamStats, read_shard
+from polytrain.shards.documents import Document
+from polytrain.shards.reader import StreamStats
+from polytrain.shards.tokenize import TextEncoder, tokenized_documents
 from polytrain.stream.dataset import Sample, Split, shuffle_buffer
 from polytrain.shards.vocab import (
     check_languages,
@@ -52,32 +54,28 @@ class InspectError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------- samples
-def _encode(tokenizer: Tokenizer, texts: list[str]) -> list[np.ndarray]:
-    """Token ids of ``texts`` without special tokens, as the stream encodes them."""
-    return [np.asarray(e.ids, dtype=np.int64) for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
-
-
 def _language(manifest: Manifest, tokenizer: Tokenizer, shards: list[ShardInfo], packer: Packer | None,
               split: Split, seed: int, stats: StreamStats) -> Iterator[Sample]:
     """Samples of one language (or pair); ``packer`` is ``None`` for parallel data.
 
+    Documents come from either encoding as the stream reads them (``tokenized_documents``).
     Val: shards in manifest order, each packed on its own and flushed (validation's blocks).
     Train: shards once each in a seeded order, documents shuffled, one packer for all of them.
     """
     rng = make_rng(seed, "inspect", split, shards[0].lang)
+    encoder = TextEncoder(tokenizer) if manifest.encoding == "text" else None
     if split == "train":
         shards = [shards[int(i)] for i in rng.permutation(len(shards))]
     for shard in shards:
-        docs: Iterator[Any] = read_shard(manifest.shard_url(shard), shard.kind, stats)
+        docs: Iterator[Document] = tokenized_documents(manifest, shard, stats, encoder)
         if split == "train":
             docs = shuffle_buffer(docs, _TRAIN_SHUFFLE, rng)
         for doc in docs:
             if packer is None:
-                src, tgt = _encode(tokenizer, [doc.texts["src.txt"], doc.texts["tgt.txt"]])
-                if len(src) and len(tgt):
-                    yield TextPair(doc.key, str(shard.src_lang), str(shard.tgt_lang), src, tgt)
+                src, tgt = (ids.astype(np.int64) for ids in doc.split_ids())
+                yield TextPair(doc.key, str(shard.src_lang), str(shard.tgt_lang), src, tgt)
             else:
-                yield from packer.add(doc.key, shard.lang, _encode(tokenizer, doc.texts["txt"].split("\n")))
+                yield from packer.add(doc.key, shard.lang, doc.split_ids())
         if packer is not None and split == "val":
             yield from packer.flush()
     if packer is not None and split == "train":
@@ -101,7 +99,7 @@ def iter_examples(objective: Objective, manifest: Manifest, tokenizer: Tokenizer
         split: ``"val"`` or ``"train"``.
         seed: the run's data seed.
         lang: only this language (mono) or pair (parallel).
-        stats: where skipped-data counters go (``read_shard``'s).
+        stats: where skipped-data counters go (``polytrain.shards.reader`` counter names).
     """
     stats = stats if stats is not None else StreamStats()
     shards = [s for s in manifest.shards(objective.data_kind, split) if lang is None or s.lang == lang]

@@ -10,6 +10,7 @@ worker 106 s and 2.5 GB. Documents are encoded in groups (one ``encode_batch`` c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from itertools import chain
 
@@ -17,7 +18,8 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from polytrain.shards.documents import Document
-from polytrain.shards.reader import CUT_CHARS, CUT_LINE, EMPTY_TEXT
+from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.reader import CUT_CHARS, CUT_LINE, EMPTY_TEXT, StreamStats, read_documents
 
 Count = Callable[[str, int], None]
 """``count(counter_name, n)``: where the encoder reports what it cut."""
@@ -110,3 +112,49 @@ def usable_documents(docs: Iterator[Document], kind: str, count: Count) -> Itera
             yield doc
         else:
             count(EMPTY_TEXT, 1)
+
+
+def tokenized_documents(manifest: Manifest, shard: ShardInfo, stats: StreamStats, encoder: TextEncoder | None,
+                        *, vocab_size: int | None = None, allow_pipe: bool = False,
+                        max_member_bytes: int = 16 * 2**20, start: int = 0,
+                        only: set[int] | None = None) -> Iterator[Document]:
+    """The tokenized, usable documents of one shard in file order, from either encoding.
+
+    Bad members and samples are skipped and counted in ``stats`` (``polytrain.shards.reader``),
+    documents that tokenize to nothing too (``empty_text``). Text is tokenized by ``encoder``
+    (needed for text shards); token shards are only decoded.
+
+    Args:
+        manifest: the shards' manifest (its ``encoding``).
+        shard: one of its shards.
+        stats: where problems are counted.
+        encoder: the text encoder; ``None`` for token shards.
+        vocab_size: token ids at or above it make a sample ``invalid_tokens``.
+        allow_pipe: accept ``pipe:`` URLs.
+        max_member_bytes: larger tar members are skipped unread.
+        start: skip the documents before this ``Document.index`` without tokenizing them.
+        only: just these indices (and stop reading after the last one).
+    """
+    url = manifest.shard_url(shard)
+    docs = read_documents(url, shard.kind, stats, manifest.encoding, allow_pipe, max_member_bytes, vocab_size)
+    if start or only is not None:
+        docs = _select(docs, start, only)
+    count = functools.partial(_count, stats, url)
+    if manifest.encoding == "text":
+        if encoder is None:
+            raise ValueError(f"{url}: text shards need a TextEncoder")
+        docs = encoder.documents(docs, count)
+    return usable_documents(docs, shard.kind, count)
+
+
+def _select(docs: Iterator[Document], start: int, only: set[int] | None) -> Iterator[Document]:
+    last = max(only) if only else -1
+    for doc in docs:
+        if only is not None and doc.index > last:
+            return
+        if doc.index >= start and (only is None or doc.index in only):
+            yield doc
+
+
+def _count(stats: StreamStats, url: str, name: str, n: int) -> None:
+    stats.add(name, url, n)

@@ -18,7 +18,6 @@ webdataset's default decoders are never used.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections import Counter
@@ -35,8 +34,8 @@ from polytrain.rng import make_rng
 from polytrain.shards.manifest import Manifest, ShardInfo
 from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.documents import Document
-from polytrain.shards.reader import StreamStats, read_documents
-from polytrain.shards.tokenize import TextEncoder, usable_documents
+from polytrain.shards.reader import StreamStats
+from polytrain.shards.tokenize import TextEncoder, tokenized_documents
 from polytrain.shards.vocab import read_tokenizer_file
 from polytrain.stream.collate import collate
 from polytrain.stream.packing import Packer, packer_for
@@ -80,19 +79,6 @@ def choose_objective(seed: int, index: int, weights: Sequence[float]) -> int:
     """
     p = np.asarray(weights, dtype=np.float64)
     return int(make_rng(seed, "objective", index).choice(len(p), p=p / p.sum()))
-
-
-def _select(docs: Iterator[Document], start: int, only: set[int] | None) -> Iterator[Document]:
-    last = max(only) if only else -1
-    for doc in docs:
-        if only is not None and doc.index > last:
-            return
-        if doc.index >= start and (only is None or doc.index in only):
-            yield doc
-
-
-def _count(stats: StreamStats, url: str, name: str, n: int) -> None:
-    stats.add(name, url, n)
 
 
 def _worker() -> tuple[int, int]:
@@ -199,27 +185,19 @@ class PretrainStream(torch.utils.data.IterableDataset):
         return self._tokenizer
 
     def read(self, shard: ShardInfo, start: int = 0, only: set[int] | None = None) -> Iterator[Document]:
-        """The tokenized documents of one shard in file order, from either encoding.
-
-        Bad members are skipped and counted in ``stats``; documents that tokenize to nothing too
-        (``empty_text``). Text is tokenized here (``TextEncoder``), token shards are only decoded.
+        """The tokenized documents of one shard in file order, from either encoding
+        (``polytrain.shards.tokenize.tokenized_documents``: bad data skipped and counted in ``stats``).
 
         Args:
             shard: the shard.
             start: skip the documents before this index (``Document.index``) without tokenizing them.
             only: just these indices (and stop after the last one).
         """
-        url = self.manifest.shard_url(shard)
-        docs = read_documents(url, shard.kind, self.stats, self.manifest.encoding, self.allow_pipe,
-                              self.max_member_bytes, self.vocab.size)
-        if start or only is not None:
-            docs = _select(docs, start, only)
-        count = functools.partial(_count, self.stats, url)
-        if self.manifest.encoding == "text":
-            if self._encoder is None:
-                self._encoder = TextEncoder(self.tokenizer(), self.max_line_chars)
-            docs = self._encoder.documents(docs, count)
-        return usable_documents(docs, shard.kind, count)
+        if self._encoder is None and self.manifest.encoding == "text":
+            self._encoder = TextEncoder(self.tokenizer(), self.max_line_chars)
+        return tokenized_documents(self.manifest, shard, self.stats, self._encoder, vocab_size=self.vocab.size,
+                                   allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes,
+                                   start=start, only=only)
 
     def samples(self, doc: Document, shard: ShardInfo, packer: Packer | None) -> list[Sample]:
         """The samples one tokenized document of ``shard`` makes (``read`` yields them).
