@@ -110,12 +110,13 @@ def decode_keys(runs: object) -> list[str]:
 # ----------------------------------------------------------------------------- reading
 def _counts(meta: dict[str, Any], name: str, n: int | None = None) -> list[int]:
     value = meta.get(name)
-    if not isinstance(value, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0
-                                              for x in value):
+    counts = np.asarray(value) if isinstance(value, list) else None
+    # dtype kind "i": integers only (True, 1.5, "2" or null make bool, float, str or object arrays).
+    if counts is None or (len(counts) and (counts.dtype.kind != "i" or counts.ndim != 1 or counts.min() < 0)):
         raise LayoutError(f"{name!r} must be a list of counts")
-    if n is not None and len(value) != n:
-        raise LayoutError(f"{name!r} has {len(value)} entries for {n} documents")
-    return value
+    if n is not None and len(counts) != n:
+        raise LayoutError(f"{name!r} has {len(counts)} entries for {n} documents")
+    return value  # type: ignore[return-value]
 
 
 def _ends(lengths: list[int]) -> np.ndarray:

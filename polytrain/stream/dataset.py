@@ -215,7 +215,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
             cut = int(doc.ends[0])
             return [TextPair(key=doc.key, src_lang=str(shard.src_lang), tgt_lang=str(shard.tgt_lang),
                              src_ids=doc.ids[:cut].astype(np.int64), tgt_ids=doc.ids[cut:].astype(np.int64))]
-        return packer.add(doc.key, str(shard.lang), doc.split_ids())
+        return packer.add_document(doc.key, str(shard.lang), doc.ids, doc.ends)
 
     def _batch(self, obj: Objective, examples: list[Example]) -> Batch:
         batch = collate(examples, obj.name, self.vocab.pad_id)
