@@ -3,7 +3,9 @@
 Every row runs in this one process on one core (``torch`` threads 1, ``TOKENIZERS_PARALLELISM=false``,
 ``num_workers=0``: the work one DataLoader worker does), in rounds: each round measures every row
 once, in a rotated order, so that a slow phase of a shared machine hits every row; the ratios are
-medians of the per-round ratios. Results are quoted in docs/benchmarks.md ("Data pipeline").
+medians of the per-round ratios. Each row reports tokens per CPU-second of this process (what one
+worker core does, even where other jobs share the machine) and tokens per wall second. Results are
+quoted in docs/benchmarks.md ("Data pipeline").
 
 Rows:
 
@@ -14,10 +16,10 @@ Rows:
 - ``text-v1``: the same code on the same documents in polytrain 0.1's layout (one document per sample).
 - ``before``: the code of ``--before REV`` (``git archive``) on the ``text-v1`` shards, in a child
   process (it times itself; start-up is not counted).
-- ``read-tokens``, ``read-mds``, ``read-litdata``: the token documents read in file order from
-  polytrain's token shards, Mosaic's MDS and litdata, each followed by the same packing, MLM masking
-  and collate; MDS and litdata rows need ``pip install -e .[bench]`` (skipped, with the reason, when
-  they do not import).
+- ``read-tokens``, ``read-mds``, ``read-litdata``: reading alone: the same token documents (ids and
+  sentence ends) decoded in file order from polytrain's token shards, Mosaic's MDS and litdata
+  (``_stores.py``); what follows reading is the same code whatever the store. MDS and litdata rows
+  need ``pip install -e .[bench]`` (skipped, with the reason, when they do not import).
 
 Usage::
 
@@ -67,11 +69,22 @@ def stream_row(shards: str, tok: str, args: argparse.Namespace) -> dict[str, flo
 def _time(batches: Iterator[Any], args: argparse.Namespace) -> dict[str, float]:
     for _ in islice(batches, args.warmup):
         pass
-    start, tokens = time.perf_counter(), 0
-    for batch in islice(batches, args.batches):
-        tokens += batch.num_tokens
-    seconds = time.perf_counter() - start
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+    clock = Clock()
+    tokens = sum(batch.num_tokens for batch in islice(batches, args.batches))
+    return clock.result(tokens)
+
+
+class Clock:
+    """Wall time and this process's CPU time since construction. On a shared machine the CPU time is
+    the honest figure: tokens per CPU-second is what one core of a worker does, whatever else ran."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def result(self, tokens: int) -> dict[str, float]:
+        wall, cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        return {"tokens": tokens, "seconds": wall, "cpu_seconds": cpu, "tokens_per_s": tokens / wall,
+                "tokens_per_cpu_s": tokens / cpu}
 
 
 def tokenizer_row(texts: list[list[str]], tok: str) -> dict[str, float]:
@@ -80,38 +93,19 @@ def tokenizer_row(texts: list[list[str]], tok: str) -> dict[str, float]:
 
     tokenizer = Tokenizer.from_file(tok)
     encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
-    start, tokens = time.perf_counter(), 0
+    clock, tokens = Clock(), 0
     for group in texts:
         tokens += sum(len(e.ids) for e in encode(group, add_special_tokens=False))
-    seconds = time.perf_counter() - start
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+    return clock.result(tokens)
 
 
-def docs_row(read: Callable[[], Iterator[tuple[int, np.ndarray, np.ndarray]]], langs: list[str], tok: str,
-             args: argparse.Namespace) -> dict[str, float]:
-    """Documents from ``read`` (again and again), packed per language, masked (MLM), collated."""
-    from polytrain.objectives.mlm import MaskedLM
-    from polytrain.rng import make_rng
-    from polytrain.shards.vocab import load_vocab
-    from polytrain.stream.collate import collate
-    from polytrain.stream.packing import packer_for
-
-    vocab = load_vocab(tok)[1]
-    mlm = MaskedLM()
-    mlm.setup(vocab, args.max_length)
-    packers = {lang: packer_for(mlm) for lang in langs}
-
-    def blocks() -> Iterator[Any]:
-        while True:
-            for lang, ids, ends in read():
-                yield from packers[langs[lang]].add_document("doc", langs[lang], ids, ends)  # type: ignore[union-attr]
-
-    def batches() -> Iterator[Any]:
-        stream = blocks()
-        while True:
-            examples = [mlm.make_example(b, make_rng(0, "example", 0, 0, b.key)) for b in islice(stream, args.batch_size)]
-            yield collate(examples, mlm.name, vocab.pad_id)
-    return _time(batches(), args)
+def read_row(read: Callable[[], Iterator[tuple[int, np.ndarray, np.ndarray]]], tokens: int) -> dict[str, float]:
+    """Read documents from ``read`` (again and again) until ``tokens`` token ids have been decoded."""
+    clock, seen = Clock(), 0
+    while seen < tokens:
+        for _, ids, _ in read():
+            seen += len(ids)
+    return clock.result(seen)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -243,8 +237,9 @@ def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int) -> 
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
             results[name].append(jobs[name]())
-            print(f"round {r + 1}/{rounds}: {name:<13} {results[name][-1]['tokens_per_s']:>12,.0f} tokens/s",
-                  file=sys.stderr)
+            got = results[name][-1]
+            print(f"round {r + 1}/{rounds}: {name:<13} {got['tokens_per_s']:>12,.0f} tokens/s "
+                  f"{got['tokens_per_cpu_s']:>12,.0f} tokens/CPU-s", file=sys.stderr)
     return results
 
 
@@ -252,24 +247,26 @@ RATIOS = (("tokens", "text"), ("text", "tokenizer"), ("text", "text-v1"), ("text
           ("read-tokens", "read-mds"), ("read-tokens", "read-litdata"))
 
 
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 def report(results: dict[str, list[dict[str, float]]], skipped: dict[str, str], info: dict[str, Any]) -> dict[str, Any]:
-    """Medians per row and paired ratios (median of the per-round ratios, with their range)."""
-    rows = {name: {"median": statistics.median(r["tokens_per_s"] for r in runs),
-                   "min": min(r["tokens_per_s"] for r in runs), "max": max(r["tokens_per_s"] for r in runs),
+    """Per row: tokens per CPU-second and per wall second (median, range); paired ratios of the
+    CPU figures (median of the per-round ratios, with their range)."""
+    rows = {name: {"cpu": _spread([r["tokens_per_cpu_s"] for r in runs]), "wall": _spread([r["tokens_per_s"] for r in runs]),
                    "rounds": len(runs)} for name, runs in results.items()}
-    ratios = {}
-    for a, b in RATIOS:
-        if a in results and b in results:
-            paired = [x["tokens_per_s"] / y["tokens_per_s"] for x, y in zip(results[a], results[b])]
-            ratios[f"{a}/{b}"] = {"median": statistics.median(paired), "min": min(paired), "max": max(paired)}
+    ratios = {f"{a}/{b}": _spread([x["tokens_per_cpu_s"] / y["tokens_per_cpu_s"] for x, y in zip(results[a], results[b])])
+              for a, b in RATIOS if a in results and b in results}
     return {"machine": info, "rows": rows, "ratios": ratios, "skipped": skipped}
 
 
 def markdown(found: dict[str, Any]) -> str:
-    lines = ["| row | tokens/s per worker (median) | min - max | rounds |", "|---|---|---|---|"]
-    lines += [f"| {name} | {r['median']:,.0f} | {r['min']:,.0f} - {r['max']:,.0f} | {r['rounds']} |"
-              for name, r in found["rows"].items()]
-    lines += ["", "| ratio (paired per round) | median | min - max |", "|---|---|---|"]
+    lines = ["| row | tokens per CPU-second (median) | min - max | tokens per wall second (median) | rounds |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {name} | {r['cpu']['median']:,.0f} | {r['cpu']['min']:,.0f} - {r['cpu']['max']:,.0f} | "
+              f"{r['wall']['median']:,.0f} | {r['rounds']} |" for name, r in found["rows"].items()]
+    lines += ["", "| ratio of tokens per CPU-second (paired per round) | median | min - max |", "|---|---|---|"]
     lines += [f"| {name} | {r['median']:.2f} | {r['min']:.2f} - {r['max']:.2f} |" for name, r in found["ratios"].items()]
     lines += [f"\nnot run: {name}: {why}" for name, why in found["skipped"].items()]
     return "\n".join(lines)
@@ -289,6 +286,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    "the timed batches tokenize as many tokens as they hold)")
     p.add_argument("--shuffle-buffer", type=int, default=200)
     p.add_argument("--max-samples", type=int, default=200, help="documents per shard when sharding")
+    p.add_argument("--read-tokens", type=int, default=5_000_000, help="token ids each read-* row decodes")
     p.add_argument("--out", help="also write the results as JSON here")
     p.add_argument("--child-stream", metavar="SHARDS", help=argparse.SUPPRESS)  # the 'before' row's child
     return p.parse_args(argv)
@@ -318,11 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.before and "before" in args.rows:
             tree = before_tree(args.before, work)
             jobs["before"] = lambda: before_row(tree, inputs["text-v1"], tok, args)
-        langs = token_documents(inputs["tokens"])[0]
         readers, skipped = stores(work, inputs["tokens"], [r[5:] for r in args.rows if r in ("read-mds", "read-litdata")])
         for name, read in readers.items():
             if name in args.rows:
-                jobs[name] = lambda read=read: docs_row(read, langs, tok, args)
+                jobs[name] = lambda read=read: read_row(read, args.read_tokens)
         results = run_rounds(jobs, args.rounds)
     info["load_average_at_end"] = list(os.getloadavg())
     info.update(max_length=args.max_length, batch_size=args.batch_size, batches=args.batches, before=args.before)

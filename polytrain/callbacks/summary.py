@@ -61,8 +61,11 @@ def not_validated(trainer: Trainer, pl_module: LightningModule, seen: Counter[tu
 
 
 def format_not_validated(missing: list[NotValidated]) -> str:
-    """One line naming every group trained on but not validated, with the reason."""
-    return "trained on but not validated: " + ", ".join(f"{name} {lang} ({why})" for name, lang, why in missing)
+    """One line naming every group trained on but not validated, grouped by the reason."""
+    reasons: dict[str, list[str]] = {}
+    for name, lang, why in missing:
+        reasons.setdefault(why, []).append(f"{name} {lang}")
+    return "trained on but not validated: " + "; ".join(f"{why}: {', '.join(groups)}" for why, groups in reasons.items())
 
 
 def summary_rows(metrics: dict[str, float]) -> list[tuple[str, str, float, float, float, float]]:

@@ -52,6 +52,7 @@ class Packer:
         self.block_size = block_size
         self.eos_id = eos_id
         self.whole_documents = whole_documents
+        self._eos = np.array([eos_id], dtype=np.int64)
         self.lang: str | None = None
         self.blocks_made = 0
         self._ids = _EMPTY
@@ -94,7 +95,7 @@ class Packer:
         base = len(self._ids)
         cuts[-1] += 1  # the eos separator belongs to the last sentence
         ends = np.array(cuts, dtype=np.int64) + base
-        self._ids = np.concatenate([self._ids, ids, [self.eos_id]]).astype(np.int64, copy=False)
+        self._ids = np.concatenate([self._ids, ids, self._eos])  # int64: _ids is
         self._ends = np.concatenate([self._ends, ends])
         self._doc_starts.append((base, key))
         return self._cut_full_blocks()

@@ -271,7 +271,9 @@ def test_the_summary_names_languages_trained_on_but_not_validated(tmp_path: Path
     assert summary.missing == [("echoobjective", "en", "not reached within limit_val_batches=1"),
                                ("echoobjective", "sw", "no validation shards"),
                                ("pairechoobjective", "de-en", "not reached within limit_val_batches=1")]
-    assert len(warned) == 1 and "echoobjective sw (no validation shards)" in str(warned[0].message)
+    assert len(warned) == 1 and str(warned[0].message) == (
+        "trained on but not validated: not reached within limit_val_batches=1: echoobjective en, "
+        "pairechoobjective de-en; no validation shards: echoobjective sw")
     table = format_summary([("echoobjective", "de", 10.0, 1.0, 0.5, 2.7), ("echoobjective", "sw", 12.0, 0, 0, 0)],
                            frozenset({("echoobjective", "sw")}))
     assert table.splitlines()[-1].split() == ["echoobjective", "sw", "12", "-", "-", "-"]
