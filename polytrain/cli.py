@@ -33,7 +33,9 @@ TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
     ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
-    ("export", "hf"): ("polytrain.export.command:main", "write a Hugging Face model folder from a checkpoint"),
+    ("export", "hf"): ("polytrain.hf.command:export_main", "write a Hugging Face model folder from a checkpoint"),
+    ("import", "hf"): ("polytrain.hf.command:import_main",
+                       "convert a transformers XLM-R / mBART folder into weights, tokenizer and config to start from"),
 }
 TRAINER_COMMANDS = {
     "fit": "train a model (polytrain fit -c configs/base.yaml -c ... )",

@@ -51,6 +51,8 @@ class Vocab:
     ``polytrain.data.vocab.starts_word``); used by whole-word masking."""
     sha256: str = ""
     """Hash of the tokenizer file; stored with checkpoints."""
+    lang_tags: tuple[str, ...] = ()
+    """Text of each language's tag token, aligned with ``languages`` (empty: ``language_tag(lang)``)."""
 
     def lang_index(self, lang: str) -> int:
         """Index of ``lang`` in ``languages`` (its language-embedding row)."""
@@ -62,6 +64,11 @@ class Vocab:
     def lang_token(self, lang: str) -> int:
         """Token id of ``lang``'s tag token."""
         return self.lang_token_ids[self.lang_index(lang)]
+
+    def lang_tag(self, lang: str) -> str:
+        """``lang``'s tag token as text (``<lang:xx>``, or an imported mBART-50 code such as ``en_XX``)."""
+        index = self.lang_index(lang)
+        return self.lang_tags[index] if self.lang_tags else language_tag(lang)
 
 
 @dataclass

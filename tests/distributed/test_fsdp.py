@@ -79,7 +79,7 @@ def test_sharded_checkpoint_loads_for_export(fsdp_run, tmp_path):
     ones the ranks trained (gathered at the end of training), and the HF folder is written."""
     pytest.importorskip("transformers")
     from polytrain.cli import main
-    from polytrain.export.command import load_sharded
+    from polytrain.hf.command import load_sharded
 
     cwd, _ = fsdp_run
     last = cwd / "runs" / "checkpoints" / "last.ckpt"
