@@ -29,6 +29,8 @@ from polytrain.registry import RegistryError, unknown_objective
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("data", "shard"): ("polytrain.data.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
     ("tokenizer", "train"): ("polytrain.data.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
+    ("tokenizer", "extend"): ("polytrain.data.tokenizer_extend:main",
+                              "append pieces and tags for new languages to a tokenizer (old ids kept)"),
     ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
     ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),

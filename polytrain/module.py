@@ -46,9 +46,13 @@ def _loss_scaler(plugin: Precision) -> torch.amp.GradScaler | None:
     return plugin.scaler if isinstance(plugin, MixedPrecision) else None
 
 
-def metric_groups(vocab: Vocab) -> list[str]:
-    """Every language, then every ordered language pair (TLM examples are grouped by pair)."""
-    langs = list(vocab.languages)
+def metric_groups(vocab: Vocab, data_languages: Sequence[str] = ()) -> list[str]:
+    """Every language, then every ordered language pair (TLM examples are grouped by pair).
+
+    The languages are the tokenizer's tags, plus ``data_languages`` (the data module's): a tokenizer
+    without tags (XLM-R's) names no language itself.
+    """
+    langs = sorted(set(vocab.languages) | set(data_languages))
     return langs + [f"{a}-{b}" for a in langs for b in langs if a != b]
 
 
@@ -102,17 +106,29 @@ class PretrainModule(LightningModule):
             if head is not None:
                 self.heads[objective.name] = head
                 objective.head_module = head
-        self.groups = metric_groups(self.vocab)
-        self._group_index = {g: i for i, g in enumerate(self.groups)}
         self.model: nn.Module | None = None
-        self.train_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
-        self.val_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
-        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
-        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
-        self.tokens_seen = GroupTokenStats(len(self.groups))
+        self._make_group_stats(metric_groups(self.vocab))
         self.val_text = nn.ModuleDict(
             {o.name: ReconstructionScores() for o in objectives if o.model_kind == "encoder_decoder"}
         )
+
+    def _make_group_stats(self, groups: list[str]) -> None:
+        """The per-group metric windows: one row per language and language pair of ``groups``."""
+        self.groups = groups
+        self._group_index = {g: i for i, g in enumerate(groups)}
+        names = [o.name for o in self.objectives]
+        self.train_stats = nn.ModuleDict({name: GroupTokenStats(len(groups)) for name in names})
+        self.val_stats = nn.ModuleDict({name: GroupTokenStats(len(groups)) for name in names})
+        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
+        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
+        self.tokens_seen = GroupTokenStats(len(groups))
+
+    def setup(self, stage: str) -> None:
+        """With a tokenizer without language tags (XLM-R's), take the languages of the per-language
+        metrics from the data module (before any metric is updated or restored)."""
+        languages = getattr(self.trainer.datamodule, "languages", None) if self._trainer is not None else None
+        if not self.vocab.languages and languages:
+            self._make_group_stats(metric_groups(self.vocab, list(languages)))
 
     def _check_agreement(self, objectives: Sequence[Objective], max_length: int) -> None:
         """Values that must agree are checked here, once, before any work starts."""
@@ -123,6 +139,12 @@ class PretrainModule(LightningModule):
             raise ConfigError(
                 f"model.architecture.vocab_size={arch.vocab_size} but the tokenizer {self.tokenizer_path} has "
                 f"{vocab.size} tokens; remove vocab_size to derive it from the tokenizer"
+            )
+        if arch.use_lang_embeddings and not vocab.languages:
+            raise ConfigError(
+                f"model.architecture.use_lang_embeddings=True needs language tags in the tokenizer and "
+                f"{self.tokenizer_path} has none (an XLM-R tokenizer marks no language; XLM-R has no language "
+                "embeddings): set it to false"
             )
         if max_length > arch.max_positions:
             raise ConfigError(

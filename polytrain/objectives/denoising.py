@@ -226,6 +226,10 @@ class Denoising(Objective):
         """Bind the vocabulary; ``max_length`` (encoder and decoder) must leave room for text."""
         if max_length <= self.added_tokens:
             raise ValueError(f"{type(self).__name__}: max_length must be > {self.added_tokens}, got {max_length}")
+        if self.add_lang_token and not vocab.languages:
+            raise ValueError(f"{type(self).__name__}: add_lang_token=True (mBART's X </s> <lid>) needs language tags "
+                             "and the tokenizer has none (an XLM-R tokenizer marks no language); set "
+                             "add_lang_token: false for BART's <s> X </s>")
         super().setup(vocab, max_length)
 
     def _replacements(self, count: int, rng: np.random.Generator) -> np.ndarray:
