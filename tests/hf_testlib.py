@@ -1,4 +1,4 @@
-""""Pretrained" transformers folders for the import tests, made here without any download.
+"""Stand-ins for pretrained transformers folders, for the import and warm-start tests (no download).
 
 The models are transformers' own classes from small random configs, saved with ``save_pretrained``;
 their tokenizers are transformers' ``XLMRobertaTokenizer`` / ``MBart50Tokenizer`` built on Unigram
@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "polytrain" / "demo_corpus" / "mono"
 SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
 MBART_SIZE = {"d_model": 32, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 2,
