@@ -110,7 +110,8 @@ def check_architecture(saved: SavedWeights, config: ModelConfig, vocab_size: int
     """Refuse weights of another shape in one line naming every field that differs (vocabulary excepted)."""
     if not saved.record.get("architecture"):
         raise ConfigError(f"model.init_from {saved.source}: it records no architecture (not written by polytrain)")
-    changed = shape_changes(saved.record["architecture"], config, vocab_size)
+    # Token rows are the tokenizer's business (checked on their own); padding rows are fresh either way.
+    changed = [c for c in shape_changes(saved.record["architecture"], config, vocab_size) if not c.startswith("vocab_rows")]
     if changed:
         raise ConfigError(f"model.init_from {saved.source} is of another model.architecture ({', '.join(changed)}); "
                           "use its architecture (an imported folder has it in model.yaml)")
@@ -207,16 +208,17 @@ def warm_state(saved: SavedWeights, model: nn.Module, config: ModelConfig, vocab
     extension = saved_tokenizer(saved, vocab)
     state = dict(saved.state)
     generator = generator or torch.Generator().manual_seed(0)
+    base_size, sources, ordinary = vocab.size, [], torch.ones(vocab.size, dtype=torch.bool)
     if extension is not None:
         base, base_vocab = extension
         check_extension(base, base_vocab, tokenizer)
-        sources = piece_sources(base, base_vocab, tokenizer, vocab)
+        base_size, sources = base_vocab.size, piece_sources(base, base_vocab, tokenizer, vocab)
         ordinary = ~torch.from_numpy(base_vocab.special)
-        for key in _TOKEN_ROWS:
-            if key in state:
-                old = state[key][:base_vocab.size]
-                rows = _new_rows(old, sources, old[ordinary].mean(0), how, config.init_std, generator)
-                state[key] = _grow(old, current[key], base_vocab.size, rows)
+    for key in _TOKEN_ROWS:  # old rows kept, new rows initialised, padding rows (if any) the fresh model's
+        if key in state:
+            old = state[key][:base_size]
+            rows = _new_rows(old, sources, old[ordinary].mean(0), how, config.init_std, generator)
+            state[key] = _grow(old, current[key], base_size, rows)
     if _LANG_ROWS in state:
         state[_LANG_ROWS] = _language_rows(state[_LANG_ROWS], saved.record.get("languages") or [], vocab, how,
                                            config.init_std, generator)

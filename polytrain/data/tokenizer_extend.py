@@ -168,7 +168,7 @@ def extend(base: Tokenizer, sample: TextSample, protected_words: list[str], add:
         base: a Unigram tokenizer.
         sample: the new languages' alpha-sampled text (``tokenizer_text.sample_texts``).
         protected_words: ``words_of`` the old-language text whose segmentation must not change.
-        add: pieces to add (fewer if too few candidates pass).
+        add: pieces to add (fewer if too few candidates pass); 0 adds only the language tags.
 
     Returns:
         The extended tokenizer; new languages get a ``<lang:xx>`` tag when the base has tags.
@@ -176,8 +176,8 @@ def extend(base: Tokenizer, sample: TextSample, protected_words: list[str], add:
     spec = unigram_spec(base)
     if not any(sample.sampled_chars.values()):
         raise TokenizerTrainError("no text of the new languages to learn pieces from")
-    candidates = learn_candidates(base, sample.iter_texts(), size=max(4 * add, 1000))
-    pieces, rejected = select_pieces(spec, candidates, protected_words, add)
+    candidates = learn_candidates(base, sample.iter_texts(), size=max(4 * add, 1000)) if add else []
+    pieces, rejected = select_pieces(spec, candidates, protected_words, add) if add else ([], 0)
     vocab = vocab_from_tokenizer(base, source="--base")
     new = sorted(lang for lang, n in sample.sampled_chars.items() if n)
     tags = [language_tag(lang) for lang in new if lang not in vocab.languages] if vocab.languages else []
@@ -199,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
                                 "segmentation stay the same.")
     p.add_argument("--base", required=True, help="the tokenizer.json to extend (polytrain's, or an imported one)")
     p.add_argument("--shards", required=True, help="shard folder or manifest.json with the new languages' text")
-    p.add_argument("--add", required=True, type=int, help="pieces to add")
+    p.add_argument("--add", required=True, type=int, help="pieces to add (0: only the new languages' tags)")
     p.add_argument("--out", required=True, help="the extended tokenizer file (its report goes to OUT.report.json)")
     p.add_argument("--langs", default=None,
                    help="comma-separated new languages to learn pieces from (default: the shard languages "
@@ -261,8 +261,8 @@ def _report(base: Tokenizer, extended: Tokenizer, man: Manifest, langs: list[str
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
-    if args.add <= 0:
-        raise TokenizerTrainError(f"--add must be > 0, got {args.add}")
+    if args.add < 0:
+        raise TokenizerTrainError(f"--add must be >= 0, got {args.add}")
     base, base_sha = read_tokenizer_file(args.base)
     spec_vocab = vocab_from_tokenizer(base, base_sha, source=args.base)
     man = Manifest.load(args.shards)

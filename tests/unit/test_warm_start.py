@@ -68,6 +68,10 @@ def test_the_same_tokenizer_loads_every_tensor_as_saved(tokenizers: tuple[Path, 
     model = _trained(CONFIG, base)
     state = _start(_save(tmp_path / "a.ckpt", model, CONFIG, base), CONFIG, base)
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    padded = _start(tmp_path / "a.ckpt", replace(CONFIG, pad_vocab_to_multiple_of=64), base)  # e.g. for a GPU
+    size = load_vocab(str(base))[1].size
+    assert padded["embed_tokens.weight"].shape[0] == -(-size // 64) * 64
+    assert torch.equal(padded["embed_tokens.weight"][:size], state["embed_tokens.weight"])
 
 
 def test_new_rows_are_the_mean_of_their_pieces_under_the_old_tokenizer(tokenizers: tuple[Path, Path],
