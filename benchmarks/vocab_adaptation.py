@@ -125,7 +125,7 @@ def _fertility(tokenizer: Path, sentences: list[str]) -> float:
 
 
 def _swahili_val(shards: Path) -> list[str]:
-    from polytrain.data.tokenizer_text import iter_shard_texts
+    from polytrain.prepare.tokenizer_text import iter_shard_texts
 
     return [s for _, s in iter_shard_texts(str(shards / "manifest.json"), "val")]
 

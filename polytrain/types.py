@@ -30,7 +30,7 @@ def language_tag(lang: str) -> str:
 @dataclass(frozen=True)
 class Vocab:
     """What objectives and models need to know about the tokenizer, derived from it in one place
-    (``polytrain.data.vocab.vocab_from_tokenizer``).
+    (``polytrain.shards.vocab.vocab_from_tokenizer``).
 
     In polytrain's own layout ids ``0 .. num_special - 1`` are special: the five ``SPECIAL_TOKENS``
     then one language tag per language, and every later id is ordinary. Imported tokenizers put
@@ -53,7 +53,7 @@ class Vocab:
     """Number of leading special ids (polytrain: 5 + languages; XLM-R and mBART: 4)."""
     word_start: np.ndarray = field(repr=False, compare=False)
     """(size,) bool: the token begins a word (Metaspace ``▁``, or a CJK ideograph first:
-    ``polytrain.data.vocab.starts_word``); used by whole-word masking."""
+    ``polytrain.shards.vocab.starts_word``); used by whole-word masking."""
     sha256: str = ""
     """Hash of the tokenizer file; stored with checkpoints."""
     lang_tags: tuple[str, ...] = ()
@@ -94,7 +94,7 @@ class TextBlock:
 
     In a text stream (MLM), consecutive documents are separated by ``eos_id`` inside ``ids``; a
     whole-document block (denoising) holds sentences of one document and no ``eos_id``
-    (``polytrain.data.packing``).
+    (``polytrain.stream.packing``).
     """
 
     key: str
@@ -213,3 +213,6 @@ class ModelOutput:
     """(B, T, d) last hidden states (the decoder's for encoder-decoder models)."""
     logits: torch.Tensor
     """(N, V) logits at the positions where ``batch.labels != IGNORE_INDEX``, in row-major order."""
+    head: torch.nn.Module | None = None
+    """The objective's own extra module (``Objective.head``), owned and optimised by
+    ``PretrainModule``; ``None`` for objectives without one."""

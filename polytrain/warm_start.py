@@ -27,7 +27,7 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from polytrain.checkpoint import SHARDED_META, load_checkpoint, sharded_folder_problem
-from polytrain.data.vocab import load_vocab
+from polytrain.shards.vocab import load_vocab
 from polytrain.errors import ConfigError
 from polytrain.models import ModelConfig, build_model
 from polytrain.models.config import shape_changes

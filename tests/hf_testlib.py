@@ -26,8 +26,8 @@ TEXTS = ["The cat sat on the mat.", "Die Katze sitzt auf der Matte.", "Maji huch
 @functools.cache
 def project_pieces(vocab_size: int = 600) -> tuple[tuple[str, float], ...]:
     """Unigram (piece, score) pairs learned by polytrain's trainer on the demo corpus (en, de, sw)."""
-    from polytrain.data.tokenizer import train_tokenizer
-    from polytrain.data.vocab import vocab_from_tokenizer
+    from polytrain.prepare.tokenizer import train_tokenizer
+    from polytrain.shards.vocab import vocab_from_tokenizer
 
     texts = {lang: (CORPUS / f"{lang}.txt").read_text(encoding="utf-8").splitlines()[:300] for lang in ("de", "en", "sw")}
     trained = train_tokenizer(texts, vocab_size=vocab_size, byte_fallback=False, seed=0)

@@ -39,10 +39,10 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch.nn import functional as F
 
-from polytrain.data.converters import collate
-from polytrain.data.datamodule import PretrainDataModule
-from polytrain.data.rng import make_rng
-from polytrain.data.shard_reader import StreamStats
+from polytrain.stream.collate import collate
+from polytrain.stream.datamodule import PretrainDataModule
+from polytrain.rng import make_rng
+from polytrain.shards.reader import StreamStats
 from polytrain.module import PretrainModule
 from polytrain.objectives.base import Objective
 from polytrain.objectives.denoising import Denoising

@@ -26,7 +26,7 @@ import torch
 import yaml
 
 from polytrain import __version__
-from polytrain.data.vocab import load_vocab
+from polytrain.shards.vocab import load_vocab
 from polytrain.hf.config import ImportedArchitecture, ImportRefused, model_config_from_hf
 from polytrain.hf.mapping import XLMR_BODY_PREFIX, XLMR_HEAD, from_hf_state_dict
 from polytrain.models import build_model

@@ -39,7 +39,7 @@ from polytrain.objectives.masking import (
     randomized_round,
     truncate,
 )
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
 
 _DROPPED_INSERTIONS = (
     "Denoising: a block had no room for all inserted tokens (zero-length spans outnumber the tokens "
@@ -223,9 +223,12 @@ class Denoising(Objective):
         self.whole_documents = whole_documents
 
     def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; ``max_length`` (encoder and decoder) must leave room for text."""
-        if max_length <= self.added_tokens:
-            raise ValueError(f"{type(self).__name__}: max_length must be > {self.added_tokens}, got {max_length}")
+        """Bind the vocabulary; mBART's layout needs a language tag for every language.
+
+        Raises:
+            ValueError: ``add_lang_token`` with a tokenizer without tags (XLM-R's), or too small a
+                ``max_length`` (``Objective.setup``).
+        """
         if self.add_lang_token and not vocab.languages:
             raise ValueError(f"{type(self).__name__}: add_lang_token=True (mBART's X </s> <lid>) needs language tags "
                              "and the tokenizer has none (an XLM-R tokenizer marks no language); set "

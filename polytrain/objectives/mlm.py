@@ -17,7 +17,7 @@ import torch
 
 from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
 from polytrain.objectives.masking import TokenMasker, check_ids, lang_index, truncate
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
 
 
 class MaskedLM(Objective):
@@ -59,12 +59,6 @@ class MaskedLM(Objective):
             self.masker = TokenMasker(mask_prob, mask_replace_prob, random_replace_prob, whole_word_mask)
         except ValueError as err:
             raise ValueError(f"{type(self).__name__}: {err}") from None
-
-    def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; ``max_length`` must leave room for at least one text token."""
-        if max_length <= self.added_tokens:
-            raise ValueError(f"{type(self).__name__}: max_length must be > {self.added_tokens}, got {max_length}")
-        super().setup(vocab, max_length)
 
     def make_example(self, sample: TextBlock | TextPair, rng: np.random.Generator) -> Example:
         """Mask one packed block.

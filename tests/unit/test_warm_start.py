@@ -10,9 +10,9 @@ import pytest
 import torch
 from tokenizers import Tokenizer
 
-from polytrain.data.tokenizer import train_tokenizer
-from polytrain.data.tokenizer_extend import extend, in_memory_sample, words_of
-from polytrain.data.vocab import load_vocab
+from polytrain.prepare.tokenizer import train_tokenizer
+from polytrain.prepare.tokenizer_extend import extend, in_memory_sample, words_of
+from polytrain.shards.vocab import load_vocab
 from polytrain.errors import ConfigError
 from polytrain.models import ModelConfig, build_model
 from polytrain.warm_start import read_weights, warm_state

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from polytrain.data.tokenizer import train_tokenizer
-from polytrain.data.tokenizer_extend import extend, in_memory_sample, select_pieces, unigram_spec, words_of
-from polytrain.data.tokenizer_layout import TokenizerTrainError
-from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.prepare.tokenizer import train_tokenizer
+from polytrain.prepare.tokenizer_extend import extend, in_memory_sample, select_pieces, unigram_spec, words_of
+from polytrain.prepare.tokenizer_layout import TokenizerTrainError
+from polytrain.shards.vocab import vocab_from_tokenizer
 
 CORPUS = Path(__file__).resolve().parents[3] / "polytrain" / "demo_corpus" / "mono"
 OLD = ("ar", "de", "en", "es", "fr", "hi", "ru", "zh")
@@ -93,7 +93,7 @@ def test_unprotected_scores_would_change_old_words(base: Tokenizer, demo: dict[s
 
 
 def _segment(base: Tokenizer, pieces: list[tuple[str, float]], words: list[str]) -> list[list[int]]:
-    from polytrain.data.tokenizer_extend import append_tokens
+    from polytrain.prepare.tokenizer_extend import append_tokens
 
     bare = append_tokens(base, pieces, [])
     bare.normalizer = bare.pre_tokenizer = None
@@ -101,7 +101,7 @@ def _segment(base: Tokenizer, pieces: list[tuple[str, float]], words: list[str])
 
 
 def _learned(base: Tokenizer, demo: dict[str, list[str]]) -> list[tuple[str, float]]:
-    from polytrain.data.tokenizer_extend import learn_candidates
+    from polytrain.prepare.tokenizer_extend import learn_candidates
 
     return learn_candidates(base, in_memory_sample({NEW: demo[NEW]}).iter_texts(), 1200)
 

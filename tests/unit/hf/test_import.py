@@ -10,7 +10,7 @@ import torch
 from hf_testlib import TEXTS, save_mbart50, save_xlmr
 
 from polytrain.checkpoint import load_checkpoint
-from polytrain.data.vocab import load_vocab
+from polytrain.shards.vocab import load_vocab
 from polytrain.hf.config import ImportRefused
 from polytrain.hf.export import save_hf
 from polytrain.hf.importer import import_hf

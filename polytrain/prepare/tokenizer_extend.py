@@ -32,13 +32,13 @@ from typing import Any
 
 from tokenizers import AddedToken, Tokenizer, models, trainers
 
-from polytrain.data.manifest import Manifest
-from polytrain.data.rng import make_rng
-from polytrain.data.tokenizer import _atomic_write, _report_path
-from polytrain.data.tokenizer_layout import TokenizerTrainError
-from polytrain.data.tokenizer_report import format_report_table, tokenizer_report
-from polytrain.data.tokenizer_text import DEFAULT_MAX_REPEAT, TextSample, iter_shard_texts, sample_texts
-from polytrain.data.vocab import read_tokenizer_file, vocab_from_tokenizer
+from polytrain.shards.manifest import Manifest
+from polytrain.rng import make_rng
+from polytrain.prepare.tokenizer import _atomic_write, _report_path
+from polytrain.prepare.tokenizer_layout import TokenizerTrainError
+from polytrain.prepare.tokenizer_report import format_report_table, tokenizer_report
+from polytrain.prepare.tokenizer_text import DEFAULT_MAX_REPEAT, TextSample, iter_shard_texts, sample_texts
+from polytrain.shards.vocab import read_tokenizer_file, vocab_from_tokenizer
 from polytrain.types import language_tag
 
 PROG = "polytrain tokenizer extend"
