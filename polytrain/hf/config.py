@@ -49,49 +49,32 @@ def hf_config(config: ModelConfig, vocab_size: int, pad_id: int, bos_id: int, eo
     """
     from transformers import MBartConfig, XLMRobertaConfig
 
+    # Both: the tokenizer's ids, and an output layer tied to the input embedding.
+    ids = {"vocab_size": vocab_size, "pad_token_id": pad_id, "bos_token_id": bos_id, "eos_token_id": eos_id,
+           "tie_word_embeddings": True}
     if config.kind == "encoder":
         return XLMRobertaConfig(
-            vocab_size=vocab_size,
-            hidden_size=config.d_model,
-            num_hidden_layers=config.n_layers,
-            num_attention_heads=config.n_heads,
+            hidden_size=config.d_model, num_hidden_layers=config.n_layers, num_attention_heads=config.n_heads,
             intermediate_size=config.d_ff,
             hidden_act="gelu",  # exact erf GELU, as polytrain's F.gelu
-            hidden_dropout_prob=config.dropout,
-            attention_probs_dropout_prob=config.attention_dropout,
+            hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.attention_dropout,
             max_position_embeddings=config.max_positions + pad_id + 1,  # RoBERTa positions start at pad_id + 1
             type_vocab_size=n_langs if config.use_lang_embeddings else 1,  # language embeddings = token types
-            layer_norm_eps=config.layer_norm_eps,
-            initializer_range=config.init_std,
-            pad_token_id=pad_id,
-            bos_token_id=bos_id,
-            eos_token_id=eos_id,
-            tie_word_embeddings=True,
+            layer_norm_eps=config.layer_norm_eps, initializer_range=config.init_std, **ids,
         )
     if config.layer_norm_eps != MBART_LAYER_NORM_EPS:
         raise ValueError(f"export: HF mBART's LayerNorms use eps={MBART_LAYER_NORM_EPS}, "
                          f"the model has layer_norm_eps={config.layer_norm_eps}")
     return MBartConfig(
-        vocab_size=vocab_size,
-        d_model=config.d_model,
-        encoder_layers=config.n_layers,
-        decoder_layers=config.num_decoder_layers,
-        encoder_attention_heads=config.n_heads,
-        decoder_attention_heads=config.n_heads,
-        encoder_ffn_dim=config.d_ff,
-        decoder_ffn_dim=config.d_ff,
-        activation_function="gelu",
-        dropout=config.dropout,
-        attention_dropout=config.attention_dropout,
+        d_model=config.d_model, encoder_layers=config.n_layers, decoder_layers=config.num_decoder_layers,
+        encoder_attention_heads=config.n_heads, decoder_attention_heads=config.n_heads,
+        encoder_ffn_dim=config.d_ff, decoder_ffn_dim=config.d_ff, activation_function="gelu",
+        dropout=config.dropout, attention_dropout=config.attention_dropout,
         activation_dropout=0.0,  # polytrain has no dropout inside the FFN
         max_position_embeddings=config.max_positions,  # HF adds its offset of 2 rows itself
         init_std=config.init_std,
         scale_embedding=True,  # mBART multiplies token embeddings by sqrt(d_model)
-        forced_eos_token_id=eos_id,
-        pad_token_id=pad_id,
-        bos_token_id=bos_id,
-        eos_token_id=eos_id,
-        tie_word_embeddings=True,
+        forced_eos_token_id=eos_id, **ids,
     )
 
 

@@ -108,7 +108,7 @@ def load_hf_state(folder: Path, hf_class: str, optional: tuple[str, ...] = ()) -
     missing = sorted(k for k in info["missing_keys"] if not k.startswith(optional))
     if missing:
         raise ImportRefused(f"{folder}: the weights lack {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
-                            f"({len(missing)} tensors of {hf_class}); refusing to initialise them at random")
+                            f"({len(missing)} of {hf_class}'s tensors); refusing to initialise them at random")
     absent = set(info["missing_keys"])
     return {k: v for k, v in model.state_dict().items() if k not in absent}
 
@@ -142,7 +142,10 @@ def import_hf(folder: str | Path, out: str | Path) -> Imported:
         raise ImportRefused(f"{tokenizer_path} not found: save the tokenizer into the folder too "
                             "(AutoTokenizer.from_pretrained(...).save_pretrained(folder))")
     _, vocab = load_vocab(str(tokenizer_path))
-    imported = model_config_from_hf(raw, vocab.size, vocab.pad_id, len(vocab.languages))
+    try:
+        imported = model_config_from_hf(raw, vocab.size, vocab.pad_id, len(vocab.languages))
+    except ImportRefused as err:  # "config.json: ..." -> where that file is
+        raise ImportRefused(f"{folder / str(err)}") from None
     bare = imported.hf_class == "XLMRobertaModel"
     hf_state = load_hf_state(folder, imported.hf_class, optional=_DROPPED if bare else ())
     try:
