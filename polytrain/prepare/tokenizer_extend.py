@@ -105,13 +105,22 @@ def _bare(pieces: list[tuple[str, float]], spec: dict[str, Any]) -> Tokenizer:
     return Tokenizer(models.Unigram(pieces, model.get("unk_id"), model.get("byte_fallback", False)))
 
 
-def _changed_pieces(base_ids: list[list[int]], trial: Tokenizer, words: list[str], first_new: int) -> set[int]:
-    """New ids (>= ``first_new``) on the segmentation of every word ``trial`` segments differently."""
-    culprits: set[int] = set()
-    for old, enc in zip(base_ids, trial.encode_batch(words, add_special_tokens=False)):
-        if enc.ids != old:
-            culprits.update(i for i in enc.ids if i >= first_new)
-    return culprits
+def _changed_pieces(spec: dict[str, Any], old: list[tuple[str, float]], trial: list[tuple[str, float]],
+                    words: list[str], base_ids: list[list[int]], containing: dict[str, list[int]]) -> set[int]:
+    """New ids on the segmentation of every word that ``old + trial`` segments differently.
+
+    Only a word that contains a new piece can change: Viterbi's lattice differs only where a piece
+    matches (and the ``<unk>`` score is kept), so only those words are segmented again.
+    ``containing`` caches, per piece, the indices of the words that contain it.
+    """
+    for piece, _ in trial:
+        if piece not in containing:
+            containing[piece] = [i for i, word in enumerate(words) if piece in word]
+    indices = sorted({i for piece, _ in trial for i in containing[piece]})
+    if not indices:
+        return set()
+    encodings = _bare(old + trial, spec).encode_batch([words[i] for i in indices], add_special_tokens=False)
+    return {t for i, enc in zip(indices, encodings) if enc.ids != base_ids[i] for t in enc.ids if t >= len(old)}
 
 
 def select_pieces(spec: dict[str, Any], candidates: list[tuple[str, float]], words: list[str],
@@ -128,13 +137,14 @@ def select_pieces(spec: dict[str, Any], candidates: list[tuple[str, float]], wor
     pool = [(p, max(s, floor)) for p, s in candidates]
     chosen: list[tuple[str, float]] = []
     rejected = 0
+    containing: dict[str, list[int]] = {}
     for _ in range(_MAX_ROUNDS):
         take, pool = pool[:add - len(chosen)], pool[add - len(chosen):]
         if not take:
             break
         trial = chosen + take
         while True:  # dropping pieces can only restore old paths, but check again until nothing changes
-            culprits = _changed_pieces(base_ids, _bare(old + trial, spec), words, len(old))
+            culprits = _changed_pieces(spec, old, trial, words, base_ids, containing)
             if not culprits:
                 break
             rejected += len(culprits)

@@ -30,8 +30,9 @@ def demo() -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def base(demo: dict[str, list[str]]) -> Tokenizer:
-    """A polytrain tokenizer trained on every demo language but Swahili."""
-    return train_tokenizer({lang: demo[lang] for lang in OLD}, vocab_size=3000, seed=0)
+    """A polytrain tokenizer trained on every demo language but Swahili (on part of the text: quicker,
+    and the checks below run on all of it)."""
+    return train_tokenizer({lang: demo[lang][:300] for lang in OLD}, vocab_size=3000, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +119,19 @@ def test_only_unigram_is_extended(tmp_path: Path) -> None:
     bpe = train_tokenizer({"en": ["a small text", "another small text"] * 20}, vocab_size=300, model="bpe")
     with pytest.raises(TokenizerTrainError, match="a BPE tokenizer; only Unigram"):
         extend(bpe, in_memory_sample({"sw": ["maji ni uhai"] * 20}), [], add=10)
+
+
+def test_an_xlmr_tokenizer_keeps_its_layout_and_gets_no_tags(demo: dict[str, list[str]]) -> None:
+    """XLM-R's layout (<mask> last, no tags): pieces go after <mask>, which keeps its id; no tag is added."""
+    pytest.importorskip("transformers")
+    from hf_testlib import xlmr_tokenizer
+
+    base = Tokenizer.from_str(xlmr_tokenizer().backend_tokenizer.to_str())
+    protected = words_of(base, demo["en"] + demo["de"])
+    extended = extend(base, in_memory_sample({"fr": demo["fr"]}), protected, add=50).tokenizer
+    before, after = vocab_from_tokenizer(base), vocab_from_tokenizer(extended)
+    assert before.languages == after.languages == () and after.mask_id == before.mask_id == before.size - 1
+    assert after.size == before.size + 50 and not after.special[before.size:].any()
+    for lang in ("en", "de"):
+        assert ([e.ids for e in base.encode_batch(demo[lang], add_special_tokens=False)]
+                == [e.ids for e in extended.encode_batch(demo[lang], add_special_tokens=False)])
