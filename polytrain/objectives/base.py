@@ -5,6 +5,10 @@
 - ``loss(outputs, batch)`` turns the model's ``ModelOutput`` into a scalar loss and metric tensors.
 - ``head(d_model, vocab)`` (optional) returns an extra ``nn.Module`` the objective needs; the
   ``PretrainModule`` owns and optimises it and passes it back in ``loss`` as ``self.head_module``.
+- ``plain_example(ids, lang, key)`` (optional) lays out one clean sentence the way this objective
+  shows text to the model, without noise; evaluation (the retrieval probe, ``polytrain evaluate``)
+  encodes sentences with it, so it never has to know the objective classes. ``None`` (the
+  default) means the objective has no such layout. Design note: docs/writing-a-plugin.md.
 
 ``setup(vocab, max_length)`` is plumbing, not interface: the data module calls it once with the
 tokenizer-derived ``Vocab`` so that special ids are never copied into configs.
@@ -92,6 +96,28 @@ class Objective(ABC):
 
     def head(self, d_model: int, vocab: Vocab) -> nn.Module | None:
         """Optional hook: an extra module (e.g. a discriminator head) trained with the model."""
+        return None
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example | None:
+        """Optional hook: one clean sentence laid out as this objective's model reads text, no noise.
+
+        Evaluation encodes sentences with it (retrieval, classification) and, for an
+        encoder-decoder objective, also takes the decoder side from it (translation: the encoder
+        fields of the source's example, the decoder fields of the target's). Built-ins: MLM and TLM
+        ``<s> ids </s>`` with positions 0.. and ``lang`` on every token; mBART denoising
+        ``ids </s> <lid>`` with decoder input ``<lid> ids </s>``; BART ``<s> ids </s>``.
+
+        Args:
+            ids: (T,) int64 token ids of the sentence, no special tokens, at most
+                ``max_length - added_tokens`` of them (callers cut longer ones and count them).
+            lang: the sentence's language (must have a tag in the vocabulary).
+            key: names the sentence in messages.
+
+        Returns:
+            An ``Example`` whose ``labels`` are ``IGNORE_INDEX`` on the encoder side (encoder
+            objectives) or the clean reconstruction target (encoder-decoder objectives); ``None``
+            if the objective has no single-sentence layout (the default).
+        """
         return None
 
 
