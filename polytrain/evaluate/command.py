@@ -35,6 +35,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="the JSON result (default: <run>/eval/<task>-<model name>.json)")
     p.add_argument("--batch-size", type=int, default=32, help="examples per forward pass")
+    p.add_argument("--max-length", type=int, default=None,
+                   help="longest input in tokens (default: the checkpoint's data.max_length; an export's "
+                        "max_positions); longer sentences are cut and counted")
 
 
 def _fine_tune_options(p: argparse.ArgumentParser, lr: float, epochs: int) -> None:
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.batch_size < 1:
             raise EvalError(f"--batch-size must be >= 1, got {args.batch_size}")
-        loaded = load_model(args.model, args.tokenizer)
+        loaded = load_model(args.model, args.tokenizer, args.max_length)
         result = TASKS[args.task](args, loaded)
     except (ConfigError, FileNotFoundError, ValueError) as err:
         print(f"{PROG} {args.task}: error: {str(err).strip(chr(39))}", file=sys.stderr)

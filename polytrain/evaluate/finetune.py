@@ -77,16 +77,16 @@ def fine_tune(module: FineTune, dataset: Sequence, collate_fn: object) -> None:
     seed_everything(cfg.seed, verbose=False)
     loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_fn,  # type: ignore[arg-type]
                         generator=torch.Generator().manual_seed(cfg.seed))
-    trainer = Trainer(max_epochs=cfg.epochs, devices=1, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, gradient_clip_val=1.0,
-                      num_sanity_val_steps=0, default_root_dir=None)
     quiet = logging.getLogger("lightning.pytorch")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # no "GPU available" / "max_epochs reached" lines in the table output
     try:
+        trainer = Trainer(max_epochs=cfg.epochs, devices=1, logger=False, enable_checkpointing=False,
+                          enable_progress_bar=False, enable_model_summary=False, gradient_clip_val=1.0,
+                          num_sanity_val_steps=0)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-            trainer.fit(module, loader)
+            trainer.fit(module.train(), loader)  # Lightning keeps submodules' modes: loading left them in eval
     finally:
         quiet.setLevel(level)
     module.eval()

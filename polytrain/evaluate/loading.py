@@ -171,18 +171,31 @@ def _json(path: Path) -> dict:
         raise EvalError(f"{path}: not JSON ({err})") from None
 
 
+def _with_max_length(loaded: LoadedModel, max_length: int) -> LoadedModel:
+    if not 2 < max_length <= loaded.architecture.max_positions:
+        raise EvalError(f"--max-length {max_length}: {loaded.source} takes 3 to {loaded.architecture.max_positions} "
+                        "tokens")
+    for objective in loaded.objectives:
+        objective.setup(loaded.vocab, max_length)
+    loaded.max_length = max_length
+    return loaded
+
+
 _FORMS: tuple[Callable[[str, str | None], LoadedModel | None], ...] = (
     _sharded_checkpoint, _exported_folder, _checkpoint_file,
 )
 
 
-def load_model(path: str, tokenizer: str | None = None) -> LoadedModel:
+def load_model(path: str, tokenizer: str | None = None, max_length: int | None = None) -> LoadedModel:
     """Load ``path`` in whichever form it is (module docstring), on the CPU, in eval mode.
 
     Args:
         path: a checkpoint file or URL, a sharded checkpoint folder, or an exported HF folder.
         tokenizer: the training ``tokenizer.json`` if it is no longer where the checkpoint says
             (its sha256 must match the checkpoint's).
+        max_length: longest input in tokens, special tokens included; default: a checkpoint's
+            training ``data.max_length`` (positions beyond it were never trained), an export's
+            ``max_positions`` (the export does not record the training length).
 
     Raises:
         EvalError: ``path`` is a folder of no known form, or what it holds cannot be used.
@@ -193,6 +206,6 @@ def load_model(path: str, tokenizer: str | None = None) -> LoadedModel:
     for form in _FORMS:
         loaded = form(path, tokenizer)
         if loaded is not None:
-            return loaded
+            return _with_max_length(loaded, max_length) if max_length else loaded
     raise EvalError(f"{path}: a folder that is neither a sharded checkpoint (meta.pt) nor a Hugging Face "
                     "folder written by polytrain export hf (config.json)")
