@@ -32,15 +32,8 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 
 from polytrain.data.datamodule import PretrainDataModule
 from polytrain.data.shard_reader import StreamStats
-from polytrain.evaluate.retrieval import (  # noqa: F401  (re-exported: the probe's building blocks)
-    HiddenStates,
-    embed,
-    mean_pool,
-    plain_layout,
-    retrieval_accuracy,
-    side_batches,
-    take_pairs,
-    truncated,
+from polytrain.evaluate.retrieval import (
+    HiddenStates, embed, plain_layout, retrieval_accuracy, side_batches, take_pairs, truncated,
 )
 from polytrain.module import PretrainModule
 from polytrain.objectives.base import Objective

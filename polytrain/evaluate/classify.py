@@ -72,7 +72,8 @@ class Classifier(FineTune):
         return loss
 
 
-def labelled_examples(loaded: LoadedModel, file: TsvFile, labels: Sequence[str] | None) -> tuple[list[tuple[Example, int]], int]:
+def labelled_examples(loaded: LoadedModel, file: TsvFile,
+                      labels: Sequence[str] | None) -> tuple[list[tuple[Example, int]], int]:
     """``(example, label index)`` of each line of ``file`` and the number of texts cut to fit.
 
     Args:

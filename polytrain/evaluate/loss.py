@@ -72,32 +72,37 @@ class DataSource:
     paths: list[str]
     split: str = "val"
     skipped: dict[str, int] = field(default_factory=dict)
+    """What reading skipped, by reason (the shard reader's and the shard writer's counter names)."""
+    _counted: set[str] = field(default_factory=set)
+    """Data kinds whose skips are in ``skipped`` already (several passes read the same documents)."""
 
     def manifest(self) -> Manifest | None:
         path = self.paths[0]
-        if len(self.paths) == 1 and (path.endswith("manifest.json") or os.path.isfile(os.path.join(path, "manifest.json"))):
-            return Manifest.load(path)
-        return None
+        is_manifest = path.endswith("manifest.json") or os.path.isfile(os.path.join(path, "manifest.json"))
+        return Manifest.load(path) if len(self.paths) == 1 and is_manifest else None
 
     def documents(self, kind: str) -> Iterator[Document]:
         """Every document (``kind="mono"``) or pair (``"parallel"``) of the data, in order."""
         manifest = self.manifest()
+        skipped: dict[str, int] = {}
         if manifest is not None:
-            yield from self._shard_documents(manifest, kind)
+            yield from self._shard_documents(manifest, kind, skipped)
         else:
-            yield from self._file_documents(kind)
+            yield from self._file_documents(kind, skipped)
+        if kind not in self._counted:
+            self._counted.add(kind)
+            for reason, count in skipped.items():
+                self.skipped[reason] = self.skipped.get(reason, 0) + count
 
-    def _shard_documents(self, manifest: Manifest, kind: str) -> Iterator[Document]:
+    def _shard_documents(self, manifest: Manifest, kind: str, skipped: dict[str, int]) -> Iterator[Document]:
         stats = StreamStats()
         for shard in manifest.shards(kind, self.split):
             url = manifest.shard_url(shard)
             for sample in read_shard(url, kind, stats):
                 yield Document(sample.key, shard.lang, sample.texts, url)
-        for reason, count in stats.totals.items():
-            if ":" not in reason:  # totals, not the per-shard detail
-                self.skipped[reason] = self.skipped.get(reason, 0) + count
+        skipped.update((reason, n) for reason, n in stats.totals.items() if ":" not in reason)  # not per shard
 
-    def _file_documents(self, kind: str) -> Iterator[Document]:
+    def _file_documents(self, kind: str, skipped: dict[str, int]) -> Iterator[Document]:
         try:
             sources = discover_sources(self.paths)
         except ShardError as err:
@@ -110,7 +115,7 @@ class DataSource:
                 yield Document(sample.key, sample.lang, sample.texts, source.path)
             for reason, count in counts.items():
                 if count:
-                    self.skipped[reason] = self.skipped.get(reason, 0) + count
+                    skipped[reason] = skipped.get(reason, 0) + count
 
 
 def samples(loaded: LoadedModel, objective: Objective, docs: Iterator[Document],
@@ -118,6 +123,8 @@ def samples(loaded: LoadedModel, objective: Objective, docs: Iterator[Document],
     """Tokenized blocks (mono objectives: packed per group, as validation packs a shard) or pairs."""
     packer, group = None, None
     for doc in docs:
+        for lang in doc.lang.split("-"):
+            loaded.check_language(lang, doc.group)
         if objective.data_kind == "parallel":
             src, tgt = loaded.encode([doc.texts["src.txt"], doc.texts["tgt.txt"]])
             if not len(src) or not len(tgt):
@@ -157,7 +164,6 @@ def objective_loss(loaded: LoadedModel, objective: Objective, data: DataSource, 
         examples.clear()
 
     for sample in samples(loaded, objective, data.documents(objective.data_kind), data.skipped):
-        loaded.check_language(sample.lang if isinstance(sample, TextBlock) else sample.src_lang, sample.key)
         examples.append(objective.make_example(sample, make_rng(seed, "val", sample.key)))
         if len(examples) == batch_size:
             flush()

@@ -116,13 +116,8 @@ class Encoder(nn.Module):
         """
         return self.hidden_states(input_ids, attention_mask, positions, langs)[-1]
 
-    def hidden_states(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None,
-        positions: torch.Tensor,
-        langs: torch.Tensor,
-    ) -> list[torch.Tensor]:
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, positions: torch.Tensor,
+                      langs: torch.Tensor) -> list[torch.Tensor]:
         """The embedding output and every layer's output, as Hugging Face's ``output_hidden_states``.
 
         Args: as ``encode``.

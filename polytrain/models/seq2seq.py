@@ -102,13 +102,8 @@ class Seq2Seq(nn.Module):
         """
         return self.hidden_states(input_ids, attention_mask, positions, langs)[-1]
 
-    def hidden_states(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None,
-        positions: torch.Tensor,
-        langs: torch.Tensor,
-    ) -> list[torch.Tensor]:
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, positions: torch.Tensor,
+                      langs: torch.Tensor) -> list[torch.Tensor]:
         """The encoder's embedding output and every encoder layer's output, as Hugging Face's
         ``encoder_hidden_states``: the last entry is taken after the final encoder LayerNorm.
 

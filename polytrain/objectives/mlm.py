@@ -99,7 +99,8 @@ class MaskedLM(Objective):
         if not isinstance(sample, TextBlock):
             raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
         what = f"{type(self).__name__}: block {sample.key!r}"
-        example = single_text(sample.ids, sample.lang, sample.key, self.vocab, self.max_length - self.added_tokens, what)
+        room = self.max_length - self.added_tokens
+        example = single_text(sample.ids, sample.lang, sample.key, self.vocab, room, what)
         example.input_ids, example.labels = self.masker(example.input_ids, self.vocab, rng)
         return example
 
