@@ -20,6 +20,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
+
 from polytrain.errors import ConfigError
 from polytrain.evaluate.finetune import FineTuneConfig
 from polytrain.evaluate.loading import EvalError, LoadedModel, load_model
@@ -35,6 +37,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="the JSON result (default: <run>/eval/<task>-<model name>.json)")
     p.add_argument("--batch-size", type=int, default=32, help="examples per forward pass")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where the model runs (auto: a GPU if there is one); fine-tuning uses Lightning's choice")
     p.add_argument("--max-length", type=int, default=None,
                    help="longest input in tokens (default: the checkpoint's data.max_length; an export's "
                         "max_positions); longer sentences are cut and counted")
@@ -117,7 +121,7 @@ def run_retrieval(args: argparse.Namespace, loaded: LoadedModel) -> dict:
         if len(pairs) < 2:
             raise EvalError(f"{file.path}: {len(pairs)} distinct pair(s); retrieval needs at least 2")
         src, tgt = (embed(loaded.model, side_batches(pairs, side, loaded.layout, loaded.vocab.pad_id, args.batch_size),
-                          "cpu", layers) for side in ("src", "tgt"))
+                          loaded.device, layers) for side in ("src", "tgt"))
         scores = score_layers(src, tgt, args.k)
         results.append({"path": file.path, "pair": file.lang, "pairs": len(pairs), "duplicates": duplicates,
                         "empty": len(rows) - len(tokenized), "truncated": truncated(pairs, loaded.layout),
@@ -214,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch_size < 1:
             raise EvalError(f"--batch-size must be >= 1, got {args.batch_size}")
         loaded = load_model(args.model, args.tokenizer, args.max_length)
+        if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
+            loaded.model.to("cuda")
         result = TASKS[args.task](args, loaded)
     except (ConfigError, FileNotFoundError, ValueError) as err:
         print(f"{PROG} {args.task}: error: {str(err).strip(chr(39))}", file=sys.stderr)

@@ -60,6 +60,11 @@ class LoadedModel:
     source: str
 
     @property
+    def device(self) -> torch.device:
+        """Where the model's parameters are (batches go there)."""
+        return next(self.model.parameters()).device
+
+    @property
     def kind(self) -> str:
         """``"encoder"`` or ``"encoder_decoder"``."""
         return self.architecture.kind

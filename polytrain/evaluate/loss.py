@@ -151,7 +151,7 @@ def objective_loss(loaded: LoadedModel, objective: Objective, data: DataSource, 
     examples: list[Example] = []
 
     def flush() -> None:
-        batch = collate(examples, objective.name, loaded.vocab.pad_id)
+        batch = collate(examples, objective.name, loaded.vocab.pad_id).to(loaded.device)
         _, metrics = objective.loss(run_model(loaded.model, batch), batch)
         rows = batch.labels.ne(IGNORE_INDEX).nonzero()[:, 0]  # (N,) example of each target
         for i, example in enumerate(examples):
@@ -204,7 +204,7 @@ def pseudo_perplexity(loaded: LoadedModel, data: DataSource, max_sentences: int,
             assert example is not None
             copies = masked_copies(example, vocab.mask_id, vocab.num_special)
             for start in range(0, len(copies), batch_size):
-                batch = collate(copies[start : start + batch_size], "pppl", vocab.pad_id)
+                batch = collate(copies[start : start + batch_size], "pppl", vocab.pad_id).to(loaded.device)
                 _, metrics = target_cross_entropy(run_model(loaded.model, batch), batch)
                 nll[doc.lang] = nll.get(doc.lang, 0.0) + float(metrics["token_loss"].double().sum())
             seen[0] += 1

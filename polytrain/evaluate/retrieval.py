@@ -26,7 +26,6 @@ too often.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -184,12 +183,10 @@ def score_layers(src: torch.Tensor, tgt: torch.Tensor, k: int = MARGIN_K) -> dic
         ``{"cosine": (L, 2), "margin": (L, 2)}``, columns ``[src_to_tgt, tgt_to_src]``.
     """
     cosine, margin = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for s, t in zip(src, tgt, strict=True):
-            sim = cosine_matrix(s, t)
-            cosine.append(top1_accuracy(sim))
-            margin.append(top1_accuracy(ratio_margin(sim, k)))
+    for s, t in zip(src, tgt, strict=True):
+        sim = cosine_matrix(s, t)
+        cosine.append(top1_accuracy(sim))
+        margin.append(top1_accuracy(ratio_margin(sim, k)))
     return {"cosine": torch.stack(cosine), "margin": torch.stack(margin)}
 
 
