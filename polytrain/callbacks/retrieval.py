@@ -32,11 +32,9 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 
 from polytrain.data.datamodule import PretrainDataModule
 from polytrain.data.shard_reader import StreamStats
-from polytrain.evaluate.retrieval import (
-    HiddenStates, embed, plain_layout, retrieval_accuracy, side_batches, take_pairs, truncated,
-)
+from polytrain.evaluate.retrieval import HiddenStates, embed, retrieval_accuracy, side_batches, take_pairs, truncated
 from polytrain.module import PretrainModule
-from polytrain.objectives.base import Objective
+from polytrain.objectives.base import Objective, plain_layout
 from polytrain.types import Batch
 
 log = logging.getLogger(__name__)

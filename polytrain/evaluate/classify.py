@@ -16,7 +16,7 @@ no ``<s>``, and one rule for both model kinds keeps their numbers comparable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 import torch
@@ -99,7 +99,7 @@ def labelled_examples(loaded: LoadedModel, file: TsvFile,
     return out, sum(int(len(s) > room) for s in ids)
 
 
-def collate_labelled(pad_id: int):  # noqa: ANN201  (a DataLoader collate_fn)
+def collate_labelled(pad_id: int) -> Callable[[Sequence[tuple[Example, int]]], tuple[Batch, torch.Tensor]]:
     """``collate_fn`` of ``(Example, label)`` items -> ``(Batch, (B,) long labels)``."""
     def collate_fn(items: Sequence[tuple[Example, int]]) -> tuple[Batch, torch.Tensor]:
         return collate([e for e, _ in items], "classify", pad_id), torch.tensor([y for _, y in items])

@@ -51,6 +51,7 @@ def _fine_tune_options(p: argparse.ArgumentParser, lr: float, epochs: int) -> No
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``polytrain evaluate`` parser: one subcommand per task."""
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     tasks = p.add_subparsers(dest="task", required=True, metavar="TASK")
     loss = tasks.add_parser("loss", help="per-language loss of the model's objectives (and pseudo-perplexity)")
@@ -88,52 +89,21 @@ def parser() -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------------------- tasks
-def _layers(spec: str, depth: int) -> list[int]:
-    if spec == "all":
-        return list(range(depth + 1))
-    try:
-        layers = [int(x) for x in spec.split(",")]
-    except ValueError:
-        raise EvalError(f"--layers {spec!r}: give 'all' or comma-separated integers") from None
-    bad = [x for x in layers if not -depth - 1 <= x <= depth]
-    if bad:
-        raise EvalError(f"--layers {bad}: the model has hidden states 0..{depth} (0 = embeddings)")
-    return [x % (depth + 1) for x in layers]
-
-
 def run_retrieval(args: argparse.Namespace, loaded: LoadedModel) -> dict:
-    from polytrain.evaluate.inputs import named_file, read_tsv
-    from polytrain.evaluate.retrieval import embed, score_layers, side_batches, take_pairs, token_pairs, truncated
+    """The ``retrieval`` task's JSON result for the parsed ``args``."""
+    from polytrain.evaluate.inputs import named_file
+    from polytrain.evaluate.retrieval import evaluate_pairs, layer_indices
 
-    if args.max_pairs < 2:
-        raise EvalError(f"--max-pairs must be >= 2, got {args.max_pairs}")
-    layers = _layers(args.layers, loaded.architecture.n_layers)
-    results = []
-    for spec in args.pairs:
-        file = named_file(spec, pair=True)
-        src_lang, tgt_lang = file.lang.split("-")
-        for lang in (src_lang, tgt_lang):
-            loaded.check_language(lang, file.path)
-        rows = read_tsv(file.path, "source<TAB>target")
-        ids = zip(loaded.encode([a for a, _ in rows]), loaded.encode([b for _, b in rows]), strict=True)
-        tokenized = token_pairs(list(ids), src_lang, tgt_lang, file.path)
-        pairs, duplicates = take_pairs(tokenized, args.max_pairs)
-        if len(pairs) < 2:
-            raise EvalError(f"{file.path}: {len(pairs)} distinct pair(s); retrieval needs at least 2")
-        src, tgt = (embed(loaded.model, side_batches(pairs, side, loaded.layout, loaded.vocab.pad_id, args.batch_size),
-                          loaded.device, layers) for side in ("src", "tgt"))
-        scores = score_layers(src, tgt, args.k)
-        results.append({"path": file.path, "pair": file.lang, "pairs": len(pairs), "duplicates": duplicates,
-                        "empty": len(rows) - len(tokenized), "truncated": truncated(pairs, loaded.layout),
-                        "chance": 1 / len(pairs), "layers": [
-                            {"layer": layer, **{kind: {f"{src_lang}_to_{tgt_lang}": float(v[i, 0]),
-                                                       f"{tgt_lang}_to_{src_lang}": float(v[i, 1])}
-                                                for kind, v in scores.items()}}
-                            for i, layer in enumerate(layers)]})
+    if args.max_pairs < 2 or args.k < 1:
+        raise EvalError(f"--max-pairs must be >= 2 and --k >= 1, got {args.max_pairs} and {args.k}")
+    layers = layer_indices(args.layers, loaded.architecture.n_layers)
+    results = [evaluate_pairs(loaded, named_file(spec, pair=True), layers, args.max_pairs, args.batch_size, args.k)
+               for spec in args.pairs]
     return {"task": "retrieval", "model": loaded.source, "k": args.k, "results": results}
 
 
 def run_loss(args: argparse.Namespace, loaded: LoadedModel) -> dict:
+    """The ``loss`` task's JSON result for the parsed ``args``."""
     from polytrain.evaluate.loss import DataSource, evaluate_loss
 
     return evaluate_loss(loaded, DataSource(list(args.data), args.split), args.batch_size, args.seed,
@@ -141,6 +111,7 @@ def run_loss(args: argparse.Namespace, loaded: LoadedModel) -> dict:
 
 
 def run_classify(args: argparse.Namespace, loaded: LoadedModel) -> dict:
+    """The ``classify`` task's JSON result for the parsed ``args``."""
     from polytrain.evaluate.classify import evaluate_classify
     from polytrain.evaluate.inputs import named_file
 
@@ -150,6 +121,7 @@ def run_classify(args: argparse.Namespace, loaded: LoadedModel) -> dict:
 
 
 def run_translate(args: argparse.Namespace, loaded: LoadedModel) -> dict:
+    """The ``translate`` task's JSON result for the parsed ``args``."""
     from polytrain.evaluate.inputs import named_file
     from polytrain.evaluate.translate import evaluate_translate
 

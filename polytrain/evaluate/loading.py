@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ from torch import nn
 from polytrain.errors import ConfigError
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
-from polytrain.objectives.base import Objective
+from polytrain.objectives.base import Objective, plain_layout
 from polytrain.types import Vocab
 
 
@@ -76,9 +77,9 @@ class LoadedModel:
         Raises:
             EvalError: no objective of the model has one (e.g. a plugin without the hook).
         """
-        for objective in self.objectives:
-            if type(objective).plain_example is not Objective.plain_example:
-                return objective
+        layout = plain_layout(self.objectives)
+        if layout is not None:
+            return layout
         names = ", ".join(type(o).__name__ for o in self.objectives)
         raise EvalError(f"{self.source}: none of its objectives ({names}) defines plain_example, so how it reads "
                         "a plain sentence is unknown (docs/writing-a-plugin.md)")
@@ -167,7 +168,7 @@ def _export_objective(config: ModelConfig, tokenizer: Tokenizer) -> Objective:
     return Denoising(add_lang_token="Sequence" in first)  # mBART's template starts with the text, BART's with <s>
 
 
-def _json(path: Path) -> dict:
+def _json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -59,6 +59,7 @@ class Totals:
     tokens: int = 0
 
     def row(self) -> dict[str, float]:
+        """The JSON row: mean loss, accuracy and ``exp(loss)`` over the targets (NaN without any), counts."""
         mean = self.loss / self.targets if self.targets else math.nan
         return {"loss": mean, "accuracy": self.correct / self.targets if self.targets else math.nan,
                 "ppl": math.exp(mean) if self.targets and mean < 50 else math.inf if self.targets else math.nan,
@@ -77,6 +78,7 @@ class DataSource:
     """Data kinds whose skips are in ``skipped`` already (several passes read the same documents)."""
 
     def manifest(self) -> Manifest | None:
+        """The manifest, when the data is one manifest (or the folder that holds it); else ``None``."""
         path = self.paths[0]
         is_manifest = path.endswith("manifest.json") or os.path.isfile(os.path.join(path, "manifest.json"))
         return Manifest.load(path) if len(self.paths) == 1 and is_manifest else None

@@ -34,6 +34,8 @@ import torch
 from torch.nn import functional as F
 
 from polytrain.data.converters import collate
+from polytrain.evaluate.inputs import TsvFile, read_tsv
+from polytrain.evaluate.loading import EvalError, LoadedModel
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch, TextPair
 
@@ -100,11 +102,6 @@ def retrieval_accuracy(src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- the inputs
-def plain_layout(objectives: Iterable[Objective]) -> Objective | None:
-    """The first objective that lays out a plain sentence (``Objective.plain_example``), or ``None``."""
-    return next((o for o in objectives if type(o).plain_example is not Objective.plain_example), None)
-
-
 def take_pairs(pairs: Iterable[TextPair], max_pairs: int) -> tuple[list[TextPair], int]:
     """The first ``max_pairs`` pairs whose source and target are both new; returns (pairs, duplicates).
 
@@ -195,3 +192,50 @@ def token_pairs(rows: Sequence[tuple[list[int] | np.ndarray, list[int] | np.ndar
     """``TextPair``s of tokenized rows; keys ``<name>:<row>``; rows with an empty side are left out."""
     return [TextPair(f"{name}:{i}", src_lang, tgt_lang, np.asarray(s, dtype=np.int64), np.asarray(t, dtype=np.int64))
             for i, (s, t) in enumerate(rows) if len(s) and len(t)]
+
+
+# ----------------------------------------------------------------------------- the task
+def layer_indices(spec: str, depth: int) -> list[int]:
+    """``"all"`` or comma-separated indices (negative from the end) -> hidden-state indices 0..depth.
+
+    Raises:
+        EvalError: not integers, or outside the model's ``depth + 1`` hidden states.
+    """
+    if spec == "all":
+        return list(range(depth + 1))
+    try:
+        layers = [int(x) for x in spec.split(",")]
+    except ValueError:
+        raise EvalError(f"--layers {spec!r}: give 'all' or comma-separated integers") from None
+    bad = [x for x in layers if not -depth - 1 <= x <= depth]
+    if bad:
+        raise EvalError(f"--layers {bad}: the model has hidden states 0..{depth} (0 = embeddings)")
+    return [x % (depth + 1) for x in layers]
+
+
+def evaluate_pairs(loaded: LoadedModel, file: TsvFile, layers: Sequence[int], max_pairs: int, batch_size: int,
+                   k: int = MARGIN_K) -> dict:
+    """Retrieval on one parallel TSV: the first ``max_pairs`` distinct pairs, every layer of ``layers``.
+
+    Returns:
+        The file's JSON entry: counts (``pairs``, ``duplicates``, ``empty`` sides after tokenizing,
+        ``truncated`` sentences), ``chance`` = 1/N, and per layer the cosine and margin accuracy
+        in both directions.
+    """
+    src_lang, tgt_lang = file.lang.split("-")
+    for lang in (src_lang, tgt_lang):
+        loaded.check_language(lang, file.path)
+    rows = read_tsv(file.path, "source<TAB>target")
+    ids = zip(loaded.encode([a for a, _ in rows]), loaded.encode([b for _, b in rows]), strict=True)
+    tokenized = token_pairs(list(ids), src_lang, tgt_lang, file.path)
+    pairs, duplicates = take_pairs(tokenized, max_pairs)
+    if len(pairs) < 2:
+        raise EvalError(f"{file.path}: {len(pairs)} distinct pair(s); retrieval needs at least 2")
+    src, tgt = (embed(loaded.model, side_batches(pairs, side, loaded.layout, loaded.vocab.pad_id, batch_size),
+                      loaded.device, layers) for side in ("src", "tgt"))  # (L, N, d) each
+    scores = score_layers(src, tgt, k)
+    forward, backward = f"{src_lang}_to_{tgt_lang}", f"{tgt_lang}_to_{src_lang}"
+    return {"path": file.path, "pair": file.lang, "pairs": len(pairs), "duplicates": duplicates,
+            "empty": len(rows) - len(tokenized), "truncated": truncated(pairs, loaded.layout), "chance": 1 / len(pairs),
+            "layers": [{"layer": layer, **{kind: {forward: float(v[i, 0]), backward: float(v[i, 1])}
+                                           for kind, v in scores.items()}} for i, layer in enumerate(layers)]}

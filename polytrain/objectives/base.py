@@ -17,6 +17,7 @@ tokenizer-derived ``Vocab`` so that special ids are never copied into configs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -119,6 +120,11 @@ class Objective(ABC):
             if the objective has no single-sentence layout (the default).
         """
         return None
+
+
+def plain_layout(objectives: Iterable[Objective]) -> Objective | None:
+    """The first of ``objectives`` that lays out a plain sentence (defines ``plain_example``), or ``None``."""
+    return next((o for o in objectives if type(o).plain_example is not Objective.plain_example), None)
 
 
 def target_cross_entropy(outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -16,7 +16,8 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.loggers import CSVLogger
 
 from polytrain.callbacks.retrieval import RetrievalProbe
-from polytrain.evaluate.retrieval import embed, mean_pool, plain_layout, retrieval_accuracy, side_batches, take_pairs
+from polytrain.evaluate.retrieval import embed, mean_pool, retrieval_accuracy, side_batches, take_pairs
+from polytrain.objectives.base import plain_layout
 from polytrain.data.datamodule import PretrainDataModule
 from polytrain.data.manifest import Manifest, ShardInfo
 from polytrain.data.shard_reader import EMPTY_TEXT, MISSING_TEXT, StreamStats

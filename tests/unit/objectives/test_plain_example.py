@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polytrain.evaluate.retrieval import plain_layout
-from polytrain.objectives.base import Objective
+from polytrain.objectives.base import Objective, plain_layout
 from polytrain.objectives.denoising import Denoising
 from polytrain.objectives.mlm import MaskedLM
 from polytrain.objectives.tlm import TranslationLM
