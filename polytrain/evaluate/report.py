@@ -254,7 +254,7 @@ def summary(run_dir: Path, series: Series, evaluations: list[dict[str, Any]], im
     steps = max((max(v) for v in series.values() if v), default=0)
     tokens = sum(last(series, f"tokens/{g}") or 0.0 for (g,) in groups(series, r"tokens/([^/-]+)"))
     lines = [f"# Run report: {run_dir.name}", "",
-             f"{steps:,} steps; {int(tokens):,} monolingual input tokens seen"
+             f"Last logged step {steps:,}; {int(tokens):,} monolingual input tokens seen"
              + (f"; final val/loss {_cell(last(series, 'val/loss'))}." if "val/loss" in series else ".")]
     table = language_table(series)
     if table:
