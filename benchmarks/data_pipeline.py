@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from polytrain.data import shard, tokenizer
-from polytrain.data.datamodule import PretrainDataModule
+from polytrain.prepare import shard, tokenizer
+from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.objectives.mlm import MaskedLM
 
 REPO = Path(__file__).resolve().parent.parent

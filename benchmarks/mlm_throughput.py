@@ -202,7 +202,7 @@ def find_corpus() -> list[str]:
 
 def build_inputs(work: Path, vocab_size: int) -> tuple[str, str]:
     """Shard the demo corpus and train a tokenizer (the commands of ``polytrain demo --data-only``)."""
-    from polytrain.data import shard, tokenizer
+    from polytrain.prepare import shard, tokenizer
 
     shards, tok = work / "shards", work / "tokenizer.json"
     with contextlib.redirect_stdout(sys.stderr):  # stdout is for the results
@@ -215,7 +215,7 @@ def build_inputs(work: Path, vocab_size: int) -> tuple[str, str]:
 
 def data_module(setup: Setup) -> Any:
     """A ``PretrainDataModule`` over the shards with the benchmark's batch shape."""
-    from polytrain.data.datamodule import PretrainDataModule
+    from polytrain.stream.datamodule import PretrainDataModule
 
     args = setup.args
     return PretrainDataModule(shards=setup.shards, tokenizer=setup.tokenizer, max_length=args.seq_len,
@@ -224,7 +224,7 @@ def data_module(setup: Setup) -> Any:
 
 def make_batches(setup_args: argparse.Namespace, shards: str, tokenizer: str) -> list[Batch]:
     """``--batches`` MLM batches from the real pipeline, kept in memory so every system sees the same data."""
-    from polytrain.data.datamodule import PretrainDataModule
+    from polytrain.stream.datamodule import PretrainDataModule
 
     dm = PretrainDataModule(shards=shards, tokenizer=tokenizer, max_length=setup_args.seq_len,
                             batch_size=setup_args.batch_size, num_workers=0, shuffle_buffer=500, seed=0)
@@ -282,7 +282,7 @@ def run_polytrain(setup: Setup, run: Run, pipeline: bool) -> None:
     """``lightning.Trainer.fit`` on ``PretrainModule`` with a quiet, fixed-length Trainer."""
     from lightning.pytorch import Callback, Trainer
 
-    from polytrain.data.datamodule import PretrainDataModule
+    from polytrain.stream.datamodule import PretrainDataModule
     from polytrain.module import PretrainModule
 
     class StepTimer(Callback):
@@ -440,7 +440,7 @@ def schedule(systems: list[str], repeats: int, once: set[str]) -> list[tuple[str
 
 
 def prepare(args: argparse.Namespace, work: Path) -> Setup:
-    from polytrain.data.vocab import load_vocab
+    from polytrain.shards.vocab import load_vocab
 
     shards, tok = (args.shards, args.tokenizer) if args.shards else build_inputs(work, args.vocab_size)
     vocab = load_vocab(tok)[1]

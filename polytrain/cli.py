@@ -27,8 +27,8 @@ from polytrain.registry import RegistryError, unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
-    ("data", "shard"): ("polytrain.data.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
-    ("tokenizer", "train"): ("polytrain.data.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
+    ("data", "shard"): ("polytrain.prepare.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
+    ("tokenizer", "train"): ("polytrain.prepare.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
     ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
     ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
@@ -44,8 +44,16 @@ TRAINER_COMMANDS = {
 # Not ``test``: pretraining has no test split or test_step (``validate`` runs the held-out shards).
 
 
+MOVED: dict[str, str] = {
+    "polytrain.data.resume.GlobalRngState": "polytrain.callbacks.rng_state.GlobalRngState",
+}
+"""Class paths of polytrain 0.1 that configs saved by older runs still name -> where they are now
+(docs/architecture.md); a config naming the old path is read with the new one and a warning."""
+
+
 def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") -> Any:
-    """Replace ``class_path: <registered short name>`` (e.g. ``mlm``) by the full class path.
+    """Replace ``class_path: <registered short name>`` (e.g. ``mlm``) by the full class path, and
+    a moved class's old path (``MOVED``) by its new one.
 
     Under an ``objectives`` key, a class path that is neither a registered name, a class name nor
     a dotted path is a misspelling: it is refused naming the registered objectives.
@@ -53,7 +61,11 @@ def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") ->
     if isinstance(value, dict):
         out = {k: _expand_objective_names(v, names, k) for k, v in value.items()}
         path = out.get("class_path")
-        if isinstance(path, str) and path in names:
+        if isinstance(path, str) and path in MOVED:
+            warnings.warn(f"{path} moved to {MOVED[path]}: update the config (the old name goes in polytrain 0.3)",
+                          FutureWarning, stacklevel=2)
+            out["class_path"] = MOVED[path]
+        elif isinstance(path, str) and path in names:
             out["class_path"] = names[path]
         elif key == "objectives" and isinstance(path, str) and (problem := unknown_objective(path, names)):
             raise ConfigError(f"objectives: {problem}")
@@ -216,7 +228,7 @@ def _tool(argv: list[str]) -> tuple[Callable[[list[str]], int], list[str]] | Non
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
     """Build the LightningCLI (``run=False`` only parses and instantiates: used by config tests)."""
-    from polytrain.data.datamodule import PretrainDataModule
+    from polytrain.stream.datamodule import PretrainDataModule
     from polytrain.module import PretrainModule
     from polytrain.registry import objectives
 

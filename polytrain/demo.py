@@ -16,7 +16,7 @@ CONFIGS = REPO / "configs"
 
 def data_stages(out: Path, vocab_size: int) -> int:
     """Shard the demo corpus into ``out/shards`` and train ``out/tokenizer.json``; 0 on success."""
-    from polytrain.data import shard, tokenizer
+    from polytrain.prepare import shard, tokenizer
 
     print(f"== polytrain data shard --input {CORPUS}/mono {CORPUS}/parallel --out {out / 'shards'}", flush=True)
     inputs = [str(CORPUS / "mono"), str(CORPUS / "parallel")]  # not the generator and templates beside them

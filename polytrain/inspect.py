@@ -26,12 +26,12 @@ import yaml
 from jsonargparse import ArgumentParser, Namespace
 from tokenizers import Tokenizer
 
-from polytrain.data.manifest import Manifest, ShardInfo
-from polytrain.data.packing import Packer, packer_for
-from polytrain.data.rng import make_rng
-from polytrain.data.shard_reader import StreamStats, read_shard
-from polytrain.data.stream import Sample, Split, shuffle_buffer
-from polytrain.data.vocab import (
+from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.stream.packing import Packer, packer_for
+from polytrain.rng import make_rng
+from polytrain.shards.reader import StreamStats, read_shard
+from polytrain.stream.dataset import Sample, Split, shuffle_buffer
+from polytrain.shards.vocab import (
     check_languages,
     read_tokenizer_file,
     vocab_from_tokenizer,

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from polytrain.data.stream import Sample
-from polytrain.data.vocab import WORD_START
+from polytrain.stream.dataset import Sample
+from polytrain.shards.vocab import WORD_START
 from polytrain.inspect_stats import ACHIEVED
 from polytrain.types import IGNORE_INDEX, Example, TextPair, Vocab
 

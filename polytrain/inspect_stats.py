@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from polytrain.data.stream import Sample
+from polytrain.stream.dataset import Sample
 from polytrain.objectives.masking import example_stats
 from polytrain.types import IGNORE_INDEX, Example, TextBlock, Vocab
 

@@ -17,7 +17,7 @@ from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.utilities import GradClipAlgorithmType
 from torch import nn
 
-from polytrain.data.vocab import load_vocab
+from polytrain.shards.vocab import load_vocab
 from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
 from polytrain.metrics import GroupTokenStats, ReconstructionScores, compute_quietly
@@ -26,19 +26,10 @@ from polytrain.models.config import ModelConfig, shape_changes
 from polytrain.objectives.base import Objective
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain import __version__
-from polytrain.registry import provenance, short_name
+from polytrain.registry import bind_objectives, provenance
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
 
 log = logging.getLogger(__name__)
-
-
-def _name_objectives(objectives: Sequence[Objective]) -> None:
-    """Give each objective its registry short name; a repeated class gets ``name_2``, ``name_3``..."""
-    seen: dict[str, int] = {}
-    for objective in objectives:
-        base = short_name(type(objective))
-        seen[base] = seen.get(base, 0) + 1
-        objective.name = base if seen[base] == 1 else f"{base}_{seen[base]}"
 
 
 def _loss_scaler(plugin: Precision) -> torch.amp.GradScaler | None:
@@ -103,17 +94,14 @@ class PretrainModule(LightningModule):
         self.allow_tokenizer_change = False
         """Load weights of another tokenizer; set by ``polytrain.checkpoint.ResumeGuard``, never saved."""
         self._check_agreement(objectives, max_length)
-        _name_objectives(objectives)
-        for objective in objectives:
-            objective.setup(self.vocab, max_length)
+        try:
+            bind_objectives(objectives, self.vocab, max_length)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         self.objectives = list(objectives)
         self._by_name = {o.name: o for o in objectives}
-        self.heads = nn.ModuleDict()
-        for objective in objectives:
-            head = objective.head(self.architecture.d_model, self.vocab)
-            if head is not None:
-                self.heads[objective.name] = head
-                objective.head_module = head
+        heads = {o.name: o.head(self.architecture.d_model, self.vocab) for o in objectives}
+        self.heads = nn.ModuleDict({name: head for name, head in heads.items() if head is not None})
         self.groups = metric_groups(self.vocab)
         self._group_index = {g: i for i, g in enumerate(self.groups)}
         self.model: nn.Module | None = None
@@ -159,10 +147,16 @@ class PretrainModule(LightningModule):
         assert self.model is not None, "configure_model() was not called"
         return run_model(self.model, batch)
 
+    def _outputs(self, objective: Objective, batch: Batch) -> ModelOutput:
+        """The model's outputs for ``batch``, with the objective's own head (``Objective.head``) if it has one."""
+        outputs = self(batch)
+        outputs.head = self.heads[objective.name] if objective.name in self.heads else None
+        return outputs
+
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """The loss of ``batch`` under its objective; logs it and feeds the per-language windows."""
         objective = self._by_name[batch.objective]
-        loss, metrics = objective.loss(self(batch), batch)
+        loss, metrics = objective.loss(self._outputs(objective, batch), batch)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch.keys))
         self._log_objective("train", objective.name, metrics, len(batch.keys))
         self._update_groups(self.train_stats[objective.name], batch, metrics)
@@ -175,7 +169,7 @@ class PretrainModule(LightningModule):
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         """Per-language loss sums; reconstructions of the first ``val_generate_batches`` (encoder-decoder)."""
         objective = self._by_name[batch.objective]
-        _, metrics = objective.loss(self(batch), batch)
+        _, metrics = objective.loss(self._outputs(objective, batch), batch)
         self._update_groups(self.val_stats[objective.name], batch, metrics)
         if objective.name in self.val_text and batch_idx < self.val_generate_batches:
             hypotheses, references = self._generate(batch)

@@ -3,16 +3,19 @@
 The registry only *discovers* and *lists* objectives; it never builds one from a name plus kwargs
 (LightningCLI's ``class_path`` + ``init_args`` is the only way to build). Built-in objectives are
 registered through polytrain's own ``pyproject.toml`` exactly like third-party plugins.
+``bind_objectives`` names the objectives of a run and binds them to its vocabulary, once.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from polytrain.objectives.base import Objective
+from polytrain.types import Vocab
 
 GROUP = "polytrain.objectives"
 
@@ -96,6 +99,32 @@ def short_name(cls: type[Objective]) -> str:
         if entry.cls is cls:
             return entry.name
     return cls.__name__.lower()
+
+
+def bind_objectives(objectives: Sequence[Objective], vocab: Vocab, max_length: int) -> None:
+    """Name each objective and ``setup`` it for the run, once: the one place objectives are bound.
+
+    Names are the registry short names; a repeated class gets ``name_2``, ``name_3``... (metric keys
+    and ``Batch.objective``). Objectives already bound to this tokenizer and ``max_length`` (by the
+    ``PretrainModule`` that owns them) are left as they are, so ``setup`` runs once per instance.
+
+    Raises:
+        ValueError: an objective is bound to another tokenizer or ``max_length`` already, or
+            ``setup`` refuses ``max_length``.
+    """
+    seen: dict[str, int] = {}
+    for objective in objectives:
+        base = short_name(type(objective))
+        seen[base] = seen.get(base, 0) + 1
+        name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+        if objective.is_set_up:
+            if (objective.vocab.sha256, objective.max_length, objective.name) != (vocab.sha256, max_length, name):
+                raise ValueError(f"objective {objective.name!r} is bound to another run (tokenizer sha256 "
+                                 f"{objective.vocab.sha256[:12]}, max_length {objective.max_length}); give each run its "
+                                 "own objective instances")
+            continue
+        objective.name = name
+        objective.setup(vocab, max_length)
 
 
 def provenance() -> dict[str, dict[str, str]]:

@@ -48,7 +48,7 @@ class Vocab:
     num_special: int
     word_start: np.ndarray = field(repr=False, compare=False)
     """(size,) bool: the token begins a word (Metaspace ``▁``, or a CJK ideograph first:
-    ``polytrain.data.vocab.starts_word``); used by whole-word masking."""
+    ``polytrain.shards.vocab.starts_word``); used by whole-word masking."""
     sha256: str = ""
     """Hash of the tokenizer file; stored with checkpoints."""
 
@@ -70,7 +70,7 @@ class TextBlock:
 
     In a text stream (MLM), consecutive documents are separated by ``eos_id`` inside ``ids``; a
     whole-document block (denoising) holds sentences of one document and no ``eos_id``
-    (``polytrain.data.packing``).
+    (``polytrain.stream.packing``).
     """
 
     key: str
@@ -189,3 +189,6 @@ class ModelOutput:
     """(B, T, d) last hidden states (the decoder's for encoder-decoder models)."""
     logits: torch.Tensor
     """(N, V) logits at the positions where ``batch.labels != IGNORE_INDEX``, in row-major order."""
+    head: torch.nn.Module | None = None
+    """The objective's own extra module (``Objective.head``), owned and optimised by
+    ``PretrainModule``; ``None`` for objectives without one."""

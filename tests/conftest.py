@@ -32,7 +32,7 @@ class DemoData:
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
     """Real shards (``polytrain data shard``) and tokenizer (``polytrain tokenizer train``) of the demo corpus."""
-    from polytrain.data import shard, tokenizer
+    from polytrain.prepare import shard, tokenizer
 
     root = tmp_path_factory.mktemp("demo")
     inputs = [str(CORPUS / "mono"), str(CORPUS / "parallel")]  # the data; not labelled/ (evaluation sets)

@@ -22,26 +22,19 @@ from collections import deque
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
 from polytrain.checkpoint import save_last
-from polytrain.data import shard_reader
+from polytrain.distributed.collectives import all_ranks_sum
+from polytrain.shards import reader as shard_reader
 
 log = logging.getLogger(__name__)
 
 
 class TrainingAborted(RuntimeError):
     """Training cannot usefully continue; the state before the fault is saved and named."""
-
-
-def all_ranks_sum(trainer: Trainer, values: torch.Tensor) -> torch.Tensor:
-    """Sum ``values`` over ranks (one collective); unchanged when not distributed."""
-    if trainer.world_size > 1 and dist.is_available() and dist.is_initialized():
-        return trainer.strategy.reduce(values, reduce_op="sum")
-    return values
 
 
 # ------------------------------------------------------------------------------------ NaN / Inf
@@ -300,7 +293,7 @@ COUNTERS: tuple[str, ...] = (
 class DataCounters(Callback):
     """Logs the data skipped during training: ``data/<counter>``, cumulative, summed over ranks.
 
-    The stream counts what it skips (``polytrain.data.shard_reader``: one sample per ``invalid_utf8``,
+    The stream counts what it skips (``polytrain.shards.reader``: one sample per ``invalid_utf8``,
     ``missing_text``...; one event per ``corrupt_shard``, whose remaining samples are lost) and
     ships the increments in each ``Batch.stats``; the per-shard detail is in the stream's warnings.
     Counted here when the batch reaches training, so batches read ahead but never trained on are

@@ -30,9 +30,9 @@ from typing import Any
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 
-from polytrain.data.datamodule import PretrainDataModule
-from polytrain.data.shard_reader import StreamStats
 from polytrain.evaluate.retrieval import HiddenStates, embed, retrieval_accuracy, side_batches, take_pairs, truncated
+from polytrain.shards.reader import StreamStats
+from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.module import PretrainModule
 from polytrain.objectives.base import Objective, plain_layout
 from polytrain.types import Batch

@@ -8,8 +8,8 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
-from polytrain.callbacks.faults import all_ranks_sum
-from polytrain.data.resume import DRAWN
+from polytrain.distributed.collectives import all_ranks_sum
+from polytrain.stream.state import DRAWN
 
 
 def drawn_all_ranks(trainer: Trainer) -> dict[str, dict[str, float]] | None:

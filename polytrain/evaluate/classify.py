@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from polytrain.data.converters import collate
+from polytrain.stream.collate import collate
 from polytrain.evaluate.finetune import FineTune, FineTuneConfig, fine_tune
 from polytrain.evaluate.inputs import TsvFile, read_tsv
 from polytrain.evaluate.loading import EvalError, LoadedModel

@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             raise EvalError(f"--batch-size must be >= 1, got {args.batch_size}")
         loaded = load_model(args.model, args.tokenizer, args.max_length)
         if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
-            loaded.model.to("cuda")
+            loaded.to("cuda")
         result = TASKS[args.task](args, loaded)
     except (ConfigError, FileNotFoundError, ValueError) as err:
         print(f"{PROG} {args.task}: error: {str(err).strip(chr(39))}", file=sys.stderr)

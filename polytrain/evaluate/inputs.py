@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from polytrain.data.shard_inputs import _LANG_RE, _PAIR_RE  # the shard writer's language codes
+from polytrain.prepare.inputs import _LANG_RE, _PAIR_RE  # the shard writer's language codes
 from polytrain.evaluate.loading import EvalError
 
 

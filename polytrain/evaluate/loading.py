@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class LoadedModel:
         objectives: the objectives it was trained with, ``setup(vocab, max_length)``.
         max_length: the longest input, special tokens included (training's ``data.max_length``).
         source: what was loaded, for messages and the JSON result.
+        heads: the objectives' own modules (``Objective.head``) by objective name, trained with the model.
     """
 
     model: nn.Module
@@ -59,6 +60,14 @@ class LoadedModel:
     objectives: list[Objective]
     max_length: int
     source: str
+    heads: dict[str, nn.Module] = field(default_factory=dict)
+
+    def to(self, device: str | torch.device) -> LoadedModel:
+        """Move the model and the objectives' heads to ``device``; returns ``self``."""
+        self.model.to(device)
+        for head in self.heads.values():
+            head.to(device)
+        return self
 
     @property
     def device(self) -> torch.device:
@@ -107,7 +116,7 @@ def _from_module(module: nn.Module, source: str) -> LoadedModel:
     assert isinstance(module, PretrainModule) and module.model is not None
     max_length = int(module.hparams.get("max_length", module.architecture.max_positions))
     return LoadedModel(module.model.eval(), module.architecture, module.vocab, module.tokenizer,
-                       list(module.objectives), max_length, source)
+                       list(module.objectives), max_length, source, dict(module.heads.eval().items()))
 
 
 def _checkpoint_file(path: str, tokenizer: str | None) -> LoadedModel | None:
@@ -132,7 +141,7 @@ def _sharded_checkpoint(path: str, tokenizer: str | None) -> LoadedModel | None:
 
 def _exported_folder(path: str, tokenizer: str | None) -> LoadedModel | None:
     """A folder written by ``polytrain export hf``."""
-    from polytrain.data.vocab import read_tokenizer_file, vocab_from_tokenizer
+    from polytrain.shards.vocab import read_tokenizer_file, vocab_from_tokenizer
     from polytrain.export.hf import from_hf_state_dict, model_config_from_hf, read_hf_weights
 
     folder = Path(path)

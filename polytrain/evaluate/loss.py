@@ -25,12 +25,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from polytrain.data.converters import collate
-from polytrain.data.manifest import Manifest
-from polytrain.data.packing import packer_for
-from polytrain.data.rng import make_rng
-from polytrain.data.shard_inputs import ShardError, ShardOptions, discover_sources, iter_samples, new_counts
-from polytrain.data.shard_reader import StreamStats, read_shard
+from polytrain.stream.collate import collate
+from polytrain.shards.manifest import Manifest
+from polytrain.stream.packing import packer_for
+from polytrain.rng import make_rng
+from polytrain.prepare.inputs import ShardError, ShardOptions, discover_sources, iter_samples, new_counts
+from polytrain.shards.reader import StreamStats, read_shard
 from polytrain.evaluate.loading import EvalError, LoadedModel
 from polytrain.module import run_model
 from polytrain.objectives.base import Objective, target_cross_entropy
@@ -154,7 +154,9 @@ def objective_loss(loaded: LoadedModel, objective: Objective, data: DataSource, 
 
     def flush() -> None:
         batch = collate(examples, objective.name, loaded.vocab.pad_id).to(loaded.device)
-        _, metrics = objective.loss(run_model(loaded.model, batch), batch)
+        outputs = run_model(loaded.model, batch)
+        outputs.head = loaded.heads.get(objective.name)  # as PretrainModule passes an objective its head
+        _, metrics = objective.loss(outputs, batch)
         rows = batch.labels.ne(IGNORE_INDEX).nonzero()[:, 0]  # (N,) example of each target
         for i, example in enumerate(examples):
             mine = rows == i

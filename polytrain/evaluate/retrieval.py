@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from polytrain.data.converters import collate
+from polytrain.stream.collate import collate
 from polytrain.evaluate.inputs import TsvFile, read_tsv
 from polytrain.evaluate.loading import EvalError, LoadedModel
 from polytrain.objectives.base import Objective

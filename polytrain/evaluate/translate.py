@@ -24,7 +24,7 @@ from dataclasses import asdict, replace
 import torch
 from torch.nn import functional as F
 
-from polytrain.data.converters import collate
+from polytrain.stream.collate import collate
 from polytrain.evaluate.finetune import FineTune, FineTuneConfig, fine_tune
 from polytrain.evaluate.inputs import TsvFile, read_tsv
 from polytrain.evaluate.loading import EvalError, LoadedModel

@@ -1,17 +1,19 @@
-"""The ``Objective`` interface: two abstract methods and one optional hook.
+"""The ``Objective`` interface: two abstract methods and two optional hooks.
 
 - ``make_example(sample, rng)`` turns one tokenized ``TextBlock`` / ``TextPair`` into an ``Example``.
   It runs in DataLoader workers, must be pure, and takes all randomness from ``rng``.
 - ``loss(outputs, batch)`` turns the model's ``ModelOutput`` into a scalar loss and metric tensors.
 - ``head(d_model, vocab)`` (optional) returns an extra ``nn.Module`` the objective needs; the
-  ``PretrainModule`` owns and optimises it and passes it back in ``loss`` as ``self.head_module``.
+  ``PretrainModule`` owns and optimises it and passes it to ``loss`` as ``outputs.head``.
 - ``plain_example(ids, lang, key)`` (optional) lays out one clean sentence the way this objective
   shows text to the model, without noise; evaluation (the retrieval probe, ``polytrain evaluate``)
   encodes sentences with it, so it never has to know the objective classes. ``None`` (the
   default) means the objective has no such layout. Design note: docs/writing-a-plugin.md.
 
-``setup(vocab, max_length)`` is plumbing, not interface: the data module calls it once with the
-tokenizer-derived ``Vocab`` so that special ids are never copied into configs.
+``setup(vocab, max_length)`` is plumbing, not interface: it binds the tokenizer-derived ``Vocab``
+and the run's input length, once per instance, before any example is made
+(``polytrain.registry.bind_objectives``), so that special ids are never copied into configs. The
+objective is then pickled into the DataLoader workers as it is: the module never mutates it.
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ class Objective(ABC):
     """Which shards it reads: monolingual documents or parallel pairs."""
     added_tokens: ClassVar[int] = 2
     """How many special tokens ``make_example`` adds to a mono block (the packer leaves room)."""
+    min_text_tokens: ClassVar[int] = 1
+    """Text tokens an example needs at least (TLM: one per side); with ``added_tokens``, the
+    smallest ``max_length`` the objective accepts."""
     whole_documents: bool = False
     """Mono blocks hold whole sentences of one document (mBART) instead of a cut text stream
-    that crosses documents (XLM, XLM-R); see ``polytrain.data.packing``."""
+    that crosses documents (XLM, XLM-R); see ``polytrain.stream.packing``."""
 
     def __init__(self, weight: float = 1.0) -> None:
         if not weight > 0:
@@ -56,7 +61,6 @@ class Objective(ABC):
         self.weight = weight
         self._vocab: Vocab | None = None
         self.max_length = 0
-        self.head_module: nn.Module | None = None
 
     @property
     def name(self) -> str:
@@ -74,8 +78,21 @@ class Objective(ABC):
             raise RuntimeError(f"{type(self).__name__}.setup(vocab, max_length) was not called")
         return self._vocab
 
+    @property
+    def is_set_up(self) -> bool:
+        """Whether ``setup`` bound a vocabulary."""
+        return self._vocab is not None
+
     def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the tokenizer-derived vocabulary and the model's maximum input length."""
+        """Bind the tokenizer-derived vocabulary and the model's maximum input length.
+
+        Raises:
+            ValueError: ``max_length`` leaves less than ``min_text_tokens`` text tokens after the
+                ``added_tokens`` special tokens.
+        """
+        if max_length < self.added_tokens + self.min_text_tokens:
+            raise ValueError(f"{type(self).__name__}: max_length must be >= {self.added_tokens + self.min_text_tokens} "
+                             f"({self.added_tokens} special tokens + {self.min_text_tokens} text), got {max_length}")
         self._vocab = vocab
         self.max_length = max_length
 
@@ -96,7 +113,11 @@ class Objective(ABC):
         """
 
     def head(self, d_model: int, vocab: Vocab) -> nn.Module | None:
-        """Optional hook: an extra module (e.g. a discriminator head) trained with the model."""
+        """Optional hook: an extra module (e.g. a discriminator head) trained with the model.
+
+        ``PretrainModule`` calls it once, owns and optimises the module, and passes it to ``loss``
+        as ``outputs.head``.
+        """
         return None
 
     def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example | None:
@@ -120,6 +141,13 @@ class Objective(ABC):
             if the objective has no single-sentence layout (the default).
         """
         return None
+
+
+    @property
+    def head_module(self) -> nn.Module | None:
+        """Removed in 0.2: the head reaches ``loss`` as ``outputs.head`` (docs/writing-a-plugin.md)."""
+        raise AttributeError(f"{type(self).__name__}.head_module was removed in polytrain 0.2: the module's "
+                             "copy of your head() comes to loss() as outputs.head")
 
 
 def plain_layout(objectives: Iterable[Objective]) -> Objective | None:

@@ -40,7 +40,7 @@ from polytrain.objectives.masking import (
     randomized_round,
     truncate,
 )
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
 
 _DROPPED_INSERTIONS = (
     "Denoising: a block had no room for all inserted tokens (zero-length spans outnumber the tokens "
@@ -222,12 +222,6 @@ class Denoising(Objective):
         self.insert_ratio = insert_ratio
         self.add_lang_token = add_lang_token
         self.whole_documents = whole_documents
-
-    def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; ``max_length`` (encoder and decoder) must leave room for text."""
-        if max_length <= self.added_tokens:
-            raise ValueError(f"{type(self).__name__}: max_length must be > {self.added_tokens}, got {max_length}")
-        super().setup(vocab, max_length)
 
     def _replacements(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """(count,) ``<mask>``, or with probability ``mask_random`` a random ordinary token."""

@@ -79,12 +79,6 @@ class MaskedLM(Objective):
         except ValueError as err:
             raise ValueError(f"{type(self).__name__}: {err}") from None
 
-    def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; ``max_length`` must leave room for at least one text token."""
-        if max_length <= self.added_tokens:
-            raise ValueError(f"{type(self).__name__}: max_length must be > {self.added_tokens}, got {max_length}")
-        super().setup(vocab, max_length)
-
     def make_example(self, sample: TextBlock | TextPair, rng: np.random.Generator) -> Example:
         """Mask one packed block.
 

@@ -64,6 +64,7 @@ class TranslationLM(Objective):
     model_kind: ClassVar[ModelKind] = "encoder"
     data_kind: ClassVar[DataKind] = "parallel"
     added_tokens: ClassVar[int] = 4  # <s>, </s> </s>, </s>
+    min_text_tokens: ClassVar[int] = 2  # one per side
 
     def __init__(
         self,
@@ -82,12 +83,6 @@ class TranslationLM(Objective):
         if not 0.0 <= swap_prob <= 1.0:
             raise ValueError(f"{type(self).__name__}: swap_prob must be in [0, 1], got {swap_prob}")
         self.swap_prob = swap_prob
-
-    def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; ``max_length`` must leave room for one token per side."""
-        if max_length < self.added_tokens + 2:
-            raise ValueError(f"{type(self).__name__}: max_length must be >= {self.added_tokens + 2}, got {max_length}")
-        super().setup(vocab, max_length)
 
     def make_example(self, sample: TextBlock | TextPair, rng: np.random.Generator) -> Example:
         """Concatenate, truncate (longer side first, from the end) and mask one pair.

@@ -19,7 +19,8 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
-from polytrain.callbacks.requeue import SlurmRequeue, worker_ignore_signals
+from polytrain.callbacks.requeue import SlurmRequeue
+from polytrain.stream.workers import worker_ignore_signals
 
 
 class SelfSignalling(LightningModule):

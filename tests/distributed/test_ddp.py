@@ -55,7 +55,7 @@ def test_the_mixture_as_drawn_is_summed_over_ranks(ddp_run, demo_data):
     ranks, epochs = documents both ranks read / documents in the language's train shards."""
     import csv
 
-    from polytrain.data.manifest import Manifest
+    from polytrain.shards.manifest import Manifest
 
     cwd, ranks = ddp_run
     rows = list(csv.DictReader(next((cwd / "runs" / "polytrain").glob("version_*/metrics.csv")).open()))

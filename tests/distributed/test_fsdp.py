@@ -36,7 +36,7 @@ def fsdp_run(demo_data, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
 
 
 def _val_batches(demo_data, rank: int) -> int:
-    from polytrain.data.datamodule import PretrainDataModule
+    from polytrain.stream.datamodule import PretrainDataModule
     from polytrain.objectives.mlm import MaskedLM
 
     data = PretrainDataModule(str(demo_data.manifest), str(demo_data.tokenizer), max_length=64, batch_size=8,

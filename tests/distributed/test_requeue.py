@@ -23,7 +23,8 @@ from requeue_probe import SelfSignalling, loader
 from signal_dataset import SignalsItself
 from torch.utils.data import DataLoader
 
-from polytrain.callbacks.requeue import SlurmRequeue, slurm_job_id, worker_ignore_signals
+from polytrain.callbacks.requeue import SlurmRequeue, slurm_job_id
+from polytrain.stream.workers import worker_ignore_signals
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]

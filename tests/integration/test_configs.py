@@ -49,7 +49,8 @@ def test_shipped_combination_instantiates(combo, demo_data):
         args += ["-c", str(CONFIGS / fragment)]
     args += [f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}"]
     cli = cli_main(args, run=False)
-    assert cli.model.vocab.size == cli.datamodule.vocab.size
+    cli.datamodule.connect(cli.model.objectives)  # what Trainer.fit does: the vocabulary is derived once
+    assert cli.datamodule.vocab is cli.model.vocab
     assert cli.model.architecture.kind == kind_of(combo[0])
     assert cli.trainer.max_steps > 0
 
@@ -64,6 +65,18 @@ def test_logger_fragments_instantiate(logger, demo_data, tmp_path, monkeypatch):
             f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}"]
     cli = cli_main(args, run=False)
     assert cli.trainer.loggers
+
+
+def test_a_config_naming_a_moved_class_still_parses_with_a_warning(demo_data, tmp_path):
+    old = tmp_path / "old.yaml"
+    old.write_text("trainer:\n  callbacks:\n    - class_path: polytrain.data.resume.GlobalRngState\n")
+    args = ["-c", str(CONFIGS / "base.yaml"), "-c", str(CONFIGS / "model/tiny.yaml"),
+            "-c", str(CONFIGS / "objective/mlm.yaml"), "-c", str(CONFIGS / "data/demo.yaml"), "-c", str(old),
+            f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}"]
+    with pytest.warns(FutureWarning, match="polytrain.data.resume.GlobalRngState moved to "
+                                           "polytrain.callbacks.rng_state.GlobalRngState"):
+        cli = cli_main(args, run=False)
+    assert [type(c).__name__ for c in cli.trainer.callbacks].count("GlobalRngState") == 1
 
 
 def test_print_config_round_trips(demo_data, tmp_path, capsys):

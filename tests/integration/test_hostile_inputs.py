@@ -28,8 +28,8 @@ from payloads import malicious
 from test_fit import small_fit_args
 
 from polytrain.checkpoint import CheckpointError, load_checkpoint, safe_load_from_checkpoint
-from polytrain.data import shard_inputs, tokenizer_text
-from polytrain.data.manifest import Manifest, ShardInfo
+from polytrain.prepare import inputs as shard_inputs, tokenizer_text
+from polytrain.shards.manifest import Manifest, ShardInfo
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -266,7 +266,7 @@ ENORMOUS = 50 * 2**20  # a 50 MB line: e.g. a minified dump or a binary file wit
 
 
 def test_shard_writer_skips_and_counts_binary_and_enormous_lines(tmp_path: Path) -> None:
-    from polytrain.data.shard import main
+    from polytrain.prepare.shard import main
 
     corpus = tmp_path / "in"
     corpus.mkdir()
@@ -289,7 +289,7 @@ def test_shard_writer_skips_and_counts_binary_and_enormous_lines(tmp_path: Path)
                    reason="polytrain data shard reads a whole line before checking its length: memory grows "
                           "with the longest line (~3x it) until shard_inputs reads lines in bounded chunks")
 def test_shard_writer_memory_is_bounded_on_an_enormous_line(tmp_path: Path) -> None:
-    from polytrain.data.shard import main
+    from polytrain.prepare.shard import main
 
     (tmp_path / "en.txt").write_bytes(b"Fine.\n\n" + b"x" * ENORMOUS + b"\n\nAlso fine.\n")
     tracemalloc.start()
@@ -307,7 +307,7 @@ def test_shard_writer_memory_is_bounded_on_an_enormous_line(tmp_path: Path) -> N
                    reason="polytrain tokenizer train passes any sentence of a shard to the trainer, a 50 MB one "
                           "too, until tokenizer_text skips (and counts) sentences over a length cap")
 def test_tokenizer_trainer_skips_and_counts_an_enormous_line(tmp_path: Path) -> None:
-    from polytrain.data.tarwriter import write_shard
+    from polytrain.prepare.tarwriter import write_shard
 
     shard = tmp_path / "mono" / "de" / "train-000000.tar"
     shard.parent.mkdir(parents=True)

@@ -5,7 +5,7 @@ run must log the same loss at every step after the checkpoint, bit for bit, and 
 weights and optimizer state. That only holds if the data continues exactly (same sample keys, same
 masks): a resumed stream that replayed or skipped a single batch changes every later loss.
 
-Dropout is on (model/tiny.yaml): ``polytrain.data.resume.GlobalRngState`` restores torch's global
+Dropout is on (model/tiny.yaml): ``polytrain.callbacks.rng_state.GlobalRngState`` restores torch's global
 generator, which Lightning does not. Everything is the real thing: LightningCLI, real shards, a
 real DataLoader worker process carrying the stream state, a SIGKILL of the whole process group in
 the middle of a step (the probe holds the run at a random step after a checkpoint until the kill).
@@ -50,7 +50,7 @@ def command(demo_data: Any, *extra: str) -> list[str]:
     # Lightning does not restore torch's generator; GlobalRngState does, so dropout (0.1 in
     # model/tiny.yaml) draws the same masks after the resume. Added here unless the config has it.
     rng = () if "GlobalRngState" in (CONFIGS / "base.yaml").read_text() else (
-        "--trainer.callbacks+=polytrain.data.resume.GlobalRngState",)
+        "--trainer.callbacks+=polytrain.callbacks.rng_state.GlobalRngState",)
     return fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml", extra=(
         f"--trainer.max_steps={MAX_STEPS}", "--trainer.log_every_n_steps=1", *rng, *extra))
 

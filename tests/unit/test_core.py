@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.data.converters import collate
-from polytrain.data.rng import make_rng
+from polytrain.stream.collate import collate
+from polytrain.rng import make_rng
 from polytrain.metrics import GroupTokenStats
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain.types import IGNORE_INDEX, Batch, Example

@@ -194,7 +194,7 @@ def test_monitor_window_values(monkeypatch, with_count):
 
 def test_monitor_counts_real_decoder_tokens(monkeypatch):
     """Decoder FLOPs come from collate's CPU count of real decoder tokens, not the padded shape."""
-    from polytrain.data.converters import collate
+    from polytrain.stream.collate import collate
     from polytrain.types import Example
 
     clock = _Clock()

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from polytrain.data.manifest import Manifest
-from polytrain.data.shard_reader import StreamStats, read_shard
-from polytrain.data.stream import PretrainStream
-from polytrain.data.vocab import load_vocab
+from polytrain.shards.manifest import Manifest
+from polytrain.shards.reader import StreamStats, read_shard
+from polytrain.stream.dataset import PretrainStream
+from polytrain.shards.vocab import load_vocab
 from polytrain.inspect import iter_examples, main
 from polytrain.objectives.denoising import Denoising
 
@@ -95,7 +95,7 @@ def test_val_examples_are_the_ones_validation_makes(demo_data):
     manifest = Manifest.load(str(demo_data.manifest))
     objective = Denoising()
     objective.setup(vocab, 64)
-    stream = PretrainStream(manifest, str(demo_data.tokenizer), vocab, [objective], batch_size=4, max_length=64,
+    stream = PretrainStream(manifest, str(demo_data.tokenizer), vocab, [objective], batch_size=4,
                             split="val", seed=3)
     validation = {}
     for batch in stream:

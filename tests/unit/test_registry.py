@@ -72,7 +72,7 @@ def test_plugins_list_command_prints_provenance():
 
 def test_polytrain_never_imports_plugins():
     code = textwrap.dedent("""
-        import sys, polytrain.cli, polytrain.module, polytrain.data.datamodule
+        import sys, polytrain.cli, polytrain.module, polytrain.stream.datamodule
         leaked = [m for m in sys.modules if m.startswith("polytrain_")]
         print(leaked); assert not leaked, leaked
     """)

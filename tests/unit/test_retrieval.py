@@ -18,11 +18,11 @@ from lightning.pytorch.loggers import CSVLogger
 from polytrain.callbacks.retrieval import RetrievalProbe
 from polytrain.evaluate.retrieval import embed, mean_pool, retrieval_accuracy, side_batches, take_pairs
 from polytrain.objectives.base import plain_layout
-from polytrain.data.datamodule import PretrainDataModule
-from polytrain.data.manifest import Manifest, ShardInfo
-from polytrain.data.shard_reader import EMPTY_TEXT, MISSING_TEXT, StreamStats
-from polytrain.data.tarwriter import write_shard
-from polytrain.data.vocab import load_vocab
+from polytrain.prepare.tarwriter import write_shard
+from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.reader import EMPTY_TEXT, MISSING_TEXT, StreamStats
+from polytrain.shards.vocab import load_vocab
+from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
 from polytrain.module import PretrainModule

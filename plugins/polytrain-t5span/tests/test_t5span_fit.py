@@ -19,8 +19,8 @@ FRAGMENT = REPO / "plugins" / "polytrain-t5span" / "configs" / "t5span.yaml"
 
 # Skip only while the training stack itself is missing (it lives in polytrain, not in this plugin).
 pytestmark = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("polytrain.module", "polytrain.data.datamodule")),
-    reason="polytrain.module / polytrain.data.datamodule not importable",
+    any(importlib.util.find_spec(m) is None for m in ("polytrain.module", "polytrain.stream.datamodule")),
+    reason="polytrain.module / polytrain.stream.datamodule not importable",
 )
 
 SYLLABLES = {"en": "ba be bo ka ke ko ra re ro sa se so ta te to".split(),
@@ -42,7 +42,7 @@ def _write_corpus(folder: Path) -> None:
 
 
 def _prepare(tmp_path: Path) -> tuple[Path, Path]:
-    from polytrain.data import shard, tokenizer
+    from polytrain.prepare import shard, tokenizer
 
     _write_corpus(tmp_path / "corpus")
     shards, tok = tmp_path / "shards", tmp_path / "tok.json"

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.data.converters import collate
-from polytrain.data.rng import make_rng
+from polytrain.stream.collate import collate
+from polytrain.rng import make_rng
 from polytrain.types import IGNORE_INDEX, SPECIAL_TOKENS, Example, ModelOutput, TextBlock, TextPair, Vocab
 from polytrain_t5span.objective import SpanCorruption, random_spans_noise_mask, span_bounds
 

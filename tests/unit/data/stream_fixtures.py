@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.shards.vocab import vocab_from_tokenizer
 from polytrain.objectives.base import DataKind, Objective, target_cross_entropy
 from polytrain.types import SPECIAL_TOKENS, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab, language_tag
 

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import lightning.pytorch as pl
 import pytest
 import torch
-from stream_fixtures import EchoObjective, PairEchoObjective, build_corpus, make_tokenizer
+from stream_fixtures import EchoObjective, PairEchoObjective, build_corpus, make_tokenizer, make_vocab
 
-from polytrain.data.datamodule import PretrainDataModule
-from polytrain.data.manifest import ManifestError
+from polytrain.stream.datamodule import PretrainDataModule
+from polytrain.shards.manifest import ManifestError
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch
 
@@ -34,9 +34,13 @@ def datamodule(corpus: tuple[str, str], **kw: object) -> PretrainDataModule:
     return PretrainDataModule(**args)
 
 
-def test_manifest_and_vocab_are_loaded_at_construction(corpus: tuple[str, str]) -> None:
+def test_manifest_is_loaded_at_construction_and_the_vocab_comes_with_the_objectives(corpus: tuple[str, str]) -> None:
     dm = datamodule(corpus)
-    assert dm.vocab.languages == ("de", "en") and dm.languages == ["de", "en"]
+    assert dm.languages == ["de", "en"]
+    with pytest.raises(RuntimeError, match="connect"):
+        dm.vocab
+    dm.connect([EchoObjective()])
+    assert dm.vocab.languages == ("de", "en")
     assert dm.manifest.location == os.path.join(corpus[0], "manifest.json")
     assert datamodule(corpus, shards=os.path.join(corpus[0], "manifest.json")).manifest == dm.manifest
 
@@ -122,7 +126,7 @@ def test_setup_takes_rank_from_trainer_connects_its_objectives_and_logs_the_mixt
     objectives: list[Objective] = [EchoObjective(), PairEchoObjective()]
     dm.trainer = SimpleNamespace(global_rank=0, world_size=2,  # type: ignore[assignment]
                                  lightning_module=SimpleNamespace(objectives=objectives))
-    with caplog.at_level(logging.INFO, logger="polytrain.data.datamodule"):
+    with caplog.at_level(logging.INFO, logger="polytrain.stream.datamodule"):
         dm.setup("fit")
     assert dm.objectives == objectives and (dm.rank, dm.world_size) == (0, 2)
     text = caplog.text
@@ -143,7 +147,7 @@ def test_loaders_yield_batches_and_no_val_shards_means_no_val_loader(
     build_corpus(str(tmp_path), {"de": [3]})
     dm = datamodule((str(tmp_path), corpus[1]))
     dm.connect([EchoObjective()])
-    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.stream.datamodule"):
         assert dm.val_dataloader() == []
     assert "no validation shards for mono data" in caplog.text
 
@@ -162,8 +166,8 @@ def test_packed_mlm_batches_have_no_padding_and_drop_their_mask(corpus: tuple[st
         none = batch.key_padding_mask() is None
         assert none == bool(batch.attention_mask.all()), batch.keys
         unmasked.setdefault(batch.objective, []).append(none)
-    assert all(unmasked["maskedlm"]) and len(unmasked["maskedlm"]) >= 10
-    assert not any(unmasked["translationlm"])
+    assert all(unmasked["mlm"]) and len(unmasked["mlm"]) >= 10
+    assert not any(unmasked["tlm"])
 
 
 class _TinyModule(pl.LightningModule):
@@ -188,7 +192,7 @@ class _TinyModule(pl.LightningModule):
 
 def test_fits_with_a_lightning_trainer(corpus: tuple[str, str], tmp_path: Path) -> None:
     dm = datamodule(corpus)
-    module = _TinyModule([EchoObjective(), PairEchoObjective()], dm.vocab.size)
+    module = _TinyModule([EchoObjective(), PairEchoObjective()], make_vocab(corpus[1]).size)
     trainer = pl.Trainer(max_steps=6, val_check_interval=3, check_val_every_n_epoch=None, num_sanity_val_steps=0,
                          logger=False, enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, accelerator="cpu", devices=1, default_root_dir=str(tmp_path))
@@ -210,7 +214,7 @@ def test_a_script_that_leaves_worker_loaders_open_still_exits(corpus: tuple[str,
     script = tmp_path / "peek.py"
     script.write_text(
         "import sys\n"
-        "from polytrain.data.datamodule import PretrainDataModule\n"
+        "from polytrain.stream.datamodule import PretrainDataModule\n"
         "from polytrain.objectives.mlm import MaskedLM\n"
         "dm = PretrainDataModule(shards=sys.argv[1], tokenizer=sys.argv[2], max_length=16, batch_size=4,\n"
         "                        num_workers=2, shuffle_buffer=4)\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from polytrain.data.manifest import Manifest, ManifestError, ShardInfo, compute_totals
+from polytrain.shards.manifest import Manifest, ManifestError, ShardInfo, compute_totals
 
 
 def _shard(path: str, kind: str, lang: str, split: str, samples: int, chars: int,

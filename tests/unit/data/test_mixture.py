@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from polytrain.data.mixture import (
+from polytrain.shards.mixture import (
     MBART_ALPHA,
     XLM_ALPHA,
     XLMR_ALPHA,

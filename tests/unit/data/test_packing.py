@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polytrain.data.packing import Packer
+from polytrain.stream.packing import Packer
 from polytrain.types import TextBlock
 
 EOS = 2

@@ -28,16 +28,12 @@ from stream_fixtures import (
     setup_objectives,
 )
 
-from polytrain.data.datamodule import PretrainDataModule
-from polytrain.data.manifest import Manifest
-from polytrain.data.packing import Packer
-from polytrain.data.resume import (
-    GlobalRngState,
-    StreamStateTracker,
-    from_saved,
-    to_saveable,
-)
-from polytrain.data.stream import PretrainStream, choose_objective
+from polytrain.stream.datamodule import PretrainDataModule
+from polytrain.shards.manifest import Manifest
+from polytrain.stream.packing import Packer
+from polytrain.callbacks.rng_state import GlobalRngState
+from polytrain.stream.state import StreamStateTracker, from_saved, to_saveable
+from polytrain.stream.dataset import PretrainStream, choose_objective
 from polytrain.objectives.base import Objective
 from polytrain.objectives.mlm import MaskedLM
 from polytrain.objectives.tlm import TranslationLM
@@ -61,6 +57,7 @@ def stream(corpus: tuple[str, str, Vocab], objectives: list[Objective], resume: 
     args: dict[str, Any] = {"batch_size": 4, "max_length": 16, "seed": 0, "shuffle_buffer": 8}
     args.update(kw)
     objs = setup_objectives(objectives, vocab, args["max_length"])
+    del args["max_length"]  # the objectives carry it
     return PretrainStream(Manifest.load(root), tok, vocab, objs, resume=resume, **args)
 
 
@@ -251,7 +248,7 @@ def test_a_changed_layout_warns_and_restarts_at_a_new_position(
     dm = datamodule(corpus, mixed(), **{k: v for k, v in change.items() if k != "world_size"})
     dm.world_size = change.get("world_size", 1)
     dm.load_state_dict(saved)
-    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.stream.datamodule"):
         resumed = consume(dm, 6)
     key, value = next(iter(change.items()))
     name = {"num_workers": "workers"}.get(key, key)
@@ -278,9 +275,9 @@ def test_another_packing_is_another_layout(corpus: tuple[str, str, Vocab], caplo
     saved = through_checkpoint(first.state_dict())
     dm = datamodule(corpus, documents)
     dm.load_state_dict(saved)
-    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.stream.datamodule"):
         consume(dm, 1)
-    assert "objectives ['maskedlm:mono:1'] -> ['maskedlm:mono:1:documents']" in caplog.text, caplog.text
+    assert "objectives ['mlm:mono:1'] -> ['mlm:mono:1:documents']" in caplog.text, caplog.text
     assert "restarts at a new seed-derived position" in caplog.text
 
 
@@ -288,7 +285,7 @@ def test_resume_without_a_saved_position_warns_and_does_not_replay(
         corpus: tuple[str, str, Vocab], caplog: pytest.LogCaptureFixture) -> None:
     dm = datamodule(corpus, mixed())
     dm.trainer = type("T", (), {"global_step": 7, "accumulate_grad_batches": 2})()  # type: ignore[assignment]
-    with caplog.at_level(logging.WARNING, logger="polytrain.data.datamodule"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.stream.datamodule"):
         resumed = [b for b in islice(dm.train_dataloader(), 3)]
     assert "without a data position" in caplog.text and "generation 14" in caplog.text
     fresh = consume(datamodule(corpus, mixed()), 3)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from polytrain.data import tarwriter
-from polytrain.data.manifest import Manifest
-from polytrain.data.shard import main, val_hash
-from polytrain.data.shard_inputs import SKIP_REASONS
-from polytrain.data.tarwriter import tar_header, write_shard
+from polytrain.prepare import tarwriter
+from polytrain.shards.manifest import Manifest
+from polytrain.prepare.shard import main, val_hash
+from polytrain.prepare.inputs import SKIP_REASONS
+from polytrain.prepare.tarwriter import tar_header, write_shard
 
 ERROR_PREFIX = "polytrain data shard: error: "
 

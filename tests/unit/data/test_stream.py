@@ -31,10 +31,10 @@ from stream_fixtures import (
     write_tar,
 )
 
-from polytrain.data.manifest import Manifest
-from polytrain.data.mixture import sampling_probs
-from polytrain.data.shard_reader import StreamStats, open_shard, read_shard
-from polytrain.data.stream import PretrainStream, choose_objective
+from polytrain.shards.manifest import Manifest
+from polytrain.shards.mixture import sampling_probs
+from polytrain.shards.reader import StreamStats, open_shard, read_shard
+from polytrain.stream.dataset import PretrainStream, choose_objective
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch, Vocab
 
@@ -56,7 +56,7 @@ def stream(corpus: tuple[Manifest, str, Vocab], objectives: list[Objective] | No
     manifest, tok, vocab = corpus
     args: dict = {"batch_size": 4, "max_length": MAX_LEN, "seed": 0, "shuffle_buffer": 8}
     args.update(kw)
-    objs = setup_objectives(objectives or [EchoObjective()], vocab, args["max_length"])
+    objs = setup_objectives(objectives or [EchoObjective()], vocab, args.pop("max_length"))
     return PretrainStream(manifest, tok, vocab, objs, **args)
 
 
@@ -117,7 +117,7 @@ def test_truncated_shard_is_skipped_with_a_warning_and_others_still_stream(
     # One block per val shard (each is packed on its own): its key names the shard's first document.
     ds = stream((Manifest.load(str(tmp_path)), tok, vocab), split="val", batch_size=1000, max_length=10_000)
 
-    with caplog.at_level(logging.WARNING, logger="polytrain.data.stream"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.stream.dataset"):
         (batch,) = take(ds, 5)
     first_docs = [int(k.split("/")[1].rsplit("_", 1)[1]) for k in batch.keys]
     assert first_docs == [0, 10, 20]
@@ -187,7 +187,7 @@ def test_empty_shard_and_zero_byte_file_are_counted(tmp_path: Path, caplog: pyte
 
 def test_missing_shard_file_is_counted_not_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     url = str(tmp_path / "gone.tar")
-    with caplog.at_level(logging.WARNING, logger="polytrain.data.stream"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.stream.dataset"):
         samples, stats = read_all(url)
     assert samples == [] and stats.totals[f"corrupt_shard:{url}"] == 1
     assert any(url in r.getMessage() and "FileNotFoundError" in r.getMessage() for r in caplog.records)
@@ -226,13 +226,13 @@ def test_parallel_samples_need_both_sides(tmp_path: Path) -> None:
 def test_language_shares_follow_the_alpha_mixture(corpus: tuple[Manifest, str, Vocab]) -> None:
     ds = stream(corpus, sampling_alpha=0.3, batch_size=50)
     take(ds, 60)
-    n = sum(ds.drawn_samples.values())
+    n = sum(ds.drawn.samples.values())
     assert n == 3000
     q = sampling_probs({k: float(v) for k, v in corpus[0].sizes("mono", "train", "chars").items()}, 0.3)
     for lang in LANGS:
         sigma = (n * q[lang] * (1 - q[lang])) ** 0.5
-        assert abs(ds.drawn_samples[lang] - n * q[lang]) < 5 * sigma, (lang, ds.drawn_samples, q)
-    assert ds.drawn_tokens[lang] == ds.drawn_samples[lang] * (MAX_LEN - 2)  # full blocks only
+        assert abs(ds.drawn.samples[lang] - n * q[lang]) < 5 * sigma, (lang, ds.drawn.samples, q)
+    assert ds.drawn.tokens[lang] == ds.drawn.samples[lang] * (MAX_LEN - 2)  # full blocks only
     # alpha = 0.3 upsamples the smallest language well above its natural share.
     natural = corpus[0].sizes("mono", "train", "chars")
     assert q["sw"] > 2 * natural["sw"] / sum(natural.values())

@@ -17,17 +17,17 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from polytrain.data.mixture import sampling_probs
-from polytrain.data.rng import make_rng
-from polytrain.data.tokenizer import main, train_tokenizer
-from polytrain.data.tokenizer_layout import (
+from polytrain.shards.mixture import sampling_probs
+from polytrain.rng import make_rng
+from polytrain.prepare.tokenizer import main, train_tokenizer
+from polytrain.prepare.tokenizer_layout import (
     BYTE_TOKENS,
     TokenizerTrainError,
     special_tokens_for,
 )
-from polytrain.data.tokenizer_report import format_report_table, tokenizer_report
-from polytrain.data.tokenizer_text import iter_shard_texts, sample_texts
-from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.prepare.tokenizer_report import format_report_table, tokenizer_report
+from polytrain.prepare.tokenizer_text import iter_shard_texts, sample_texts
+from polytrain.shards.vocab import vocab_from_tokenizer
 from polytrain.types import SPECIAL_TOKENS, language_tag
 
 ALPHABETS = {
@@ -394,7 +394,7 @@ def test_whole_words_split_at_spaces_and_at_cjk_ideographs(trained: Tokenizer,
     """Chinese puts no spaces between words: without ideograph word starts a whole sentence would be
     one "word" for whole-word masking. Each piece that begins with an ideograph starts a word (BERT's
     tokenize_chinese_chars), Metaspace pieces start words everywhere, other continuations do not."""
-    from polytrain.data.vocab import WORD_START, starts_word
+    from polytrain.shards.vocab import WORD_START, starts_word
     from polytrain.objectives.masking import word_spans
 
     assert starts_word("▁the") and starts_word("北京") and starts_word("\U00020001")
@@ -415,7 +415,7 @@ def test_thai_lao_khmer_myanmar_pieces_start_words_unless_they_begin_with_a_mark
     """These scripts put no spaces between words either: a piece that begins with one of their
     letters is a word (as a CJK piece), so whole-word masking does not mask whole clauses; a piece
     that begins with a combining vowel or tone mark continues the word before it."""
-    from polytrain.data.vocab import starts_word
+    from polytrain.shards.vocab import starts_word
     from polytrain.objectives.masking import word_spans
 
     letters = ["กิน", "ข้าว", "ກິນ", "ញុំ", "မြန်", "ร", "เก"]  # เ: a vowel written before its consonant

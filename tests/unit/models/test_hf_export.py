@@ -14,7 +14,7 @@ import pytest
 import torch
 from models_testlib import EOS, PAD, VOCAB, make_inputs, randomize
 
-from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.shards.vocab import vocab_from_tokenizer
 from polytrain.export.hf import encoder_templates, hf_config, save_hf, to_hf_state_dict
 from polytrain.models import Encoder, ModelConfig, Seq2Seq, build_model
 from polytrain.objectives.denoising import Denoising
@@ -145,7 +145,7 @@ def test_save_hf_folder_loads_and_reproduces_logits(
 ) -> None:
     from tokenizers import Tokenizer
 
-    from polytrain.data.vocab import vocab_from_tokenizer
+    from polytrain.shards.vocab import vocab_from_tokenizer
 
     model, config = (encoder, encoder_config) if kind == "encoder" else (seq2seq, seq2seq_config)
     _write_tokenizer(tmp_path / "tok.json")
@@ -180,7 +180,7 @@ def test_padded_vocabulary_exports_with_its_rows(kind: str, encoder_config: Mode
                                                   tmp_path: Path) -> None:
     from tokenizers import Tokenizer
 
-    from polytrain.data.vocab import vocab_from_tokenizer
+    from polytrain.shards.vocab import vocab_from_tokenizer
 
     config = replace(encoder_config if kind == "encoder" else seq2seq_config, pad_vocab_to_multiple_of=128)
     _write_tokenizer(tmp_path / "tok.json")
@@ -210,7 +210,7 @@ KEEP_ALL = {"mask_prob": 1.0, "mask_replace_prob": 0.0, "random_replace_prob": 0
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Vocab]:
-    from polytrain.data.tokenizer import train_tokenizer
+    from polytrain.prepare.tokenizer import train_tokenizer
 
     path = tmp_path_factory.mktemp("tok") / "tok.json"
     train_tokenizer(CORPUS, vocab_size=400, seed=0).save(str(path))

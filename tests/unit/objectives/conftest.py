@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.data.converters import collate
-from polytrain.data.rng import make_rng
+from polytrain.stream.collate import collate
+from polytrain.rng import make_rng
 from polytrain.types import IGNORE_INDEX, SPECIAL_TOKENS, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
 
 LANGUAGES = ("de", "en", "fr")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.data.rng import make_rng
+from polytrain.rng import make_rng
 from polytrain.objectives.denoising import Denoising, Noised, permute_sentences, place_spans, sample_span_lengths
 from polytrain.objectives.masking import example_stats
 from polytrain.types import TextBlock, TextPair

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.data.rng import make_rng
+from polytrain.rng import make_rng
 from polytrain.objectives.masking import example_stats, word_spans
 from polytrain.objectives.mlm import MaskedLM
 from polytrain.types import IGNORE_INDEX, TextBlock

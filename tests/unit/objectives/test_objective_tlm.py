@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.data.rng import make_rng
+from polytrain.rng import make_rng
 from polytrain.objectives.tlm import TranslationLM, longest_first
 from polytrain.types import IGNORE_INDEX, TextPair
 

@@ -16,19 +16,16 @@ import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
-from polytrain.data.manifest import Manifest
-from polytrain.data.mixture import format_mixture_table
-from polytrain.data.resume import (
-    STATE_VERSION,
-    StreamStateTracker,
-    from_saved,
-    gather,
-    to_saveable,
-)
-from polytrain.data.shard_reader import StreamStats
-from polytrain.data.stream import PretrainStream, Split, mixture_probs
-from polytrain.data.vocab import check_languages, load_vocab
-from polytrain.callbacks.requeue import end_workers_at_exit, worker_ignore_signals
+from polytrain.shards.manifest import Manifest
+from polytrain.shards.mixture import format_mixture_table
+from polytrain.distributed.collectives import gather
+from polytrain.shards.reader import StreamStats
+from polytrain.shards.mixture import mixture_probs
+from polytrain.stream.dataset import PretrainStream, Split
+from polytrain.stream.state import STATE_VERSION, StreamStateTracker, from_saved, to_saveable
+from polytrain.stream.workers import end_workers_at_exit, worker_ignore_signals
+from polytrain.registry import bind_objectives
+from polytrain.shards.vocab import check_languages, file_sha256, load_vocab
 from polytrain.errors import ConfigError
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch, TextPair, Vocab
@@ -83,7 +80,8 @@ class PretrainDataModule(LightningDataModule):
         self.seed, self.val_batch_size = seed, val_batch_size
         self.max_member_bytes, self.allow_pipe, self.pin_memory = max_member_bytes, allow_pipe, pin_memory
         self.manifest: Manifest = Manifest.load(shards)
-        self.vocab: Vocab = load_vocab(tokenizer)[1]
+        self.tokenizer_sha256 = file_sha256(tokenizer)  # a missing file fails here, before any work
+        self._vocab: Vocab | None = None
         self.objectives: list[Objective] = []
         self.rank, self.world_size = 0, 1
         self._tracker = StreamStateTracker(max(1, num_workers))
@@ -95,19 +93,48 @@ class PretrainDataModule(LightningDataModule):
         pairs = [lang for s in self.manifest.shards("parallel") for lang in (s.src_lang, s.tgt_lang) if lang]
         return sorted(set(self.manifest.languages("mono")) | set(pairs))
 
+    @property
+    def vocab(self) -> Vocab:
+        """The run's vocabulary: the connected objectives' (``connect``)."""
+        if self._vocab is None:
+            raise RuntimeError("PretrainDataModule: call setup() (or connect(objectives)) first")
+        return self._vocab
+
     def connect(self, objectives: Sequence[Objective]) -> None:
-        """Bind the objectives the batches are made for (each is ``setup`` with this vocab).
+        """Bind the objectives the batches are made for.
+
+        Objectives bound already (by the ``PretrainModule`` that owns them) bring the run's
+        ``Vocab``; unbound ones (a data module used on its own) are bound here to ``tokenizer`` and
+        ``max_length`` (``polytrain.registry.bind_objectives``).
 
         Raises:
-            ValueError: an objective reads a kind of data (mono/parallel) the manifest lacks.
+            ConfigError: an objective reads a kind of data (mono/parallel) the manifest lacks, or
+                was bound to another tokenizer or ``max_length`` than this data module's.
         """
+        if objectives and all(obj.is_set_up for obj in objectives):
+            self._vocab = self._check_bound(objectives)
+        else:
+            self._vocab = load_vocab(self.tokenizer)[1]
+            try:
+                bind_objectives(objectives, self._vocab, self.max_length)
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
         for obj in objectives:
-            obj.setup(self.vocab, self.max_length)
             if not self.manifest.shards(obj.data_kind, "train"):
                 raise ConfigError(f"{self.manifest.location}: objective {obj.name!r} needs {obj.data_kind} "
-                                 f"training shards, but the manifest has none (it has "
-                                 f"{self._kinds_present() or 'no training shards'})")
+                                  f"training shards, but the manifest has none (it has "
+                                  f"{self._kinds_present() or 'no training shards'})")
         self.objectives = list(objectives)
+
+    def _check_bound(self, objectives: Sequence[Objective]) -> Vocab:
+        vocab, digest = objectives[0].vocab, self.tokenizer_sha256
+        for obj in objectives:
+            if obj.vocab.sha256 != digest or obj.max_length != self.max_length:
+                raise ConfigError(
+                    f"objective {obj.name!r} was set up for tokenizer sha256 {obj.vocab.sha256[:12]} and max_length "
+                    f"{obj.max_length}, but data.tokenizer {self.tokenizer} has sha256 {digest[:12]} and "
+                    f"data.max_length is {self.max_length}: give model and data the same values")
+        return vocab
 
     def setup(self, stage: str | None = None) -> None:
         """Take rank and world size from the trainer, connect its objectives, run startup checks."""
@@ -183,7 +210,7 @@ class PretrainDataModule(LightningDataModule):
         every call, on every rank, yields the same pairs in the same order (the retrieval probe,
         ``polytrain.callbacks.retrieval``, relies on this). Samples the streams would drop
         (undecodable members, a side that tokenizes to nothing) are skipped and counted in ``stats``
-        under the ``polytrain.data.shard_reader`` counter names (e.g. ``empty_text``).
+        under the ``polytrain.shards.reader`` counter names (e.g. ``empty_text``).
 
         Args:
             pair: a language pair of the manifest's parallel shards (``"de-en"``).
@@ -192,7 +219,7 @@ class PretrainDataModule(LightningDataModule):
         if not self.objectives:
             raise RuntimeError("PretrainDataModule: call setup() (or connect(objectives)) before reading pairs")
         stream = PretrainStream(
-            self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=1, max_length=self.max_length,
+            self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=1,
             seed=self.seed, allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, split="val",
         )
         if stats is not None:
@@ -306,8 +333,7 @@ class PretrainDataModule(LightningDataModule):
         if not self.objectives:
             raise RuntimeError("PretrainDataModule: call setup() (or connect(objectives)) before asking for a loader")
         dataset = PretrainStream(
-            self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=batch_size,
-            max_length=self.max_length, seed=self.seed, rank=self.rank, world_size=self.world_size,
+            self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=batch_size, seed=self.seed, rank=self.rank, world_size=self.world_size,
             shuffle_buffer=self.shuffle_buffer, sampling_alpha=self.sampling_alpha, size_unit=self.size_unit,
             allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, split=split,
             resume=self._train_resume() if split == "train" else None,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from polytrain.data.manifest import ShardInfo
+from polytrain.shards.manifest import ShardInfo
 
 _KEY_RE = re.compile(r"[^./\\\x00-\x20\x7f]+")
 BLOCK = 512

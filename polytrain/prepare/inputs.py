@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from polytrain.data.tarwriter import BLOCK, Sample
+from polytrain.prepare.tarwriter import BLOCK, Sample
 
 PROG = "polytrain data shard"
 EXTENSIONS: dict[str, str] = {".txt": "txt", ".jsonl": "jsonl", ".tsv": "tsv"}

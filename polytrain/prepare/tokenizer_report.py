@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from polytrain.data.tokenizer_layout import BYTE_TOKENS
-from polytrain.data.tokenizer_text import group_texts
-from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.prepare.tokenizer_layout import BYTE_TOKENS
+from polytrain.prepare.tokenizer_text import group_texts
+from polytrain.shards.vocab import vocab_from_tokenizer
 
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 """Scripts written without spaces between words: the report counts fertility per character."""

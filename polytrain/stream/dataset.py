@@ -2,7 +2,7 @@
 
 Stages, all inside DataLoader workers::
 
-    shard URL -> open_shard -> read_shard (polytrain.data.shard_reader: allow-list decoder, counters)
+    shard URL -> open_shard -> read_shard (polytrain.shards.reader: allow-list decoder, counters)
       -> per-language stream (train: shards resampled with replacement + shuffle buffer)
       -> tokenize (HF tokenizers) -> Packer (mono) or TextPair (parallel)
       -> language mixture q = sampling_probs(sizes, alpha)
@@ -25,14 +25,16 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer
 
-from polytrain.data.converters import collate
-from polytrain.data.manifest import Manifest, ShardInfo
-from polytrain.data.mixture import sampling_probs
-from polytrain.data.packing import Packer, packer_for
-from polytrain.data.rng import make_rng
-from polytrain.data.shard_reader import EMPTY_TEXT, ShardSample, StreamStats, read_shard
-from polytrain.data.vocab import read_tokenizer_file
 from polytrain.objectives.base import Objective
+from polytrain.rng import make_rng
+from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.mixture import mixture_probs
+from polytrain.shards.reader import EMPTY_TEXT, ShardSample, StreamStats, read_shard
+from polytrain.shards.vocab import read_tokenizer_file
+from polytrain.stream.collate import collate
+from polytrain.stream.packing import Packer, packer_for
+from polytrain.stream.sources import LanguageStream, MixtureStream, ShardAccess
+from polytrain.stream.state import STATE_VERSION, DrawnCounts, SlotPlan, slot_plan
 from polytrain.types import Batch, Example, TextBlock, TextPair, Vocab
 
 log = logging.getLogger(__name__)
@@ -63,21 +65,6 @@ def shuffle_buffer(items: Iterator[T], size: int, rng: np.random.Generator) -> I
         yield buffer[int(i)]
 
 
-def mixture_probs(manifest: Manifest, kind: str, unit: str, alpha: float) -> dict[str, float]:
-    """Sampling probability of each language (or pair) of ``kind`` with training data.
-
-    Sizes are the manifest's train-split sums in ``unit``; languages whose size is 0 are left out
-    (``sampling_probs`` cannot sample them).
-
-    Raises:
-        ValueError: no language of ``kind`` has training data.
-    """
-    sizes = {k: float(v) for k, v in manifest.sizes(kind, "train", unit).items() if v > 0}
-    if not sizes:
-        raise ValueError(f"{manifest.location}: no {kind} training data (no train shard with {unit} > 0)")
-    return sampling_probs(sizes, alpha)
-
-
 def choose_objective(seed: int, index: int, weights: Sequence[float]) -> int:
     """Index of the objective of global batch ``index``: drawn with ``p ∝ weights``.
 
@@ -106,7 +93,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
     batch is drawn with ``make_rng(seed, "objective", i * num_workers + worker)``: the DataLoader
     takes batches round-robin from its workers, so batch n of every rank has the same objective.
     Every training batch carries its worker's position in ``Batch.state``; a stream built with
-    ``resume`` continues exactly after the recorded batches (``polytrain.data.resume``,
+    ``resume`` continues exactly after the recorded batches (``polytrain.stream.sources``,
     docs/resume.md).
 
     Validation (``split="val"``): finite and deterministic. Val shards are read in manifest order,
@@ -118,14 +105,14 @@ class PretrainStream(torch.utils.data.IterableDataset):
         manifest: the shard manifest (loaded).
         tokenizer: path or URL of ``tokenizer.json`` (loaded in each worker).
         vocab: its ``Vocab``.
-        objectives: the objectives, already ``setup(vocab, max_length)``.
+        objectives: the objectives, bound to the run (``polytrain.registry.bind_objectives``: their
+            ``max_length`` sizes the blocks).
         batch_size: examples per batch (per device).
-        max_length: model input length including the objective's special tokens.
         seed: the run's seed.
         rank: this process's global rank.
         world_size: number of processes.
         shuffle_buffer: documents (pairs) held per language for shuffling (train only).
-        sampling_alpha: language sampling exponent (see ``polytrain.data.mixture``).
+        sampling_alpha: language sampling exponent (see ``polytrain.shards.mixture``).
         size_unit: manifest count the language sizes are measured in (``chars`` or ``samples``).
         allow_pipe: accept ``pipe:`` shard URLs.
         max_member_bytes: tar members larger than this are skipped and counted.
@@ -136,7 +123,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
     """
 
     def __init__(self, manifest: Manifest, tokenizer: str, vocab: Vocab, objectives: Sequence[Objective],
-                 *, batch_size: int, max_length: int, seed: int = 0, rank: int = 0, world_size: int = 1,
+                 *, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1,
                  shuffle_buffer: int = 1000, sampling_alpha: float = 0.3, size_unit: str = "chars",
                  allow_pipe: bool = False, max_member_bytes: int = 16 * 2**20, split: Split = "train",
                  resume: dict[str, Any] | None = None) -> None:
@@ -145,25 +132,18 @@ class PretrainStream(torch.utils.data.IterableDataset):
             raise ValueError("PretrainStream needs at least one objective")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        for obj in objectives:
-            if obj.data_kind == "mono" and max_length - obj.added_tokens < 1:
-                raise ValueError(f"max_length {max_length} leaves no room for text after the "
-                                 f"{obj.added_tokens} special tokens of objective {obj.name!r}")
+        if not all(obj.is_set_up for obj in objectives):
+            raise ValueError("PretrainStream needs objectives bound to the run (polytrain.registry.bind_objectives)")
         self.manifest, self.tokenizer_path, self.vocab = manifest, tokenizer, vocab
         self.objectives = list(objectives)
-        self.batch_size, self.max_length, self.seed = batch_size, max_length, seed
+        self.batch_size, self.seed = batch_size, seed
         self.rank, self.world_size = rank, world_size
         self.shuffle_size, self.sampling_alpha, self.size_unit = shuffle_buffer, sampling_alpha, size_unit
         self.allow_pipe, self.max_member_bytes, self.split = allow_pipe, max_member_bytes, split
         self.resume = resume
         self.stats = StreamStats()
-        self.drawn_samples: Counter[str] = Counter()
-        """Samples (blocks or pairs) drawn per language or pair, in this process."""
-        self.drawn_tokens: Counter[str] = Counter()
-        """Tokens drawn per language or pair, in this process."""
-        self.drawn_documents: Counter[str] = Counter()
-        """Documents (or pairs) read into samples per language or pair, in this process: over the
-        manifest's sample count, the effective epochs."""
+        self.drawn = DrawnCounts()
+        """What this process's training streams drew per language or pair."""
         self._tokenizer: Tokenizer | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -222,7 +202,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
             doc: a document as ``read`` yields it.
             shard: the shard it came from (its language or pair labels the samples).
             packer: ``None`` for parallel data: the document is one ``TextPair``. For mono data,
-                the packer of its language (``polytrain.data.packing.packer_for``): the document's sentences are added
+                the packer of its language (``polytrain.stream.packing.packer_for``): the document's sentences are added
                 and the blocks it completes are returned (often none; the rest waits in the packer).
 
         A document that tokenizes to nothing makes no sample and is counted in ``stats``
@@ -245,17 +225,11 @@ class PretrainStream(torch.utils.data.IterableDataset):
 
     # ------------------------------------------------------------------ train
     def _train_batches(self, worker: int, num_workers: int) -> Iterator[Batch]:
-        # Imported here: resume.py also holds a Lightning callback, and tools that only read
-        # shards (polytrain inspect) should not pay for importing Lightning.
-        from polytrain.data.resume import MixtureStream, load_slot, slot_plan, slot_state
-
         plan = slot_plan(self.resume, worker, num_workers)
         # A restart for a new layout (docs/resume.md) draws new data, not the run's first batches again.
         extra: tuple[int | str, ...] = ("resume", plan.gen) if plan.gen else ()
-        keys = (self.rank, plan.slot, *extra)
-        mixtures = [MixtureStream(self, obj, mixture_probs(self.manifest, obj.data_kind, self.size_unit,
-                                                           self.sampling_alpha), keys) for obj in self.objectives]
-        i = load_slot(self, mixtures, plan.state) if plan.state is not None else 0
+        mixtures = [self._mixture(obj, plan.slot, extra) for obj in self.objectives]
+        i = self._load_slot(mixtures, plan.state) if plan.state is not None else 0
         weights = [obj.weight for obj in self.objectives]
         while True:
             # The DataLoader takes batches round-robin from its workers: this is the global index.
@@ -265,8 +239,37 @@ class PretrainStream(torch.utils.data.IterableDataset):
                         for s in islice(mixtures[k], self.batch_size)]
             batch = self._batch(obj, examples)
             i += 1
-            batch.state = slot_state(self, plan, num_workers, i, mixtures)
+            batch.state = self._slot_state(plan, num_workers, i, mixtures)
             yield batch
+
+    def _mixture(self, obj: Objective, slot: int, extra: tuple[int | str, ...]) -> MixtureStream:
+        """The objective's language mixture for ``slot``, every generator keyed by (seed, objective,
+        rank, slot, ``extra``)."""
+        probs = mixture_probs(self.manifest, obj.data_kind, self.size_unit, self.sampling_alpha)
+        access = ShardAccess(read=self.read, samples=self.samples, url=self.manifest.shard_url)
+        streams = {lang: LanguageStream(access, self.manifest.shards(obj.data_kind, "train", lang), packer_for(obj),
+                                        self.shuffle_size, self.drawn, lang,
+                                        make_rng(self.seed, "shards", obj.name, lang, self.rank, slot, *extra))
+                   for lang in sorted(probs)}
+        return MixtureStream(obj.name, streams, probs, self.drawn,
+                             make_rng(self.seed, "mix", obj.name, self.rank, slot, *extra))
+
+    def _slot_state(self, plan: SlotPlan, num_slots: int, batches: int, mixtures: list[MixtureStream]) -> dict[str, Any]:
+        """The slot's position after its ``batches``-th batch (what ``Batch.state`` carries)."""
+        return {"version": STATE_VERSION, "rank": self.rank, "slot": plan.slot, "num_slots": num_slots,
+                "batches": batches, "base": plan.base, "gen": plan.gen,
+                "objectives": {m.name: m.state() for m in mixtures}, **self.drawn.state(),
+                "stats": dict(self.stats.totals)}
+
+    def _load_slot(self, mixtures: list[MixtureStream], state: dict[str, Any]) -> int:
+        """Move ``mixtures`` and the counters to a slot ``state``; return the slot's batch count."""
+        with self.stats.paused():  # re-reading documents must not count their problems twice
+            for mix in mixtures:
+                if mix.name in state["objectives"]:
+                    mix.load_state(state["objectives"][mix.name])
+        self.drawn.load_state(state)
+        self.stats.totals = Counter(state["stats"])
+        return int(state["batches"])
 
     # ------------------------------------------------------------------ validation
     def _val_batches(self, worker: int, num_workers: int) -> Iterator[Batch]:

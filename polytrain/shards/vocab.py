@@ -52,6 +52,15 @@ def starts_word(piece: str) -> bool:
             and piece[0] not in _FOLLOWING_VOWELS)
 
 
+def file_sha256(path: str) -> str:
+    """The sha256 of the file at a local path or fsspec URL (what ``Vocab.sha256`` records)."""
+    try:
+        with fsspec.open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"tokenizer file not found: {path}") from None
+
+
 def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:
     """Load a ``tokenizer.json`` from a local path or fsspec URL; return it and its sha256."""
     try:

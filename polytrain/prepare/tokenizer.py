@@ -6,9 +6,9 @@ alpha-sampled sentences, Lample & Conneau 2019 §3.1, and XLM-R followed it, fai
 low-resource languages get vocabulary) -> Hugging Face ``tokenizers`` trainer -> canonical
 ``tokenizer.json`` plus a per-language report (fertility, UNK rate, byte fallback, coverage).
 
-The id layout and the untrained pipeline are in ``polytrain.data.tokenizer_layout``, reading and
-sampling the text in ``polytrain.data.tokenizer_text`` and the report in
-``polytrain.data.tokenizer_report``; this module trains and canonicalizes, and is the command.
+The id layout and the untrained pipeline are in ``polytrain.prepare.tokenizer_layout``, reading and
+sampling the text in ``polytrain.prepare.tokenizer_text`` and the report in
+``polytrain.prepare.tokenizer_report``; this module trains and canonicalizes, and is the command.
 Options, report fields and limitations are documented in ``docs/tokenizer.md``.
 """
 
@@ -26,10 +26,10 @@ from typing import Any
 
 from tokenizers import AddedToken, Tokenizer, trainers
 
-from polytrain.data.manifest import Manifest
-from polytrain.data.mixture import format_mixture_table, natural_probs
-from polytrain.data.rng import make_rng
-from polytrain.data.tokenizer_layout import (
+from polytrain.shards.manifest import Manifest
+from polytrain.shards.mixture import format_mixture_table, natural_probs
+from polytrain.rng import make_rng
+from polytrain.prepare.tokenizer_layout import (
     BYTE_TOKENS,
     UNK,
     TokenizerModel,
@@ -37,8 +37,8 @@ from polytrain.data.tokenizer_layout import (
     build_tokenizer,
     special_tokens_for,
 )
-from polytrain.data.tokenizer_report import format_report_table, tokenizer_report
-from polytrain.data.tokenizer_text import (
+from polytrain.prepare.tokenizer_report import format_report_table, tokenizer_report
+from polytrain.prepare.tokenizer_text import (
     DEFAULT_MAX_REPEAT,
     DEFAULT_MAX_SAMPLE_CHARS,
     PROG,
@@ -48,7 +48,7 @@ from polytrain.data.tokenizer_text import (
     sample_texts,
     warn,
 )
-from polytrain.data.vocab import vocab_from_tokenizer
+from polytrain.shards.vocab import vocab_from_tokenizer
 from polytrain.types import SPECIAL_TOKENS
 
 _SCORE_DECIMALS = 6  # Unigram scores are rounded so trainer float noise never reaches the file.

@@ -10,8 +10,8 @@ shards. Keeping nothing but counters between the passes bounds memory for any co
 Every shard is written to ``NAME.tar.tmp`` and renamed when complete; ``manifest.json`` is written
 last, so a crash never leaves a manifest that lists a partial shard.
 
-Reading and validating the inputs is in ``polytrain.data.shard_inputs``, writing the tar files in
-``polytrain.data.tarwriter``; this module picks the validation split and runs the two passes.
+Reading and validating the inputs is in ``polytrain.prepare.inputs``, writing the tar files in
+``polytrain.prepare.tarwriter``; this module picks the validation split and runs the two passes.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
-from polytrain.data.manifest import MANIFEST_NAME, Manifest, ShardInfo
-from polytrain.data.shard_inputs import (
+from polytrain.shards.manifest import MANIFEST_NAME, Manifest, ShardInfo
+from polytrain.prepare.inputs import (
     PROG,
     ShardError,
     ShardOptions,
@@ -35,7 +35,7 @@ from polytrain.data.shard_inputs import (
     iter_samples,
     new_counts,
 )
-from polytrain.data.tarwriter import ShardWriter
+from polytrain.prepare.tarwriter import ShardWriter
 
 
 # --------------------------------------------------------------------------- validation split

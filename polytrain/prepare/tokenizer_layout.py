@@ -1,6 +1,6 @@
 """polytrain's tokenizer format: the id layout, the untrained pipeline and the trainer's error.
 
-Id layout (checked by ``polytrain.data.vocab.vocab_from_tokenizer``): ``<s> <pad> </s> <unk> <mask>``
+Id layout (checked by ``polytrain.shards.vocab.vocab_from_tokenizer``): ``<s> <pad> </s> <unk> <mask>``
 are ids 0..4, then one ``<lang:xx>`` tag per language sorted by code, then learned pieces, then (with
 byte fallback) the 256 ``<0xNN>`` byte tokens. Normalizer NFKC, pre-tokenizer and decoder Metaspace
 (``▁``, prepend "always"), no post-processor: objectives add special tokens themselves.
@@ -13,7 +13,7 @@ from typing import Literal
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-from polytrain.data.vocab import WORD_START
+from polytrain.shards.vocab import WORD_START
 from polytrain.types import SPECIAL_TOKENS, language_tag
 
 TokenizerModel = Literal["unigram", "bpe"]

@@ -4,7 +4,7 @@
 ``ShardSample``s and counts every skipped member or sample in a ``StreamStats`` (names below), with
 one warning per shard naming it. Nothing read from a shard is ever unpickled: only ``.txt``,
 ``.src.txt``, ``.tgt.txt`` (strict UTF-8) and ``.json`` members are decoded; webdataset's default
-decoders are never used. ``polytrain.data.stream`` builds the training streams on top of this.
+decoders are never used. ``polytrain.stream.dataset`` builds the training streams on top of this.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import fsspec
 import numpy as np
 
-from polytrain.data.manifest import Manifest
-from polytrain.data.mixture import sampling_probs
-from polytrain.data.tokenizer_layout import TokenizerTrainError
+from polytrain.shards.manifest import Manifest
+from polytrain.shards.mixture import sampling_probs
+from polytrain.prepare.tokenizer_layout import TokenizerTrainError
 
 PROG = "polytrain tokenizer train"
 DEFAULT_MAX_SAMPLE_CHARS = 100_000_000

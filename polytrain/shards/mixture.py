@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from polytrain.shards.manifest import Manifest
 
 XLM_ALPHA = 0.5
 """Lample & Conneau 2019 (XLM), §3.1."""
@@ -158,3 +162,18 @@ def format_mixture_table(sizes: Mapping[str, float], probs: Mapping[str, float],
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def mixture_probs(manifest: Manifest, kind: str, unit: str, alpha: float) -> dict[str, float]:
+    """Sampling probability of each language (or pair) of ``kind`` with training data.
+
+    Sizes are the manifest's train-split sums in ``unit``; languages whose size is 0 are left out
+    (``sampling_probs`` cannot sample them).
+
+    Raises:
+        ValueError: no language of ``kind`` has training data.
+    """
+    sizes = {k: float(v) for k, v in manifest.sizes(kind, "train", unit).items() if v > 0}
+    if not sizes:
+        raise ValueError(f"{manifest.location}: no {kind} training data (no train shard with {unit} > 0)")
+    return sampling_probs(sizes, alpha)
