@@ -35,6 +35,8 @@ TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
     ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
     ("export", "hf"): ("polytrain.export.command:main", "write a Hugging Face model folder from a checkpoint"),
+    ("evaluate",): ("polytrain.evaluate.command:main", "judge a trained model: loss, retrieval, classify, translate"),
+    ("report",): ("polytrain.evaluate.report:main", "plots and a markdown summary of a run folder"),
 }
 TRAINER_COMMANDS = {
     "fit": "train a model (polytrain fit -c configs/base.yaml -c ... )",

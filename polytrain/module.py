@@ -44,6 +44,18 @@ def metric_groups(vocab: Vocab) -> list[str]:
     return langs + [f"{a}-{b}" for a in langs for b in langs if a != b]
 
 
+def run_model(model: nn.Module, batch: Batch) -> ModelOutput:
+    """``model`` (an ``Encoder`` or ``Seq2Seq``) on ``batch``; vocabulary logits only at its targets."""
+    target_mask = batch.labels.ne(IGNORE_INDEX)
+    mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
+    if batch.decoder_input_ids is None:
+        return model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
+    return model(
+        batch.input_ids, mask, batch.positions, batch.langs,
+        batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
+    )
+
+
 class PretrainModule(LightningModule):
     """Pretrains one model with a weighted mixture of objectives.
 
@@ -134,14 +146,7 @@ class PretrainModule(LightningModule):
     def forward(self, batch: Batch) -> ModelOutput:
         """Run the model; vocabulary logits are computed only at target positions."""
         assert self.model is not None, "configure_model() was not called"
-        target_mask = batch.labels.ne(IGNORE_INDEX)
-        mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
-        if batch.decoder_input_ids is None:
-            return self.model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
-        return self.model(
-            batch.input_ids, mask, batch.positions, batch.langs,
-            batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
-        )
+        return run_model(self.model, batch)
 
     def _outputs(self, objective: Objective, batch: Batch) -> ModelOutput:
         """The model's outputs for ``batch``, with the objective's own head (``Objective.head``) if it has one."""
