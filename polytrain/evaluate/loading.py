@@ -130,7 +130,7 @@ def _checkpoint_file(path: str, tokenizer: str | None) -> LoadedModel | None:
 
 
 def _sharded_checkpoint(path: str, tokenizer: str | None) -> LoadedModel | None:
-    from polytrain.checkpoint import SHARDED_META
+    from polytrain.checkpoint.io import SHARDED_META
     from polytrain.export.command import load_sharded
 
     if not os.path.isfile(os.path.join(path, SHARDED_META)):
