@@ -26,7 +26,8 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
-from polytrain.checkpoint import SHARDED_META, load_checkpoint, sharded_folder_problem
+from polytrain.checkpoint.io import SHARDED_META, load_checkpoint
+from polytrain.checkpoint.resume import sharded_folder_problem
 from polytrain.shards.vocab import load_vocab
 from polytrain.errors import ConfigError
 from polytrain.models import ModelConfig, build_model

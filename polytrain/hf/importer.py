@@ -172,7 +172,7 @@ def import_hf(folder: str | Path, out: str | Path) -> Imported:
 
 
 def _write(out: Path, state: dict[str, torch.Tensor], record: dict, tokenizer_path: Path, fragment: str) -> None:
-    from polytrain.checkpoint import atomic_torch_save
+    from polytrain.checkpoint.io import atomic_torch_save
 
     if out.exists() and not out.is_dir():
         raise ImportRefused(f"--out {out} is a file; give a folder")

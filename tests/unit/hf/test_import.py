@@ -9,7 +9,7 @@ import pytest
 import torch
 from hf_testlib import TEXTS, save_mbart50, save_xlmr
 
-from polytrain.checkpoint import load_checkpoint
+from polytrain.checkpoint.io import load_checkpoint
 from polytrain.shards.vocab import load_vocab
 from polytrain.hf.config import ImportRefused
 from polytrain.hf.export import save_hf
