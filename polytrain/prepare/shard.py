@@ -274,7 +274,9 @@ def _note_split(split: Split, overlap: int, log: TextIO) -> None:
 
 
 # --------------------------------------------------------------------------- command line
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are raised (``ShardError``), for the ``polytrain data`` commands."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse would print the usage block and exit; the CLI promises one line and code 2.
         raise ShardError(message)
@@ -283,7 +285,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The ``polytrain data shard`` argument parser."""
     d = ShardOptions()
-    p = _Parser(prog=PROG, description="Raw multilingual text (.txt, .jsonl, .tsv) -> WebDataset "
+    p = OneLineParser(prog=PROG, description="Raw multilingual text (.txt, .jsonl, .tsv) -> WebDataset "
                 "tar shards + manifest.json. Format: docs/data-format.md.")
     p.add_argument("--input", nargs="+", required=True, metavar="PATH",
                    help="files or folders (searched recursively for .txt/.jsonl/.tsv)")

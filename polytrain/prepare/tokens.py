@@ -24,7 +24,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from polytrain.errors import ConfigError
-from polytrain.prepare.shard import check_out, prepare_out
+from polytrain.prepare.shard import OneLineParser, check_out, prepare_out
 from polytrain.prepare.tarwriter import TarFile, encode_sample
 from polytrain.shards.documents import Document, token_dtype, token_members
 from polytrain.shards.manifest import MANIFEST_NAME, Manifest, ShardInfo
@@ -179,15 +179,10 @@ def format_summary(manifest: Manifest, source_bytes: int) -> str:
     return "\n".join(lines)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise TokenizeError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``polytrain data tokenize`` argument parser."""
     d = TokenizeOptions()
-    p = _Parser(prog=PROG, description="Text shards -> token shards (raw uint16/uint32 ids + json, many "
+    p = OneLineParser(prog=PROG, description="Text shards -> token shards (raw uint16/uint32 ids + json, many "
                 "documents per tar sample). Format: docs/data-format.md.")
     p.add_argument("--shards", required=True, metavar="TEXT_SHARDS", help="text shard folder or manifest.json")
     p.add_argument("--tokenizer", required=True, help="tokenizer.json (polytrain tokenizer train)")
