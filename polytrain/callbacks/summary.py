@@ -43,11 +43,10 @@ def not_validated(trainer: Trainer, pl_module: LightningModule, seen: Counter[tu
         pl_module: the module (its ``objectives``).
         seen: validation examples per (objective, group) on this rank.
     """
-    data = trainer.datamodule
-    if not hasattr(data, "train_languages") or not hasattr(data, "manifest"):
-        return []
-    groups = [(obj.name, lang, obj.data_kind) for obj in pl_module.objectives  # type: ignore[attr-defined]
-              for lang in data.train_languages.get(obj.data_kind, [])]
+    data, objectives = trainer.datamodule, getattr(pl_module, "objectives", None)
+    if not hasattr(data, "train_languages") or not hasattr(data, "manifest") or objectives is None:
+        return []  # not polytrain's module and data module: nothing to compare
+    groups = [(obj.name, lang, obj.data_kind) for obj in objectives for lang in data.train_languages.get(obj.data_kind, [])]
     local = torch.tensor([float(seen[(name, lang)]) for name, lang, _ in groups], dtype=torch.float64,
                          device=trainer.strategy.root_device)  # (G,)
     total = all_ranks_sum(trainer, local).cpu().tolist()
