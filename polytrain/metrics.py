@@ -17,26 +17,20 @@ def compute_quietly(metric: Metric) -> Any:
         return metric.compute()
 
 
-class GroupTokenStats(Metric):
-    """Sums of target-token loss, correct predictions and counts, one slot per group.
+class _Float64Sums(Metric):
+    """Float64 sums, one slot per group, summed across ranks by ``compute``.
 
-    A fixed number of groups keeps the state identical on every rank, so ``compute`` can sum it
-    across processes without any rank knowing which groups the others saw.
-
-    Args:
-        num_groups: number of slots (languages and pairs known at start).
+    A fixed number of slots keeps the state identical on every rank, so ``compute`` can sum it
+    across processes without any rank knowing which slots the others used.
     """
 
     full_state_update = False
 
-    def __init__(self, num_groups: int) -> None:
-        super().__init__()
-        self.add_state("loss_sum", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("correct", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("tokens", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+    def _add_sums(self, *names: str, slots: int) -> None:
+        for name in names:
+            self.add_state(name, torch.zeros(slots, dtype=torch.float64), dist_reduce_fx="sum")
 
-    def _apply(self, fn: Any, exclude_state: Any = "") -> GroupTokenStats:
+    def _apply(self, fn: Any, exclude_state: Any = "") -> _Float64Sums:
         """Move the states with the module, but keep them float64: ``bf16-true`` and ``16-true``
         cast the whole LightningModule with ``.to(dtype)``, which torchmetrics applies to states, and
         a 16-bit sum stops counting at a few hundred tokens (bf16 has an 8-bit mantissa)."""
@@ -45,6 +39,18 @@ class GroupTokenStats(Metric):
             this._defaults[key] = default.double()
             setattr(this, key, getattr(this, key).double())
         return this
+
+
+class GroupTokenStats(_Float64Sums):
+    """Sums of target-token loss, correct predictions and counts, one slot per group.
+
+    Args:
+        num_groups: number of slots (languages and pairs known at start).
+    """
+
+    def __init__(self, num_groups: int) -> None:
+        super().__init__()
+        self._add_sums("loss_sum", "correct", "count", "tokens", slots=num_groups)
 
     def update(self, group: torch.Tensor, token_loss: torch.Tensor, token_correct: torch.Tensor, tokens: torch.Tensor) -> None:
         """Add targets of a batch.
@@ -64,6 +70,28 @@ class GroupTokenStats(Metric):
         """Per-group mean loss, accuracy, perplexity (NaN where a group had no targets), counts."""
         mean = self.loss_sum / self.count  # 0/0 = NaN marks a group without targets
         return {"loss": mean, "accuracy": self.correct / self.count, "ppl": mean.exp(), "targets": self.count, "tokens": self.tokens}
+
+
+class ObjectiveCounts(_Float64Sums):
+    """Batches and input tokens per objective, one slot each, summed across ranks by ``compute``:
+    which objective each step drew (a run mixing objectives checks its weights with them).
+
+    Args:
+        num_objectives: number of slots (the run's objectives, in order).
+    """
+
+    def __init__(self, num_objectives: int) -> None:
+        super().__init__()
+        self._add_sums("batches", "tokens", slots=num_objectives)
+
+    def update(self, objective: int, tokens: int) -> None:
+        """Count one batch of objective ``objective`` (its index) with ``tokens`` input tokens."""
+        self.batches[objective] += 1
+        self.tokens[objective] += tokens
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        """(K,) ``batches`` and ``tokens`` per objective."""
+        return {"batches": self.batches, "tokens": self.tokens}
 
 
 class ReconstructionScores(torch.nn.Module):

@@ -15,9 +15,22 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
-from polytrain.objectives.masking import TokenMasker, check_ids, lang_index, truncate
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
+from polytrain.objectives import (
+    Batch,
+    DataKind,
+    Example,
+    ModelKind,
+    ModelOutput,
+    Objective,
+    Statistic,
+    TextBlock,
+    TextPair,
+    TokenMasker,
+    checked_block,
+    lang_index,
+    target_cross_entropy,
+    where,
+)
 
 
 class MaskedLM(Objective):
@@ -71,18 +84,15 @@ class MaskedLM(Objective):
         Returns:
             An ``Example`` with (T,) ``input_ids``, ``labels``, ``positions``, ``langs``.
         """
-        if not isinstance(sample, TextBlock):
-            raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
         vocab = self.vocab
-        what = f"{type(self).__name__}: block {sample.key!r}"
-        ids = truncate(check_ids(sample.ids, vocab, what), self.max_length - self.added_tokens, what)
-        ids = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
+        block, _ = checked_block(self, sample)
+        ids = np.concatenate([[vocab.bos_id], block, [vocab.eos_id]]).astype(np.int64)  # (T,)
         input_ids, labels = self.masker(ids, vocab, rng)
         return Example(
             input_ids=input_ids,
             labels=labels,
             positions=np.arange(len(ids), dtype=np.int64),
-            langs=np.full(len(ids), lang_index(vocab, sample.lang, what), dtype=np.int64),
+            langs=np.full(len(ids), lang_index(vocab, sample.lang, where(self, sample)), dtype=np.int64),
             lang=sample.lang,
             key=sample.key,
         )
@@ -90,3 +100,7 @@ class MaskedLM(Objective):
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets; accuracy and perplexity on the targets only."""
         return target_cross_entropy(outputs, batch)
+
+    def statistics(self, sample: TextBlock | TextPair, example: Example) -> list[Statistic]:
+        """The target fraction and the 80/10/10 split (``TokenMasker.statistics``)."""
+        return self.masker.statistics(example, self.vocab)

@@ -7,6 +7,7 @@ prints an objective's examples and achieved statistics as docs/inspect.md shows 
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -14,10 +15,9 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from polytrain.stream.dataset import Sample
+from polytrain.objectives import IGNORE_INDEX, Example, TextPair, Vocab
 from polytrain.shards.vocab import WORD_START
-from polytrain.inspect_stats import ACHIEVED
-from polytrain.types import IGNORE_INDEX, Example, TextPair, Vocab
+from polytrain.stream.dataset import Sample
 
 Ids = Sequence[int] | np.ndarray
 _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -44,6 +44,12 @@ class Renderer:
             if 0 <= idx < vocab.size:
                 self.pieces[idx] = token
         self.byte_of = {i: int(m.group(1), 16) for i, p in enumerate(self.pieces) if (m := _BYTE.match(p))}
+
+    def with_names(self, names: dict[int, str]) -> Renderer:
+        """This renderer, also showing ``names`` as special tokens (e.g. an objective's sentinels)."""
+        other = copy.copy(self)
+        other.names = {**self.names, **names}
+        return other
 
     def _special(self, idx: int) -> str | None:
         if idx == IGNORE_INDEX:
@@ -161,7 +167,7 @@ def _print_stats(report: dict[str, Any]) -> None:
     print(f"{'statistic':<24} {'configured':>10} {'achieved':>9}  meaning")
     for key, value in stats["achieved"].items():
         conf = stats["configured"].get(key)
-        meaning = ACHIEVED[key][2] + (f" ({conf['param']})" if conf else "")
+        meaning = stats["meaning"][key] + (f" ({conf['param']})" if conf else "")
         print(f"{key:<24} {'' if conf is None else format(conf['value'], '.3f'):>10} {value:>9.3f}  {meaning}")
     if report["skipped"]:
         print("skipped while reading: " + ", ".join(f"{v} {k}" for k, v in report["skipped"].items()))
