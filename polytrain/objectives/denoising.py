@@ -31,31 +31,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives import (
-    Batch,
-    DataKind,
-    Example,
-    ModelKind,
-    ModelOutput,
-    Objective,
-    Spans,
-    SpanUnit,
-    Statistic,
-    TextBlock,
-    TextPair,
-    Vocab,
-    checked_block,
-    lang_index,
-    missing_units,
-    ordinary,
-    place_spans,
-    random_ordinary_tokens,
-    randomized_round,
-    sample_span_lengths,
-    span_units,
-    target_cross_entropy,
-    where,
-)
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Spans, SpanUnit,
+    Statistic, TextBlock, TextPair, Vocab, checked_block, lang_index, missing_units, ordinary, place_spans,
+    random_ordinary_tokens, randomized_round, sample_span_lengths, span_units, target_cross_entropy, where)
 
 _DROPPED_INSERTIONS = (
     "Denoising: a block had no room for all inserted tokens (zero-length spans outnumber the tokens "

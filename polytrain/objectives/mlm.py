@@ -15,22 +15,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives import (
-    Batch,
-    DataKind,
-    Example,
-    ModelKind,
-    ModelOutput,
-    Objective,
-    Statistic,
-    TextBlock,
-    TextPair,
-    TokenMasker,
-    checked_block,
-    lang_index,
-    target_cross_entropy,
-    where,
-)
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
+    TextPair, TokenMasker, checked_block, lang_index, target_cross_entropy, where)
 
 
 class MaskedLM(Objective):

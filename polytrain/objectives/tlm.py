@@ -21,22 +21,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives import (
-    Batch,
-    DataKind,
-    Example,
-    ModelKind,
-    ModelOutput,
-    Objective,
-    Statistic,
-    TextBlock,
-    TextPair,
-    TokenMasker,
-    check_ids,
-    lang_index,
-    target_cross_entropy,
-    where,
-)
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
+    TextPair, TokenMasker, check_ids, lang_index, target_cross_entropy, where)
 
 
 def longest_first(la: int, lb: int, budget: int) -> tuple[int, int]:

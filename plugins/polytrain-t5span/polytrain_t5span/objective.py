@@ -50,24 +50,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives import (
-    Batch,
-    DataKind,
-    Example,
-    ModelKind,
-    ModelOutput,
-    Objective,
-    Statistic,
-    TextBlock,
-    TextPair,
-    Vocab,
-    checked_block,
-    lang_index,
-    missing_units,
-    ordinary,
-    target_cross_entropy,
-    where,
-)
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
+    TextPair, Vocab, checked_block, lang_index, missing_units, ordinary, target_cross_entropy, where)
 
 
 def random_segmentation(num_items: int, num_segments: int, rng: np.random.Generator) -> np.ndarray:
