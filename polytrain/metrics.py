@@ -9,6 +9,8 @@ import torch
 from torchmetrics import Metric, SumMetric
 from torchmetrics.text import CHRFScore, SacreBLEUScore
 
+from polytrain.compat import Float64States
+
 
 def compute_quietly(metric: Metric) -> Any:
     """``metric.compute()`` on every rank (it synchronises), also where this rank had no update."""
@@ -17,40 +19,25 @@ def compute_quietly(metric: Metric) -> Any:
         return metric.compute()
 
 
-class _Float64Sums(Metric):
-    """Float64 sums, one slot per group, summed across ranks by ``compute``.
-
-    A fixed number of slots keeps the state identical on every rank, so ``compute`` can sum it
-    across processes without any rank knowing which slots the others used.
-    """
-
-    full_state_update = False
-
-    def _add_sums(self, *names: str, slots: int) -> None:
-        for name in names:
-            self.add_state(name, torch.zeros(slots, dtype=torch.float64), dist_reduce_fx="sum")
-
-    def _apply(self, fn: Any, exclude_state: Any = "") -> _Float64Sums:
-        """Move the states with the module, but keep them float64: ``bf16-true`` and ``16-true``
-        cast the whole LightningModule with ``.to(dtype)``, which torchmetrics applies to states, and
-        a 16-bit sum stops counting at a few hundred tokens (bf16 has an 8-bit mantissa)."""
-        this = super()._apply(fn, exclude_state)
-        for key, default in this._defaults.items():
-            this._defaults[key] = default.double()
-            setattr(this, key, getattr(this, key).double())
-        return this
-
-
-class GroupTokenStats(_Float64Sums):
+class GroupTokenStats(Float64States):
     """Sums of target-token loss, correct predictions and counts, one slot per group.
+
+    A fixed number of groups keeps the state identical on every rank, so ``compute`` can sum it
+    across processes without any rank knowing which groups the others saw. The sums stay float64
+    under every precision (``compat.Float64States``).
 
     Args:
         num_groups: number of slots (languages and pairs known at start).
     """
 
+    full_state_update = False
+
     def __init__(self, num_groups: int) -> None:
         super().__init__()
-        self._add_sums("loss_sum", "correct", "count", "tokens", slots=num_groups)
+        self.add_state("loss_sum", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("correct", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("tokens", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, group: torch.Tensor, token_loss: torch.Tensor, token_correct: torch.Tensor, tokens: torch.Tensor) -> None:
         """Add targets of a batch.
@@ -72,7 +59,7 @@ class GroupTokenStats(_Float64Sums):
         return {"loss": mean, "accuracy": self.correct / self.count, "ppl": mean.exp(), "targets": self.count, "tokens": self.tokens}
 
 
-class ObjectiveCounts(_Float64Sums):
+class ObjectiveCounts(Float64States):
     """Batches and input tokens per objective, one slot each, summed across ranks by ``compute``:
     which objective each step drew (a run mixing objectives checks its weights with them).
 
@@ -80,9 +67,12 @@ class ObjectiveCounts(_Float64Sums):
         num_objectives: number of slots (the run's objectives, in order).
     """
 
+    full_state_update = False
+
     def __init__(self, num_objectives: int) -> None:
         super().__init__()
-        self._add_sums("batches", "tokens", slots=num_objectives)
+        self.add_state("batches", torch.zeros(num_objectives, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("tokens", torch.zeros(num_objectives, dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, objective: int, tokens: int) -> None:
         """Count one batch of objective ``objective`` (its index) with ``tokens`` input tokens."""

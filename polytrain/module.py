@@ -18,6 +18,7 @@ from lightning.pytorch.utilities import GradClipAlgorithmType
 from torch import nn
 
 from polytrain.shards.vocab import load_vocab
+from polytrain.compat import attached_trainer
 from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
 from polytrain.metrics import GroupTokenStats, ObjectiveCounts, ReconstructionScores, compute_quietly
@@ -41,6 +42,18 @@ def metric_groups(vocab: Vocab) -> list[str]:
     """Every language, then every ordered language pair (TLM examples are grouped by pair)."""
     langs = list(vocab.languages)
     return langs + [f"{a}-{b}" for a in langs for b in langs if a != b]
+
+
+def run_model(model: nn.Module, batch: Batch) -> ModelOutput:
+    """``model`` (an ``Encoder`` or ``Seq2Seq``) on ``batch``; vocabulary logits only at its targets."""
+    target_mask = batch.labels.ne(IGNORE_INDEX)
+    mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
+    if batch.decoder_input_ids is None:
+        return model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
+    return model(
+        batch.input_ids, mask, batch.positions, batch.langs,
+        batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
+    )
 
 
 class PretrainModule(LightningModule):
@@ -80,7 +93,7 @@ class PretrainModule(LightningModule):
         self.tokenizer, self.vocab = load_vocab(tokenizer)
         self.val_generate_batches = val_generate_batches
         self.allow_tokenizer_change = False
-        """Load weights of another tokenizer; set by ``polytrain.checkpoint.ResumeGuard``, never saved."""
+        """Load weights of another tokenizer; set by ``polytrain.callbacks.checkpoint.ResumeGuard``, never saved."""
         self._check_agreement(objectives, max_length)
         try:
             bind_objectives(objectives, self.vocab, max_length)
@@ -130,19 +143,12 @@ class PretrainModule(LightningModule):
         then apply ``scale`` and the strategy's sharding per Transformer layer."""
         if self.model is None:
             self.model = build_model(self.architecture, self.vocab.size, len(self.vocab.languages), self.vocab.pad_id)
-            parallelize(self.model, list(self.heads.values()), self.scale, self._trainer)
+            parallelize(self.model, list(self.heads.values()), self.scale, attached_trainer(self))
 
     def forward(self, batch: Batch) -> ModelOutput:
         """Run the model; vocabulary logits are computed only at target positions."""
         assert self.model is not None, "configure_model() was not called"
-        target_mask = batch.labels.ne(IGNORE_INDEX)
-        mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
-        if batch.decoder_input_ids is None:
-            return self.model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
-        return self.model(
-            batch.input_ids, mask, batch.positions, batch.langs,
-            batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
-        )
+        return run_model(self.model, batch)
 
     def _outputs(self, objective: Objective, batch: Batch) -> ModelOutput:
         """The model's outputs for ``batch``, with the objective's own head (``Objective.head``) if it has one."""
@@ -200,7 +206,7 @@ class PretrainModule(LightningModule):
     def _at_log_step(self, batch_idx: int) -> bool:
         """The last micro-batch of every ``log_every_n_steps``-th optimizer step (with gradient
         accumulation, ``global_step`` is the same for all micro-batches of a step)."""
-        if self._trainer is None:
+        if attached_trainer(self) is None:
             return False
         every, accumulate = max(1, self.trainer.log_every_n_steps), self.trainer.accumulate_grad_batches
         return (self.global_step + 1) % every == 0 and (batch_idx + 1) % accumulate == 0
@@ -291,7 +297,7 @@ class PretrainModule(LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         record = checkpoint.get("polytrain", {})
         self.check_checkpoint(record)
-        if self._trainer is not None and self.trainer.state.fn == "fit" and self.global_rank == 0:
+        if attached_trainer(self) is not None and self.trainer.state.fn == "fit" and self.global_rank == 0:
             self._warn_restored_optimizer(record.get("optimizer") or {})
         # Checkpoints before the total moved to the record kept rank 0's own count in the state dict.
         legacy = {k: checkpoint.get("state_dict", {}).pop(k) for k in list(checkpoint.get("state_dict", {}))
@@ -346,8 +352,8 @@ class PretrainModule(LightningModule):
     def load_from_checkpoint(cls, checkpoint_path: Any, map_location: Any = None, hparams_file: Any = None,
                              strict: bool | None = None, **kwargs: Any) -> PretrainModule:  # type: ignore[override]
         """Lightning's ``load_from_checkpoint``, but never unpickling code, also for ``http(s)`` URLs
-        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint``."""
-        from polytrain.checkpoint import safe_load_from_checkpoint
+        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint.io``."""
+        from polytrain.checkpoint.io import safe_load_from_checkpoint
 
         return safe_load_from_checkpoint(cls, checkpoint_path, map_location=map_location,  # type: ignore[return-value]
                                          hparams_file=hparams_file, strict=strict, **kwargs)
@@ -360,7 +366,7 @@ class PretrainModule(LightningModule):
         unfused kernel. ``fused=True`` with clipping under ``16-mixed`` is Lightning's error.
         """
         cfg = self.optim_config
-        clipping = bool(self._trainer is not None and self.trainer.gradient_clip_val)
+        clipping = bool(attached_trainer(self) is not None and self.trainer.gradient_clip_val)
         if cfg.fused is None and clipping and _loss_scaler(self.trainer.precision_plugin) is not None:
             return replace(cfg, fused=False)
         return cfg

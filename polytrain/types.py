@@ -8,12 +8,16 @@ Flow: shards -> ``TextBlock`` / ``TextPair`` (tokenized, in DataLoader workers)
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+
+PathLike = str | os.PathLike
+"""A file's location: a path, or an fsspec URL as a string."""
 
 IGNORE_INDEX = -100
 """Label value of positions that carry no loss (PyTorch ``cross_entropy`` default)."""

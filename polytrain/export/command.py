@@ -52,7 +52,8 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     """
     import torch.distributed.checkpoint as dcp
 
-    from polytrain.checkpoint import SHARDED_META, load_checkpoint, sharded_folder_problem
+    from polytrain.checkpoint.io import SHARDED_META, load_checkpoint
+    from polytrain.checkpoint.resume import sharded_folder_problem
     from polytrain.module import PretrainModule
 
     problem = sharded_folder_problem(folder)

@@ -384,3 +384,74 @@ def save_hf(
     hf_model.save_pretrained(out)
     _write_tokenizer(vocab, tokenizer_path, out, config.max_positions, templates)
     return out
+
+
+# ----------------------------------------------------------------------------- back from an export
+def model_config_from_hf(hf: dict[str, Any]) -> ModelConfig:
+    """The ``ModelConfig`` of an exported folder's ``config.json`` (the inverse of ``hf_config``).
+
+    Raises:
+        ValueError: a ``model_type`` other than ``xlm-roberta`` / ``mbart``.
+    """
+    if hf.get("model_type") == "xlm-roberta":
+        return ModelConfig(
+            kind="encoder", d_model=hf["hidden_size"], n_layers=hf["num_hidden_layers"],
+            n_heads=hf["num_attention_heads"], d_ff=hf["intermediate_size"],
+            max_positions=hf["max_position_embeddings"] - hf["pad_token_id"] - 1,  # RoBERTa's offset
+            dropout=hf["hidden_dropout_prob"], attention_dropout=hf["attention_probs_dropout_prob"],
+            layer_norm_eps=hf["layer_norm_eps"], init_std=hf["initializer_range"],
+            pad_vocab_to_multiple_of=hf["vocab_size"],  # the rows as exported, padding included
+        )
+    if hf.get("model_type") == "mbart":
+        return ModelConfig(
+            kind="encoder_decoder", d_model=hf["d_model"], n_layers=hf["encoder_layers"],
+            n_decoder_layers=hf["decoder_layers"], n_heads=hf["encoder_attention_heads"],
+            d_ff=hf["encoder_ffn_dim"], max_positions=hf["max_position_embeddings"], dropout=hf["dropout"],
+            attention_dropout=hf["attention_dropout"], init_std=hf["init_std"],
+            pad_vocab_to_multiple_of=hf["vocab_size"],
+        )
+    raise ValueError(f"model_type {hf.get('model_type')!r} is not one polytrain exports (xlm-roberta, mbart)")
+
+
+def from_hf_state_dict(state: dict[str, torch.Tensor], config: ModelConfig, pad_id: int) -> dict[str, torch.Tensor]:
+    """polytrain parameter names from an exported folder's weights (the inverse of ``to_hf_state_dict``).
+
+    The copies written for tied weights and XLM-R's zero ``token_type_embeddings`` are dropped;
+    position rows lose their offset. ``Encoder``/``Seq2Seq.load_state_dict(strict=True)`` then
+    checks that nothing is missing.
+    """
+    ours: dict[str, torch.Tensor] = {}
+    if config.kind == "encoder":
+        top = {theirs: mine for mine, theirs in XLMR_TOP.items()}
+        layer = {theirs: mine for mine, theirs in XLMR_LAYER.items()}
+        for key, value in state.items():
+            if key in top:
+                ours[top[key]] = value
+            elif key == "roberta.embeddings.position_embeddings.weight":
+                ours["embed_positions.weight"] = value[pad_id + 1 :]
+            elif key.startswith("roberta.encoder.layer."):
+                index, rest = key.removeprefix("roberta.encoder.layer.").split(".", 1)
+                ours[f"layers.{index}.{_rename_layer_key(rest, layer)}"] = value
+        return ours
+    prefixes = {theirs: mine for mine, theirs in MBART_TOP.items()}
+    for key, value in state.items():
+        if key == "final_logits_bias":
+            ours[key] = value[0]  # (1, V) -> (V,)
+        elif key in ("model.encoder.embed_positions.weight", "model.decoder.embed_positions.weight"):
+            ours[f"{key.split('.')[1]}_embed_positions.weight"] = value[_MBART_POSITION_OFFSET:]
+        elif key not in _MBART_TIED and (prefix := next((p for p in prefixes if key == p or key.startswith(p + ".")),
+                                                         None)):
+            renamed = prefixes[prefix] + key[len(prefix):]
+            ours[renamed.replace(".fc1.", ".ffn.fc1.").replace(".fc2.", ".ffn.fc2.")] = value
+    return ours
+
+
+def read_hf_weights(folder: Path) -> dict[str, torch.Tensor]:
+    """``model.safetensors`` (or ``pytorch_model.bin``, read with ``weights_only=True``) of ``folder``."""
+    if (folder / "model.safetensors").is_file():
+        from safetensors.torch import load_file
+
+        return load_file(str(folder / "model.safetensors"))
+    if (folder / "pytorch_model.bin").is_file():
+        return torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    raise FileNotFoundError(f"{folder}: no model.safetensors or pytorch_model.bin")

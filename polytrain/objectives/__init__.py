@@ -9,6 +9,7 @@ breaking change with a deprecation path.
 - the types: ``Vocab``, ``TextBlock``, ``TextPair``, ``Example``, ``Batch``, ``ModelOutput``,
   ``IGNORE_INDEX``; randomness: ``make_rng``;
 - checks and truncation: ``checked_block``, ``check_ids``, ``truncate``, ``lang_index``, ``where``;
+  the clean ``<s> ids </s>`` layout of an encoder sentence: ``single_text``;
 - tokens and words: ``ordinary``, ``random_ordinary_tokens``, ``randomized_round``, ``starts_word``,
   ``word_spans``, ``span_units`` (``Units``, ``SpanUnit``);
 - BERT's rule: ``TokenMasker`` (selection and 80/10/10), ``corrupt_targets`` (the 80/10/10 alone);
@@ -30,6 +31,7 @@ from polytrain.objectives.masking import (
     ordinary,
     random_ordinary_tokens,
     randomized_round,
+    single_text,
     span_units,
     truncate,
     where,
@@ -68,6 +70,7 @@ __all__ = [
     "random_ordinary_tokens",
     "randomized_round",
     "sample_span_lengths",
+    "single_text",
     "span_units",
     "starts_word",
     "target_cross_entropy",

@@ -24,6 +24,7 @@ lengths in words) or ordinary tokens (``span_unit="token"``). Words are whole-wo
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 from typing import ClassVar
@@ -291,3 +292,13 @@ class Denoising(Objective):
             stats.append(Statistic(f"{unit}s_per_mask", missing, masks, f"missing {unit}s per <mask>", expected,
                                    "poisson_lambda"))
         return stats
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
+        """The clean sentence in this objective's layout (``Objective.plain_example``): mBART
+        ``ids </s> <lid>`` in, ``<lid> ids </s>`` decoder input, ``ids </s> <lid>`` labels; BART
+        ``<s> ids </s>``. ``make_example`` of a noiseless copy, so the layout is written once."""
+        clean = copy.copy(self)
+        clean.mask_ratio = clean.permute_sentence_ratio = clean.insert_ratio = 0.0
+        ids = np.asarray(ids, dtype=np.int64)
+        block = TextBlock(key=key, lang=lang, ids=ids, sentence_ends=np.array([len(ids)], dtype=np.int64))
+        return clean.make_example(block, np.random.default_rng(0))  # nothing to draw without noise

@@ -102,6 +102,25 @@ def checked_block(objective: Objective, sample: TextBlock | TextPair) -> tuple[n
     return ids, ends
 
 
+def single_text(ids: np.ndarray, lang: str, key: str, vocab: Vocab, room: int, what: str) -> Example:
+    """``<s> ids </s>`` with positions 0.. and ``lang``'s index on every token, labels all ignored.
+
+    The unmasked layout of MLM (and of TLM's first segment), which their ``plain_example`` gives
+    evaluation. ``ids`` longer than ``room`` are cut at the end with a warning; an id outside the
+    vocabulary or an unknown ``lang`` raises, naming ``what``.
+    """
+    ids = truncate(check_ids(ids, vocab, what), room, what)
+    framed = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
+    return Example(
+        input_ids=framed,
+        labels=np.full(len(framed), IGNORE_INDEX, dtype=np.int64),
+        positions=np.arange(len(framed), dtype=np.int64),
+        langs=np.full(len(framed), lang_index(vocab, lang, what), dtype=np.int64),
+        lang=lang,
+        key=key,
+    )
+
+
 def word_spans(candidates: np.ndarray, word_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split the candidate positions into whole words.
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
-    TextPair, TokenMasker, checked_block, lang_index, target_cross_entropy, where)
+    TextPair, TokenMasker, checked_block, single_text, target_cross_entropy, where)
 
 
 class MaskedLM(Objective):
@@ -70,18 +70,15 @@ class MaskedLM(Objective):
         Returns:
             An ``Example`` with (T,) ``input_ids``, ``labels``, ``positions``, ``langs``.
         """
-        vocab = self.vocab
-        block, _ = checked_block(self, sample)
-        ids = np.concatenate([[vocab.bos_id], block, [vocab.eos_id]]).astype(np.int64)  # (T,)
-        input_ids, labels = self.masker(ids, vocab, rng)
-        return Example(
-            input_ids=input_ids,
-            labels=labels,
-            positions=np.arange(len(ids), dtype=np.int64),
-            langs=np.full(len(ids), lang_index(vocab, sample.lang, where(self, sample)), dtype=np.int64),
-            lang=sample.lang,
-            key=sample.key,
-        )
+        text, _ = checked_block(self, sample)  # (T_block,) checked, cut to max_length - 2
+        example = single_text(text, sample.lang, sample.key, self.vocab, len(text), where(self, sample))
+        example.input_ids, example.labels = self.masker(example.input_ids, self.vocab, rng)
+        return example
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
+        """``<s> ids </s>`` unmasked, labels all ``IGNORE_INDEX`` (``Objective.plain_example``)."""
+        return single_text(ids, lang, key, self.vocab, self.max_length - self.added_tokens,
+                           f"{type(self).__name__}: text {key!r}")
 
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets; accuracy and perplexity on the targets only."""

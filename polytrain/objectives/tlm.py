@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
-    TextPair, TokenMasker, check_ids, lang_index, target_cross_entropy, where)
+    TextPair, TokenMasker, check_ids, lang_index, single_text, target_cross_entropy, where)
 
 
 def longest_first(la: int, lb: int, budget: int) -> tuple[int, int]:
@@ -117,6 +117,12 @@ class TranslationLM(Objective):
             lang=f"{sample.src_lang}-{sample.tgt_lang}",
             key=sample.key,
         )
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
+        """One sentence as TLM's first segment, unmasked: ``<s> ids </s>`` (MLM's layout), labels
+        all ``IGNORE_INDEX`` (``Objective.plain_example``)."""
+        return single_text(ids, lang, key, self.vocab, self.max_length - self.added_tokens,
+                           f"{type(self).__name__}: text {key!r}")
 
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets of both sides; accuracy and perplexity on them."""

@@ -18,17 +18,10 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from payloads import malicious
 from torch.utils.data import DataLoader, TensorDataset
 
-from polytrain import checkpoint as ckpt
-from polytrain.checkpoint import (
-    AUTO,
-    AtomicCheckpointIO,
-    CheckpointError,
-    ResumeGuard,
-    apply_auto_resume,
-    load_checkpoint,
-    resolve_resume,
-    safe_load_from_checkpoint,
-)
+from polytrain.callbacks.checkpoint import ResumeGuard
+from polytrain.checkpoint import io as ckpt
+from polytrain.checkpoint.io import AtomicCheckpointIO, CheckpointError, load_checkpoint, safe_load_from_checkpoint
+from polytrain.checkpoint.resume import AUTO, apply_auto_resume, resolve_resume
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -210,7 +203,7 @@ def test_newest_complete_checkpoint_wins_and_skips_are_named(tmp_path: Path, cap
     weights = tmp_path / "weights.ckpt"
     torch.save({"state_dict": {}, "global_step": 20}, weights)  # save_weights_only: cannot resume
     os.symlink(tmp_path / "gone.ckpt", tmp_path / "dangling.ckpt")
-    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint.resume"):
         assert resolve_resume(tmp_path) == str(newest)
     text = caplog.text
     assert "step000012.ckpt: is not a complete checkpoint" in text
@@ -309,7 +302,7 @@ def test_resume_on_other_data_is_refused_naming_the_difference(tmp_path: Path,
     assert "refusing to resume on different data: manifest sha256 aaaaaaaaaaaa -> bbbbbbbbbbbb" in str(err.value)
     assert "shards 4 -> 5" in str(err.value) and "languages +sw" in str(err.value)
     assert "allow_data_change=true" in str(err.value)
-    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint.resume"):
         trainer = fit(tmp_path, Data("b" * 64, 5, ("de", "en", "sw")), ResumeGuard(allow_data_change=True), 6,
                       str(last))
     assert trainer.global_step == 6 and "data changed since the checkpoint" in caplog.text
