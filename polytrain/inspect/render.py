@@ -73,8 +73,7 @@ class Renderer:
                 run.append(self.byte_of[idx])
                 continue
             if run:
-                text = bytes(run).decode("utf-8", errors="surrogateescape")
-                out.append((re.sub(r"[\udc80-\udcff]", lambda m: f"<0x{ord(m.group()) - 0xDC00:02X}>", text), False))
+                out.append((_decode_bytes(run), False))
                 run = []
             if idx is not None:
                 special = self._special(idx)
@@ -105,6 +104,16 @@ class Renderer:
             segments.append((f"{lead}[{orig.strip() or WORD_START}→{now.strip() or WORD_START}]", False))
             start = pos + 1
         return join_segments(segments + self.segments(input_ids[start:]))
+
+
+def _decode_bytes(run: list[int]) -> str:
+    """Byte-fallback tokens as text: UTF-8 characters where they form printable ones, ``<0xNN>`` for
+    bytes that form no character or an invisible one (a control character such as a random ``<0x01>``
+    replacement), so that every byte stays visible and reads as its token does."""
+    text = bytes(run).decode("utf-8", errors="surrogateescape")
+    return "".join(f"<0x{ord(c) - 0xDC00:02X}>" if "\udc80" <= c <= "\udcff"
+                   else c if c.isprintable() or c == " " else "".join(f"<0x{b:02X}>" for b in c.encode())
+                   for c in text)
 
 
 def join_segments(segments: Sequence[tuple[str, bool]]) -> str:

@@ -24,7 +24,7 @@ SURFACE = {
     "IGNORE_INDEX", "Batch", "DataKind", "Example", "ModelKind", "ModelOutput", "Objective", "SpanUnit", "Spans",
     "Statistic", "TextBlock", "TextPair", "TokenMasker", "Units", "Vocab", "check_ids", "checked_block",
     "corrupt_targets", "lang_index", "lengths_to_budget", "make_rng", "missing_units", "ordinary", "place_spans",
-    "random_ordinary_tokens", "randomized_round", "sample_span_lengths", "span_units", "starts_word",
+    "random_ordinary_tokens", "randomized_round", "sample_span_lengths", "single_text", "span_units", "starts_word",
     "target_cross_entropy", "truncate", "where", "word_spans",
 }
 
