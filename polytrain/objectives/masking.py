@@ -248,11 +248,6 @@ class TokenMasker:
                 f"{self.mask_replace_prob} + {self.random_replace_prob}"
             )
 
-    @property
-    def unit(self) -> SpanUnit:
-        """What ``mask_prob`` counts: ``"word"`` with ``whole_word_mask``, else ``"token"``."""
-        return "word" if self.whole_word_mask else "token"
-
     def select(self, ids: np.ndarray, vocab: Vocab, rng: np.random.Generator) -> np.ndarray:
         """Choose the target positions of ``ids`` (T,); returns (N,) sorted int64 positions.
 
@@ -261,9 +256,13 @@ class TokenMasker:
         count), expanded to all their tokens. Since every word is equally likely, the expected token
         fraction is ``mask_prob`` in both modes.
         """
-        units = span_units(ids, vocab, self.unit)
-        count = randomized_round(self.mask_prob * len(units), rng)
-        return units.positions(np.sort(rng.choice(len(units), size=count, replace=False)))
+        if not self.whole_word_mask:  # the units are the candidate positions themselves
+            positions = np.flatnonzero(ordinary(ids, vocab))
+            count = randomized_round(self.mask_prob * len(positions), rng)
+            return np.sort(rng.choice(positions, size=count, replace=False)).astype(np.int64)
+        words = span_units(ids, vocab, "word")
+        count = randomized_round(self.mask_prob * len(words), rng)
+        return words.positions(np.sort(rng.choice(len(words), size=count, replace=False)))
 
     def corrupt(
         self, ids: np.ndarray, targets: np.ndarray, vocab: Vocab, rng: np.random.Generator

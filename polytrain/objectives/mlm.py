@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
-    TextPair, TokenMasker, checked_block, single_text, target_cross_entropy, where)
+    TextPair, TokenMasker, single_text, target_cross_entropy, where)
 
 
 class MaskedLM(Objective):
@@ -70,8 +70,10 @@ class MaskedLM(Objective):
         Returns:
             An ``Example`` with (T,) ``input_ids``, ``labels``, ``positions``, ``langs``.
         """
-        text, _ = checked_block(self, sample)  # (T_block,) checked, cut to max_length - 2
-        example = single_text(text, sample.lang, sample.key, self.vocab, len(text), where(self, sample))
+        if not isinstance(sample, TextBlock):
+            raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
+        room = self.max_length - self.added_tokens  # MLM reads no sentence ends: single_text's checks suffice
+        example = single_text(sample.ids, sample.lang, sample.key, self.vocab, room, where(self, sample))
         example.input_ids, example.labels = self.masker(example.input_ids, self.vocab, rng)
         return example
 
