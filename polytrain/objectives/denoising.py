@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Spans, SpanUnit,
-    Statistic, TextBlock, TextPair, Vocab, checked_block, lang_index, missing_units, ordinary, place_spans,
+    Statistic, TextBlock, TextPair, Vocab, checked_block, lang_index, missing_units, place_spans,
     random_ordinary_tokens, randomized_round, sample_span_lengths, span_units, target_cross_entropy, where)
 
 _DROPPED_INSERTIONS = (
@@ -171,8 +171,18 @@ class Denoising(Objective):
         self.whole_documents = whole_documents
 
     def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; ``span_unit="word"`` needs a tokenizer that marks word starts."""
-        if self.span_unit == "word" and not vocab.word_start[ordinary(np.arange(vocab.size), vocab)].any():
+        """Bind the vocabulary: mBART's layout needs a language tag for every language, and
+        ``span_unit="word"`` a tokenizer that marks word starts.
+
+        Raises:
+            ValueError: ``add_lang_token`` with a tokenizer without tags (XLM-R's), word units without
+                word starts, or too small a ``max_length`` (``Objective.setup``).
+        """
+        if self.add_lang_token and not vocab.languages:
+            raise ValueError(f"{type(self).__name__}: add_lang_token=True (mBART's X </s> <lid>) needs language tags "
+                             "and the tokenizer has none (an XLM-R tokenizer marks no language); set "
+                             "add_lang_token: false for BART's <s> X </s>")
+        if self.span_unit == "word" and not vocab.word_start[vocab.ordinary_ids].any():
             raise ValueError(f"{type(self).__name__}: span_unit='word' needs word starts, but no ordinary token of the "
                              "tokenizer starts a word (no Metaspace \u2581 pieces); set span_unit: token")
         super().setup(vocab, max_length)
