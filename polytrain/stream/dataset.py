@@ -86,6 +86,13 @@ def _worker() -> tuple[int, int]:
     return (0, 1) if info is None else (info.id, info.num_workers)
 
 
+def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> list[np.ndarray]:
+    """(T_i,) int64 token ids of each text, without special tokens: how the stream tokenizes
+    (``TextEncoder`` with its default line cap; what is cut is not counted here)."""
+    (doc,) = TextEncoder(tokenizer).encode([Document(key="", index=0, sentences=list(texts))], lambda name, n: None)
+    return [ids.astype(np.int64) for ids in doc.split_ids()]
+
+
 Sample = TextBlock | TextPair
 Split = Literal["train", "val"]
 
