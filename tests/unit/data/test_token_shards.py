@@ -66,7 +66,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str, Vocab
 def objectives() -> list[Objective]:
     """Every kind of stream: packed mono blocks (MLM), pairs (TLM), whole documents with sentence
     permutation (denoising), and a plugin-style objective."""
-    return [MaskedLM(weight=2.0), TranslationLM(), Denoising(), EchoObjective(weight=0.5)]
+    return [MaskedLM(weight=2.0), TranslationLM(), Denoising(span_unit="token"), EchoObjective(weight=0.5)]
 
 
 def stream(shards: str, tok: str, vocab: Vocab, **kw: Any) -> PretrainStream:
