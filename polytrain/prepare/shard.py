@@ -25,6 +25,7 @@ import heapq
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
@@ -329,26 +330,35 @@ def format_summary(manifest: Manifest) -> str:
     return "\n".join(lines)
 
 
+def run_command(prog: str, work: Callable[[], str], user_errors: tuple[type[Exception], ...] = (ShardError,)) -> int:
+    """Run a ``polytrain data`` command: print what ``work`` returns and exit 0, or one error line
+    ``{prog}: error: ...`` and exit 2 for a user error, 1 for an I/O error."""
+    try:
+        summary = work()
+    except user_errors as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"{prog}: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except SystemExit as exit_:  # --help
+        return exit_.code if isinstance(exit_.code, int) else 0
+    print(summary)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``polytrain data shard``; returns the exit code (0 ok, 2 user error, 1 I/O error)."""
-    try:
+
+    def work() -> str:
         args = build_parser().parse_args(argv)
         opts = ShardOptions(max_samples=args.max_samples, max_bytes=args.max_bytes,
                             val_fraction=args.val_fraction, min_val=args.min_val,
                             max_line_chars=args.max_line_chars, max_doc_chars=args.max_doc_chars,
                             member_bytes=args.member_bytes, seed=args.seed)
-        manifest = shard_corpus(args.input, args.out, opts, lang=args.lang, pair=args.pair,
-                                overwrite=args.overwrite)
-    except ShardError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"{PROG}: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
-        return 1
-    except SystemExit as exit_:  # --help
-        return exit_.code if isinstance(exit_.code, int) else 0
-    print(format_summary(manifest))
-    return 0
+        return format_summary(shard_corpus(args.input, args.out, opts, lang=args.lang, pair=args.pair,
+                                           overwrite=args.overwrite))
+    return run_command(PROG, work)
 
 
 if __name__ == "__main__":

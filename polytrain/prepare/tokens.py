@@ -24,7 +24,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from polytrain.errors import ConfigError
-from polytrain.prepare.shard import OneLineParser, check_out, prepare_out
+from polytrain.prepare.shard import OneLineParser, check_out, prepare_out, run_command
 from polytrain.prepare.tarwriter import TarFile, encode_sample
 from polytrain.shards.documents import Document, token_dtype, token_members
 from polytrain.shards.manifest import MANIFEST_NAME, Manifest, ShardInfo
@@ -197,22 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``polytrain data tokenize``; returns the exit code (0 ok, 2 user error, 1 I/O error)."""
-    try:
+
+    def work() -> str:
         args = build_parser().parse_args(argv)
         if args.member_bytes < 1 or args.max_line_chars < 1:
             raise TokenizeError("--member-bytes and --max-line-chars must be >= 1")
         opts = TokenizeOptions(member_bytes=args.member_bytes, max_line_chars=args.max_line_chars)
         manifest = tokenize_shards(args.shards, args.tokenizer, args.out, opts, overwrite=args.overwrite)
-    except (TokenizeError, ValueError) as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"{PROG}: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
-        return 1
-    except SystemExit as exit_:  # --help
-        return exit_.code if isinstance(exit_.code, int) else 0
-    print(format_summary(manifest, sum(s.bytes for s in Manifest.load(args.shards).entries)))
-    return 0
+        return format_summary(manifest, sum(s.bytes for s in Manifest.load(args.shards).entries))
+    return run_command(PROG, work, (TokenizeError, ValueError))
 
 
 if __name__ == "__main__":
