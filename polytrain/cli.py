@@ -23,7 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from polytrain import __version__
 from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
-from polytrain.errors import ConfigError, DataError
+from polytrain.errors import ConfigError, DataError, SaveError, config_file_arguments, yaml_syntax_error
 from polytrain.registry import RegistryError, unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
@@ -265,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] not in TRAINER_COMMANDS:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    problem = yaml_syntax_error(config_file_arguments(argv))
+    if problem:
+        print(f"polytrain {argv[0]}: error: {problem}", file=sys.stderr)
+        return 2
     from polytrain.callbacks.faults import TrainingAborted
 
     try:
@@ -277,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"polytrain {argv[0]}: error: {checkpoint_refusal(err)}", file=sys.stderr)
         return 2
-    except TrainingAborted as err:  # e.g. NonFiniteGuard: the state before the fault is saved and named
+    except (TrainingAborted, SaveError) as err:  # e.g. NonFiniteGuard, a full disk: the message names the file
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 1
     except DataError as err:  # from a DataLoader worker: its traceback is in the message; the last line says it

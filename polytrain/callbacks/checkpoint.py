@@ -48,14 +48,15 @@ class Checkpoint(ModelCheckpoint):
             save_last(trainer, self.dirpath)
 
 
-def save_last(trainer: Trainer, dirpath: PathLike | None = None) -> str:
+def save_last(trainer: Trainer, dirpath: PathLike | None = None, mark_saved: bool = True) -> str:
     """Save the full training state (resume, not just weights) to :func:`last_checkpoint_path`
     now; every rank calls it. Returns the path.
 
     The run's ``ModelCheckpoint`` is told before the save: ``last_model_path`` is part of its saved
     state, and a resumed run whose state named another file would version its next save
-    (``last-v1.ckpt``) instead of replacing ``last.ckpt``; its saved-step marker
-    (``compat.mark_checkpoint_saved``) keeps it from saving the same step again.
+    (``last-v1.ckpt``) instead of replacing ``last.ckpt``. With ``mark_saved`` its saved-step marker
+    (``compat.mark_checkpoint_saved``) keeps it from saving the same step again (also its top-k
+    checkpoint of a validation at this step: leave it off for a save in the middle of training).
     """
     path = last_checkpoint_path(trainer, dirpath)
     if trainer.is_global_zero and os.path.islink(path):
@@ -63,7 +64,8 @@ def save_last(trainer: Trainer, dirpath: PathLike | None = None) -> str:
     callback = trainer.checkpoint_callback
     if isinstance(callback, ModelCheckpoint) and path == last_checkpoint_path(trainer):
         callback.last_model_path = path
-        mark_checkpoint_saved(callback, trainer.global_step)
+        if mark_saved:
+            mark_checkpoint_saved(callback, trainer.global_step)
     trainer.save_checkpoint(path, weights_only=False)
     return path
 
