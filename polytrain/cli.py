@@ -23,7 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from polytrain import __version__
 from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
-from polytrain.errors import ConfigError, DataError, SaveError, config_file_arguments, yaml_syntax_error
+from polytrain.errors import ConfigError, DataError, LaunchError, SaveError, config_file_arguments, yaml_syntax_error
 from polytrain.registry import RegistryError, unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
@@ -194,9 +194,12 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
 
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
-        a checkpoint of another architecture or tokenizer is refused before anything is loaded."""
+        a checkpoint of another architecture or tokenizer is refused before anything is loaded. Under
+        SLURM, a launch that would hang in the process group's rendezvous is refused first."""
         from polytrain.checkpoint.resume import apply_auto_resume
+        from polytrain.distributed.slurm import check_job_start
 
+        check_job_start()
         apply_auto_resume(self)
 
     def before_validate(self) -> None:
@@ -273,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
-    except (ConfigError, FileNotFoundError, RegistryError) as err:
+    except (ConfigError, FileNotFoundError, RegistryError, LaunchError) as err:
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 2
     except pickle.UnpicklingError as err:  # a loader outside polytrain's (weights_only=True) refused a file

@@ -18,6 +18,14 @@ class DataError(RuntimeError):
     """
 
 
+class LaunchError(RuntimeError):
+    """The processes were started in a way that cannot work (a multi-task SLURM job without ``srun``,
+    a rank 0 address that does not resolve): found at start-up, one line, instead of a hang.
+
+    Not a ``ValueError``: raised while jsonargparse builds the trainer's callbacks, it would be
+    reported as a type mismatch of the callback list."""
+
+
 class SaveError(OSError):
     """A checkpoint could not be written (a full disk, no permission): the message names the file."""
 

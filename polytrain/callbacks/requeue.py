@@ -4,9 +4,8 @@ Saving and stopping on signals is :class:`polytrain.callbacks.signals.SaveOnSign
 run (``configs/base.yaml``). ``SlurmRequeue`` (``configs/trainer/slurm.yaml``) adds what only SLURM
 runs need (docs/slurm.md, "Requeue"):
 
-1. at start-up, before any process group exists: a multi-task job started without ``srun``, or a
-   ``MASTER_ADDR`` that does not resolve, is refused in one line (either would hang until the time
-   limit), and a restart that found no checkpoint says so;
+1. a restart that found no checkpoint says so (the start-up checks of a SLURM job, no ``srun`` and
+   an unresolvable ``MASTER_ADDR``, run in every ``polytrain fit``: ``distributed.slurm.check_job_start``);
 2. when ``SaveOnSignal`` stopped the run on the requeue signal (``SIGUSR1``), the job is requeued
    only after *every* rank has finished: ``scontrol requeue`` ends every process of the job, and a
    rank still tearing down would die with "Connection closed by peer". The batch script that
@@ -31,7 +30,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
 from polytrain.callbacks.signals import SaveOnSignal, signal_number
 from polytrain.checkpoint.resume import checkpoint_dir
-from polytrain.distributed.slurm import REQUEUE_FILE_VARIABLE, check_master_address, check_slurm_launch
+from polytrain.distributed.slurm import REQUEUE_FILE_VARIABLE
 
 _JOB_ID = re.compile(r"^\d+(_\d+)?$")
 
@@ -75,8 +74,6 @@ class SlurmRequeue(Callback):
         requeue_command: Sequence[str] = ("scontrol", "requeue"),
     ) -> None:
         self.signum = signal_number(signal_name, "SlurmRequeue.signal_name")
-        check_slurm_launch()  # here, at config time: a run without srun would hang in DDP setup
-        check_master_address()  # ... and so would one whose rank 0 address does not resolve
         self.requeue = requeue
         self.requeue_command = list(requeue_command)
         self.saver: SaveOnSignal | None = None

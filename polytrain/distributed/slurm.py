@@ -2,7 +2,7 @@
 
 The script asks SLURM for one task per device (Lightning's ``SLURMEnvironment`` maps each task to a
 rank), sends ``SIGUSR1`` to the tasks ``requeue_signal_seconds`` before the time limit, and runs
-``srun <this python> -m polytrain fit ... --ckpt_path auto`` so that a requeued run resumes from the
+``srun <this installation's polytrain> fit ... --ckpt_path auto`` so that a requeued run resumes from the
 newest complete checkpoint (and a first run, which has none, starts fresh). Saving and stopping on the
 signal is ``polytrain.callbacks.signals.SaveOnSignal`` (every run); ``SlurmRequeue``
 (``configs/trainer/slurm.yaml``) asks for the requeue, which the script runs once ``srun`` has
@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from polytrain.errors import LaunchError
+
 REQUEUE_FILE_VARIABLE = "POLYTRAIN_REQUEUE_FILE"
 """Set by the rendered script: the file in which rank 0 asks for a requeue that the script runs after ``srun``."""
 NEVER_STARTS = frozenset({"PartitionConfig", "BadConstraints", "PartitionNodeLimit", "PartitionTimeLimit",
@@ -37,6 +39,16 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 class SlurmConfigError(ValueError):
     """A job description that would fail or misbehave on the cluster; the message is one line."""
+
+
+def default_command() -> list[str]:
+    """The ``polytrain`` console script next to this Python (absolute), else ``<this python> -m polytrain``.
+
+    The script is preferred: ``python -m`` puts the working directory first on ``sys.path``, where a
+    ``polytrain/`` folder that is not the installed package would shadow it.
+    """
+    script = Path(sys.executable).parent / "polytrain"
+    return [str(script)] if os.access(script, os.X_OK) else [sys.executable, "-m", "polytrain"]
 
 
 @dataclass
@@ -65,9 +77,9 @@ class SlurmJob:
         env: variables exported before ``srun`` (e.g. ``NCCL_SOCKET_IFNAME``; ``MASTER_ADDR`` for
             the CPU test cluster whose node names do not resolve).
         setup: shell lines run before ``srun`` (``module load ...``, ``source .venv/bin/activate``).
-        command: how to start polytrain on the nodes; default: this Python interpreter's absolute path
-            with ``-m polytrain``, which works without an activated environment (a bare ``polytrain``
-            is looked up by ``srun``, which runs a ``polytrain/`` folder of the working directory).
+        command: how to start polytrain on the nodes; default: :func:`default_command`, an absolute
+            path that works without an activated environment (a bare ``polytrain`` is looked up by
+            ``srun``, which runs a ``polytrain/`` folder of the working directory instead).
         srun_args: options for ``srun``; ``--kill-on-bad-exit=1`` ends every rank when one dies
             instead of leaving the others blocked in a collective until the time limit.
     """
@@ -85,7 +97,7 @@ class SlurmJob:
     extra_sbatch: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     setup: list[str] = field(default_factory=list)
-    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "polytrain"])
+    command: list[str] = field(default_factory=lambda: default_command())
     srun_args: list[str] = field(default_factory=lambda: ["--kill-on-bad-exit=1"])
 
     def validate(self) -> None:
@@ -188,18 +200,25 @@ def check_slurm_launch(environ: Mapping[str, str] | None = None) -> None:
     ``interactive``), where Lightning starts its own processes, are left alone, as Lightning does.
 
     Raises:
-        SlurmConfigError: SLURM_NTASKS > 1 outside any job step.
+        LaunchError: SLURM_NTASKS > 1 outside any job step.
     """
     env = os.environ if environ is None else environ
     if "SLURM_JOB_ID" not in env or env.get("SLURM_JOB_NAME") in ("bash", "interactive"):
         return
     ntasks = int(env.get("SLURM_NTASKS", "1") or 1)
     if ntasks > 1 and "SLURM_STEP_ID" not in env:
-        raise SlurmConfigError(
+        raise LaunchError(
             f"SLURM job {env['SLURM_JOB_ID']} has {ntasks} tasks but this process was not started by srun, so "
             "the other ranks never start and training would hang: run `srun polytrain fit ...` in the batch "
             "script (`polytrain slurm` writes it)"
         )
+
+
+def check_job_start(environ: Mapping[str, str] | None = None) -> None:
+    """The start-up checks of a SLURM job (:func:`check_slurm_launch`, :func:`check_master_address`),
+    run by ``polytrain fit`` before the trainer forms its process group; nothing outside SLURM."""
+    check_slurm_launch(environ)
+    check_master_address(environ)
 
 
 def check_master_address(environ: Mapping[str, str] | None = None) -> None:
@@ -211,7 +230,7 @@ def check_master_address(environ: Mapping[str, str] | None = None) -> None:
     cannot be retrieved").
 
     Raises:
-        SlurmConfigError: the address does not resolve, naming it and where it came from.
+        LaunchError: the address does not resolve, naming it and where it came from.
     """
     env = os.environ if environ is None else environ
     if "SLURM_JOB_ID" not in env or int(env.get("SLURM_NTASKS", "1") or 1) < 2:
@@ -226,7 +245,7 @@ def check_master_address(environ: Mapping[str, str] | None = None) -> None:
     try:
         socket.getaddrinfo(address, None)
     except (OSError, UnicodeError) as err:
-        raise SlurmConfigError(
+        raise LaunchError(
             f"rank 0's address {address} ({source}) does not resolve on {socket.gethostname()} ({err}): the ranks "
             "could not meet and the job would hang; set MASTER_ADDR to an address every node reaches "
             "(polytrain slurm --env MASTER_ADDR=...)") from None
@@ -362,8 +381,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--sbatch", action="append", default=[], metavar="OPTION", help="extra sbatch option (repeatable)")
     add("--env", action="append", default=[], metavar="NAME=VALUE", help="export before srun (repeatable)")
     add("--setup", action="append", default=[], metavar="LINE", help="shell line before srun (repeatable)")
-    add("--command", default=None, help="how the nodes start polytrain (default: this Python, -m polytrain: "
-        f"{shlex.join(default.command)})")
+    add("--command", default=None, help="how the nodes start polytrain (default: the absolute path of this "
+        f"installation's, {shlex.join(default.command)})")
     add("--out", default=None, help="write the script here instead of stdout")
     add("--submit", action="store_true",
         help="write the script (to --out or <trainer.default_root_dir>/slurm/<job-name>.sbatch) and sbatch it")
@@ -421,7 +440,7 @@ def submit(script_path: Path, sbatch: Sequence[str] = ("sbatch",)) -> str:
 
 def largest_node_cpus(partition: str | None, sinfo: Sequence[str] = ("sinfo",)) -> int | None:
     """The most CPUs any node of ``partition`` (default: every partition) has, from ``sinfo``; None if unknown."""
-    command = [*sinfo, "--noheader", "--node", "--format=%c", *(["--partition", partition] if partition else [])]
+    command = [*sinfo, "--noheader", "--Node", "--format=%c", *(["--partition", partition] if partition else [])]
     try:
         proc = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
