@@ -193,7 +193,7 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
                  "--trainer.default_root_dir=exp2", "--ckpt_path=auto"], tmp_path, timeout=180)
     assert moved.returncode == 0, moved.stderr[-3000:]  # ... and with another root starts there
     assert (tmp_path / "exp2" / "checkpoints" / "last.ckpt").is_file()
-    assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt"]
+    assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt", "tokenizer.json"]
 
     other = fit("--model.architecture.n_layers=2")
     assert other.returncode == 2, other.stderr[-3000:]
