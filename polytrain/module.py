@@ -162,6 +162,7 @@ class PretrainModule(LightningModule):
     def setup(self, stage: str) -> None:
         """With a tokenizer without language tags (XLM-R's), take the languages of the per-language
         metrics from the data module (before any metric is updated or restored)."""
+        quiet_synced_metric_advice()  # in every rank's process
         trainer = attached_trainer(self)
         languages = getattr(trainer.datamodule, "languages", None) if trainer is not None else None
         if not self.vocab.languages and languages:
@@ -193,9 +194,6 @@ class PretrainModule(LightningModule):
                     f"objective {type(objective).__name__} trains an {objective.model_kind} model but "
                     f"model.architecture.kind is {arch.kind!r}"
                 )
-
-    def setup(self, stage: str) -> None:
-        quiet_synced_metric_advice()  # in every rank's process
 
     def configure_model(self) -> None:
         """Build the network (here, not in ``__init__``, so sharded strategies can build it in place),
