@@ -226,7 +226,7 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
         a checkpoint of another architecture or tokenizer is refused before anything is loaded. Under
         SLURM, a launch that would hang in the process group's rendezvous is refused first."""
         from polytrain.checkpoint.resume import apply_auto_resume
-        from polytrain.distributed.slurm import check_job_start
+        from polytrain.distributed.slurm_checks import check_job_start
 
         check_job_start()
         apply_auto_resume(self)

@@ -5,7 +5,7 @@ run (``configs/base.yaml``). ``SlurmRequeue`` (``configs/trainer/slurm.yaml``) a
 runs need (docs/slurm.md, "Requeue"):
 
 1. a restart that found no checkpoint says so (the start-up checks of a SLURM job, no ``srun`` and
-   an unresolvable ``MASTER_ADDR``, run in every ``polytrain fit``: ``distributed.slurm.check_job_start``);
+   an unresolvable ``MASTER_ADDR``, run in every ``polytrain fit``: ``distributed.slurm_checks.check_job_start``);
 2. when ``SaveOnSignal`` stopped the run on the requeue signal (``SIGUSR1``), the job is requeued
    only after *every* rank has finished: ``scontrol requeue`` ends every process of the job, and a
    rank still tearing down would die with "Connection closed by peer". The batch script that

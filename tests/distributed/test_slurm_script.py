@@ -14,13 +14,12 @@ from polytrain.distributed.slurm import (
     SlurmConfigError,
     SlurmJob,
     check_against_config,
-    check_master_address,
-    check_slurm_launch,
     default_command,
     main,
     read_fit_config,
     render_sbatch,
 )
+from polytrain.distributed.slurm_checks import check_master_address, check_slurm_launch
 from polytrain.errors import LaunchError
 
 ROOT = Path(__file__).resolve().parents[2]
