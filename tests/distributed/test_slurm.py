@@ -182,7 +182,9 @@ def test_usr1_checkpoints_requeues_and_resumes(slurm_cluster: SlurmCluster, demo
     step = int(saved[0][1])
     assert 3 <= step < REQUEUE_STEPS
     # Requeued by the batch script after srun returned: no step was cancelled under a live rank.
-    assert f"polytrain: every rank has exited; scontrol requeue {job} at" in out and "DUE TO JOB REQUEUE" in out
+    # (SLURM's own "*** JOB ... CANCELLED ... DUE TO JOB REQUEUE ***" may follow, when the batch shell
+    # has not exited yet: it is the only process left.)
+    assert f"polytrain: every rank has exited; scontrol requeue {job} at" in out
     assert not re.search(r"STEP \S+ ON \S+ CANCELLED|srun: error|Traceback|Connection closed", out), out[-5000:]
     # No validation after the save: only the scheduled ones before it (every 3 steps).
     assert _validations_up_to(tmp_path / "runs", step) == (step - 1) // VAL_EVERY
