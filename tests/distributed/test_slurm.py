@@ -1,6 +1,7 @@
 """polytrain's SLURM path against a real local SLURM controller (two emulated nodes, see slurm_cluster.py).
 
-Every job runs 2 nodes x 1 task on CPU with gloo, so each takes seconds; every wait has a timeout.
+Every job runs on CPU with gloo (2 nodes x 1 task, one 2 x 2), so each takes seconds to a minute;
+every wait has a timeout.
 """
 
 from __future__ import annotations
