@@ -19,28 +19,28 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 from jsonargparse import ArgumentParser, Namespace
 from tokenizers import Tokenizer
 
-from polytrain.shards.manifest import Manifest, ShardInfo
-from polytrain.stream.packing import Packer, packer_for
+from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.rng import make_rng
-from polytrain.shards.reader import StreamStats, read_shard
-from polytrain.stream.dataset import Sample, Split, shuffle_buffer
 from polytrain.shards.vocab import (
     check_languages,
     read_tokenizer_file,
     vocab_from_tokenizer,
 )
-from polytrain.inspect_render import Renderer, describe, print_report
-from polytrain.inspect_stats import Tally, configured
 from polytrain.objectives.base import Objective
 from polytrain.registry import unknown_objective
 from polytrain.types import Example, TextPair, Vocab
+
+if TYPE_CHECKING:  # the stream's modules (and torch, through webdataset) load when examples are made, not for --help
+    from polytrain.shards.reader import StreamStats
+    from polytrain.stream.dataset import Sample
+    from polytrain.stream.packing import Packer
 
 PROG = "polytrain inspect"
 _TRAIN_SHUFFLE = 100
@@ -64,6 +64,9 @@ def _language(manifest: Manifest, tokenizer: Tokenizer, shards: list[ShardInfo],
     Val: shards in manifest order, each packed on its own and flushed (validation's blocks).
     Train: shards once each in a seeded order, documents shuffled, one packer for all of them.
     """
+    from polytrain.shards.reader import read_shard
+    from polytrain.stream.dataset import shuffle_buffer
+
     rng = make_rng(seed, "inspect", split, shards[0].lang)
     if split == "train":
         shards = [shards[int(i)] for i in rng.permutation(len(shards))]
@@ -103,6 +106,9 @@ def iter_examples(objective: Objective, manifest: Manifest, tokenizer: Tokenizer
         lang: only this language (mono) or pair (parallel).
         stats: where skipped-data counters go (``read_shard``'s).
     """
+    from polytrain.shards.reader import StreamStats
+    from polytrain.stream.packing import packer_for
+
     stats = stats if stats is not None else StreamStats()
     shards = [s for s in manifest.shards(objective.data_kind, split) if lang is None or s.lang == lang]
     streams = {
@@ -212,6 +218,10 @@ def read_configs(paths: Sequence[str]) -> tuple[Any, str, dict[str, Any]]:
 def inspect_objective(item: Configured, manifest: Manifest, tokenizer: Tokenizer, *, split: Split, seed: int,
                       lang: str | None, num_examples: int, stats_samples: int) -> dict[str, Any]:
     """Show ``num_examples`` examples and tally ``max(num_examples, stats_samples)`` (already set up)."""
+    from polytrain.inspect_render import Renderer, describe
+    from polytrain.inspect_stats import Tally, configured
+    from polytrain.shards.reader import StreamStats
+
     obj, vocab = item.objective, item.objective.vocab
     sentinels = getattr(obj, "sentinel_ids", None)
     sentinels = sentinels if isinstance(sentinels, range) and len(sentinels) else None
@@ -326,9 +336,14 @@ def _prepare(item: Configured, manifest: Manifest, vocab: Vocab, max_length: int
 def _run(argv: list[str] | None) -> int:
     from polytrain.registry import objectives, short_name
 
-    names = {name: entry.class_path for name, entry in objectives().items()}  # imports every plugin class
     parser = build_parser()
     raw = sys.argv[1:] if argv is None else argv
+    if any(arg in ("-h", "--help") for arg in raw):  # before the plugins (and torch) are imported
+        parser.print_help()
+        return 0
+    from polytrain.inspect_render import print_report
+
+    names = {name: entry.class_path for name, entry in objectives().items()}  # imports every plugin class
     try:
         args = parser.parse_args(_expand_argv(list(raw), names))
     except SystemExit as stop:  # --help

@@ -6,14 +6,14 @@ import argparse
 import json
 import sys
 
-from polytrain.registry import RegistryError, objectives
-
 
 def main(argv: list[str] | None = None) -> int:
     """Print name, class path, distribution, version and summary of each registered objective."""
     parser = argparse.ArgumentParser(prog="polytrain plugins list", description=__doc__)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
+    from polytrain.registry import RegistryError, objectives  # imports every plugin (and torch): not for --help
+
     try:
         found = objectives()
     except RegistryError as err:

@@ -16,8 +16,6 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from polytrain.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -50,6 +48,7 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     Raises:
         ConfigError: ``folder`` is not a complete sharded checkpoint.
     """
+    import torch
     import torch.distributed.checkpoint as dcp
 
     from polytrain.checkpoint.io import SHARDED_META, load_checkpoint

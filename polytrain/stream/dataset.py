@@ -19,7 +19,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ from tokenizers import Tokenizer
 
 from polytrain.objectives.base import Objective
 from polytrain.rng import make_rng
-from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.reader import EMPTY_TEXT, ShardSample, StreamStats, read_shard
 from polytrain.shards.vocab import read_tokenizer_file
@@ -80,7 +80,6 @@ def _worker() -> tuple[int, int]:
 
 
 Sample = TextBlock | TextPair
-Split = Literal["train", "val"]
 
 
 class PretrainStream(torch.utils.data.IterableDataset):
