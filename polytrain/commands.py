@@ -18,13 +18,17 @@ from polytrain import __version__
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("data", "shard"): ("polytrain.prepare.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
     ("tokenizer", "train"): ("polytrain.prepare.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
+    ("tokenizer", "extend"): ("polytrain.prepare.tokenizer_extend:main",
+                              "append pieces and tags for new languages to a tokenizer (old ids kept)"),
     ("configs", "list"): ("polytrain.config_files:list_main", "the config fragments shipped with polytrain"),
     ("configs", "show"): ("polytrain.config_files:show_main", "print a shipped config fragment (e.g. model/tiny)"),
     ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
     ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
     ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
-    ("export", "hf"): ("polytrain.export.command:main", "write a Hugging Face model folder from a checkpoint"),
+    ("export", "hf"): ("polytrain.hf.command:export_main", "write a Hugging Face model folder from a checkpoint"),
+    ("import", "hf"): ("polytrain.hf.command:import_main",
+                       "convert a transformers XLM-R / mBART folder into weights, tokenizer and config to start from"),
     ("evaluate",): ("polytrain.evaluate.command:main", "judge a trained model: loss, retrieval, classify, translate"),
     ("report",): ("polytrain.evaluate.report:main", "plots and a markdown summary of a run folder"),
 }

@@ -29,6 +29,7 @@ from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_g
 from polytrain import __version__
 from polytrain.registry import bind_objectives, provenance
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
+from polytrain.warm_start import NewRowInit, read_weights, warm_state
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,13 @@ def _loss_scaler(plugin: Precision) -> torch.amp.GradScaler | None:
     return plugin.scaler if isinstance(plugin, MixedPrecision) else None
 
 
-def metric_groups(vocab: Vocab) -> list[str]:
-    """Every language, then every ordered language pair (TLM examples are grouped by pair)."""
-    langs = list(vocab.languages)
+def metric_groups(vocab: Vocab, data_languages: Sequence[str] = ()) -> list[str]:
+    """Every language, then every ordered language pair (TLM examples are grouped by pair).
+
+    The languages are the tokenizer's tags, plus ``data_languages`` (the data module's): a tokenizer
+    without tags (XLM-R's) names no language itself.
+    """
+    langs = sorted(set(vocab.languages) | set(data_languages))
     return langs + [f"{a}-{b}" for a in langs for b in langs if a != b]
 
 
@@ -72,6 +77,15 @@ class PretrainModule(LightningModule):
             same ones every run) are also decoded greedily and scored with BLEU and chrF.
         scale: per-layer activation checkpointing and ``torch.compile`` (``configs/trainer/``);
             FSDP2 sharding comes from ``trainer.strategy`` (see ``polytrain.distributed.strategy``).
+        init_from: warm start: a polytrain checkpoint (a ``.ckpt`` file or FSDP2's sharded folder) or a
+            folder written by ``polytrain import hf`` whose weights start this run. Only the weights:
+            the optimizer, schedule, data stream and step start fresh (``--ckpt_path`` resumes all of
+            them instead, and wins when both are given). The architecture and tokenizer are checked
+            against it before any step (``polytrain.warm_start``).
+        init_new_rows: when the tokenizer extends the one ``init_from`` was trained with: the new
+            token rows (embedding, tied output layer, output bias) start as the mean of the rows of
+            the new piece's segmentation under the old tokenizer (``mean``), or as a new model's
+            rows (``random``, N(0, init_std), bias 0).
     """
 
     def __init__(
@@ -83,12 +97,17 @@ class PretrainModule(LightningModule):
         max_length: int = 128,
         val_generate_batches: int = 2,
         scale: ScaleConfig | None = None,
+        init_from: str | None = None,
+        init_new_rows: NewRowInit = "mean",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.architecture = architecture
         self.optim_config = optimizer
         self.scale = scale or ScaleConfig()
+        self.init_from, self.init_new_rows = init_from, init_new_rows
+        self.skip_init_from = False
+        """Set when a resumed checkpoint provides the weights (``checkpoint.check_before_loading``); never saved."""
         self.tokenizer_path = tokenizer
         self.tokenizer, self.vocab = load_vocab(tokenizer)
         self.val_generate_batches = val_generate_batches
@@ -103,17 +122,30 @@ class PretrainModule(LightningModule):
         self._by_name = {o.name: o for o in objectives}
         heads = {o.name: o.head(self.architecture.d_model, self.vocab) for o in objectives}
         self.heads = nn.ModuleDict({name: head for name, head in heads.items() if head is not None})
-        self.groups = metric_groups(self.vocab)
-        self._group_index = {g: i for i, g in enumerate(self.groups)}
         self.model: nn.Module | None = None
-        self.train_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
-        self.val_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
-        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
-        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
-        self.tokens_seen = GroupTokenStats(len(self.groups))
+        self._make_group_stats(metric_groups(self.vocab))
         self.val_text = nn.ModuleDict(
             {o.name: ReconstructionScores() for o in objectives if o.model_kind == "encoder_decoder"}
         )
+
+    def _make_group_stats(self, groups: list[str]) -> None:
+        """The per-group metric windows: one row per language and language pair of ``groups``."""
+        self.groups = groups
+        self._group_index = {g: i for i, g in enumerate(groups)}
+        names = [o.name for o in self.objectives]
+        self.train_stats = nn.ModuleDict({name: GroupTokenStats(len(groups)) for name in names})
+        self.val_stats = nn.ModuleDict({name: GroupTokenStats(len(groups)) for name in names})
+        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
+        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
+        self.tokens_seen = GroupTokenStats(len(groups))
+
+    def setup(self, stage: str) -> None:
+        """With a tokenizer without language tags (XLM-R's), take the languages of the per-language
+        metrics from the data module (before any metric is updated or restored)."""
+        trainer = attached_trainer(self)
+        languages = getattr(trainer.datamodule, "languages", None) if trainer is not None else None
+        if not self.vocab.languages and languages:
+            self._make_group_stats(metric_groups(self.vocab, list(languages)))
 
     def _check_agreement(self, objectives: Sequence[Objective], max_length: int) -> None:
         """Values that must agree are checked here, once, before any work starts."""
@@ -124,6 +156,12 @@ class PretrainModule(LightningModule):
             raise ConfigError(
                 f"model.architecture.vocab_size={arch.vocab_size} but the tokenizer {self.tokenizer_path} has "
                 f"{vocab.size} tokens; remove vocab_size to derive it from the tokenizer"
+            )
+        if arch.use_lang_embeddings and not vocab.languages:
+            raise ConfigError(
+                f"model.architecture.use_lang_embeddings=True needs language tags in the tokenizer and "
+                f"{self.tokenizer_path} has none (an XLM-R tokenizer marks no language; XLM-R has no language "
+                "embeddings): set it to false"
             )
         if max_length > arch.max_positions:
             raise ConfigError(
@@ -141,7 +179,21 @@ class PretrainModule(LightningModule):
         then apply ``scale`` and the strategy's sharding per Transformer layer."""
         if self.model is None:
             self.model = build_model(self.architecture, self.vocab.size, len(self.vocab.languages), self.vocab.pad_id)
+            if self.init_from is not None and not self.skip_init_from:
+                self._warm_start(self.model)
             parallelize(self.model, list(self.heads.values()), self.scale, attached_trainer(self))
+
+    def _warm_start(self, model: nn.Module) -> None:
+        """Load ``init_from``'s weights into the freshly built ``model`` (checked; new rows initialised)."""
+        assert self.init_from is not None
+        saved = read_weights(self.init_from)
+        generator = torch.Generator().manual_seed(torch.initial_seed() % 2**63)  # seed_everything's seed
+        state = warm_state(saved, model, self.architecture, self.vocab, self.tokenizer, self.init_new_rows, generator)
+        model.load_state_dict(state, strict=True)
+        grown = self.vocab.size - int(saved.record.get("vocab_size") or self.vocab.size)
+        if self.global_rank == 0:
+            log.info("warm start: weights of %s%s; the optimizer, schedule, data stream and step start fresh",
+                     self.init_from, f" and {grown} new token rows ({self.init_new_rows})" if grown else "")
 
     def forward(self, batch: Batch) -> ModelOutput:
         """Run the model; vocabulary logits are computed only at target positions."""
@@ -266,6 +318,7 @@ class PretrainModule(LightningModule):
             "objectives": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in self.objectives},
             "plugins": provenance(),
             "optimizer": asdict(self.optim_config),
+            "init_from": self.init_from,
             # Every rank saves together (Trainer.save_checkpoint): this sum is a collective.
             "tokens_seen": dict(zip(self.groups, compute_quietly(self.tokens_seen)["tokens"].tolist())),
         }
@@ -330,6 +383,8 @@ class PretrainModule(LightningModule):
         """Lightning's ``load_from_checkpoint``, but never unpickling code, also for ``http(s)`` URLs
         (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint.io``."""
         from polytrain.checkpoint.io import safe_load_from_checkpoint
+
+        kwargs.setdefault("init_from", None)  # the checkpoint holds the weights; init_from's folder may be gone
 
         return safe_load_from_checkpoint(cls, checkpoint_path, map_location=map_location,  # type: ignore[return-value]
                                          hparams_file=hparams_file, strict=strict, **kwargs)

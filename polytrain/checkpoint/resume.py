@@ -191,9 +191,21 @@ def check_before_loading(ckpt_path: PathLike | None, trainer: Trainer, module: L
     ``last`` is looked up where Lightning looks (the checkpoint folder); URLs and paths that do not
     exist are left to Lightning (which names them).
     """
-    if ckpt_path is None or not hasattr(module, "check_checkpoint") or not is_local(ckpt_path):
+    if ckpt_path is None or not hasattr(module, "check_checkpoint"):
+        return
+    if not is_local(ckpt_path):
+        _resumes_instead_of_init_from(module, str(ckpt_path))
         return
     path = last_checkpoint_path(trainer) if ckpt_path == "last" else local_path(ckpt_path)
     target = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
     if os.path.isfile(target):
         module.check_checkpoint(load_checkpoint(target, mmap=not os.path.isdir(path)).get("polytrain", {}))
+        _resumes_instead_of_init_from(module, path)
+
+
+def _resumes_instead_of_init_from(module: Any, path: str) -> None:
+    """A resumed run takes its weights from the checkpoint: ``model.init_from`` is not read (the same
+    command warm-starts the first time and resumes after a restart)."""
+    if getattr(module, "init_from", None) is not None:
+        module.skip_init_from = True
+        rank_zero_info(f"resume: from {path}; model.init_from {module.init_from} is not read (the checkpoint has the weights)")

@@ -4,10 +4,10 @@ Forms, tried in this order by :func:`load_model`:
 
 - a training checkpoint file (``.ckpt``, a path or URL): ``PretrainModule.load_from_checkpoint``
   (``weights_only=True``); architecture, objectives and ``max_length`` from its hyper-parameters;
-- an FSDP2 sharded checkpoint folder (``meta.pt`` + DCP shards): ``export.command.load_sharded``;
-- a Hugging Face folder written by ``polytrain export hf`` (``config.json``): the inverse of the
-  export's renaming (``export.hf.from_hf_state_dict``), with the objective the export's tokenizer
-  template implies (``MaskedLM`` for XLM-R; ``Denoising`` with or without mBART's language tag).
+- an FSDP2 sharded checkpoint folder (``meta.pt`` + DCP shards): ``hf.command.load_sharded``;
+- a Hugging Face folder written by ``polytrain export hf`` (``config.json``): read back as
+  ``polytrain import hf`` reads one (``hf.config.model_config_from_hf``, ``hf.mapping.from_hf_state_dict``),
+  with the objective the export's tokenizer template implies (``MaskedLM`` for XLM-R; ``Denoising`` with or without mBART's language tag).
 
 Each form is one small function returning a ``LoadedModel``; another form (an imported model
 folder) is one more function in :data:`_FORMS`.
@@ -126,8 +126,8 @@ def _checkpoint_file(path: str, tokenizer: str | None) -> LoadedModel | None:
 
 
 def _sharded_checkpoint(path: str, tokenizer: str | None) -> LoadedModel | None:
-    from polytrain.checkpoint import SHARDED_META
-    from polytrain.export.command import load_sharded
+    from polytrain.checkpoint.io import SHARDED_META
+    from polytrain.hf.command import load_sharded
 
     if not os.path.isfile(os.path.join(path, SHARDED_META)):
         return None
@@ -137,8 +137,10 @@ def _sharded_checkpoint(path: str, tokenizer: str | None) -> LoadedModel | None:
 
 def _exported_folder(path: str, tokenizer: str | None) -> LoadedModel | None:
     """A folder written by ``polytrain export hf``."""
+    from polytrain.hf.config import model_config_from_hf
+    from polytrain.hf.importer import load_hf_state
+    from polytrain.hf.mapping import from_hf_state_dict
     from polytrain.shards.vocab import read_tokenizer_file, vocab_from_tokenizer
-    from polytrain.export.hf import from_hf_state_dict, model_config_from_hf, read_hf_weights
 
     folder = Path(path)
     if not (folder / "config.json").is_file():
@@ -149,20 +151,23 @@ def _exported_folder(path: str, tokenizer: str | None) -> LoadedModel | None:
                         "polytrain_tokenizer_sha256); evaluate takes polytrain checkpoints and their exports")
     tok, _ = read_tokenizer_file(tokenizer or str(folder / "tokenizer.json"))
     vocab = vocab_from_tokenizer(tok, settings["polytrain_tokenizer_sha256"], source=str(folder / "tokenizer.json"))
-    hf = _json(folder / "config.json")
-    try:
-        config = model_config_from_hf(hf)
-    except (KeyError, ValueError) as err:
-        raise EvalError(f"{folder / 'config.json'}: {str(err).strip(chr(39))}") from None
-    model = build_model(config, vocab.size, len(vocab.languages), vocab.pad_id)
-    model.load_state_dict(from_hf_state_dict(read_hf_weights(folder), config, vocab.pad_id), strict=True)
+    n_langs = len(vocab.languages)
+    try:  # the import's reading of an HF folder (polytrain.hf): the same table the export wrote with
+        config = model_config_from_hf(_json(folder / "config.json"), vocab.size, vocab.pad_id, n_langs).config
+        hf_state = load_hf_state(folder, "XLMRobertaForMaskedLM" if config.kind == "encoder"
+                                 else "MBartForConditionalGeneration")
+        state, _ = from_hf_state_dict(hf_state, config, vocab.size, n_langs, vocab.pad_id)
+    except ValueError as err:  # ImportRefused, or a tensor from_hf_state_dict cannot place: one line
+        raise EvalError(f"{folder}: {err}") from None
+    model = build_model(config, vocab.size, n_langs, vocab.pad_id)
+    model.load_state_dict(state, strict=True)
     objective = _export_objective(config, tok)
     objective.setup(vocab, config.max_positions)
     return LoadedModel(model.eval(), config, vocab, tok, [objective], config.max_positions, f"export {path}")
 
 
 def _export_objective(config: ModelConfig, tokenizer: Tokenizer) -> Objective:
-    """The objective whose layout the exported tokenizer's template writes (``export.hf.encoder_templates``)."""
+    """The objective whose layout the exported tokenizer's template writes (``hf.export.encoder_templates``)."""
     from polytrain.objectives.denoising import Denoising
     from polytrain.objectives.mlm import MaskedLM
 

@@ -223,6 +223,19 @@ class Denoising(Objective):
         self.add_lang_token = add_lang_token
         self.whole_documents = whole_documents
 
+    def setup(self, vocab: Vocab, max_length: int) -> None:
+        """Bind the vocabulary; mBART's layout needs a language tag for every language.
+
+        Raises:
+            ValueError: ``add_lang_token`` with a tokenizer without tags (XLM-R's), or too small a
+                ``max_length`` (``Objective.setup``).
+        """
+        if self.add_lang_token and not vocab.languages:
+            raise ValueError(f"{type(self).__name__}: add_lang_token=True (mBART's X </s> <lid>) needs language tags "
+                             "and the tokenizer has none (an XLM-R tokenizer marks no language); set "
+                             "add_lang_token: false for BART's <s> X </s>")
+        super().setup(vocab, max_length)
+
     def _replacements(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """(count,) ``<mask>``, or with probability ``mask_random`` a random ordinary token."""
         tokens = np.full(count, self.vocab.mask_id, dtype=np.int64)

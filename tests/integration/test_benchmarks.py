@@ -38,3 +38,17 @@ def test_mlm_throughput_compares_equal_models_on_equal_data(demo_data, tmp_path:
     assert abs(first["polytrain"] - first["plain"]) < 1e-4, first
     assert "data_wait_ms_per_step" in found["systems"]["polytrain+pipeline"]
     assert "polytrain/hf" in found["ratios"] and "polytrain/plain" in found["ratios"]
+
+
+@pytest.mark.slow
+def test_vocab_adaptation_runs_its_four_variants(tmp_path: Path) -> None:
+    """benchmarks/vocab_adaptation.py end to end at a toy size (opt-in: -m slow, about a minute)."""
+    out = tmp_path / "adaptation.json"
+    args = [sys.executable, str(BENCHMARKS / "vocab_adaptation.py"), "--pretrain-steps", "2", "--steps", "2",
+            "--eval-every", "1", "--vocab-size", "1500", "--add", "20", "--out", str(out)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(out.read_text())
+    runs = found["runs"]["0"]
+    assert len(runs) == 4 and all(sorted(r["curve"]) == ["1", "2"] for r in runs.values())
+    assert found["fertility"]["extended"] < found["fertility"]["old tokenizer"]

@@ -97,7 +97,7 @@ def test_loss_on_text_files_and_pseudo_perplexity_below_an_untrained_models(mlm_
 # ------------------------------------------------------------------------------ retrieval
 def test_retrieval_every_layer_and_the_same_numbers_from_the_hf_export(mlm_run: Path, tmp_path: Path) -> None:
     pytest.importorskip("transformers")
-    from polytrain.export.command import main as export
+    from polytrain.hf.command import export_main as export
 
     checkpoint = mlm_run / "checkpoints" / "last.ckpt"
     assert export(["--checkpoint", str(checkpoint), "--out", str(tmp_path / "hf")]) == 0
