@@ -170,11 +170,12 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """The trainer, with polytrain's progress bar (``callbacks.progress``) where Lightning would
-        add its Rich bar: the bar is on and the config names none (Lightning allows only one)."""
+        add its Rich bar: the bar is on and the config names none (Lightning allows only one); and
+        with ``ProgressLog`` (plain lines where no bar is seen) unless the config names one."""
         from lightning.pytorch.callbacks import ProgressBar
         from lightning_utilities.core.imports import RequirementCache
 
-        from polytrain.callbacks.progress import StreamProgressBar
+        from polytrain.callbacks.progress import ProgressLog, StreamProgressBar
 
         init = self.config_init.get(str(self.subcommand), self.config_init) if self.subcommand else self.config_init
         trainer = {**(init.get("trainer") or {}), **kwargs}
@@ -182,7 +183,9 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
         shows_bar = trainer.get("enable_progress_bar") is not False
         if RequirementCache("rich") and shows_bar and not any(isinstance(c, ProgressBar) for c in callbacks):
-            kwargs["callbacks"] = [*callbacks, StreamProgressBar()]
+            callbacks = kwargs["callbacks"] = [*callbacks, StreamProgressBar()]
+        if not any(isinstance(c, ProgressLog) for c in callbacks):
+            kwargs["callbacks"] = [*callbacks, ProgressLog()]
         return super().instantiate_trainer(**kwargs)
 
     def before_fit(self) -> None:

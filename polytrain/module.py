@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision
-from lightning.pytorch.utilities import GradClipAlgorithmType
+from lightning.pytorch.utilities import GradClipAlgorithmType, rank_zero_warn
 from torch import nn
 
 from polytrain.shards.vocab import load_vocab
@@ -25,7 +25,7 @@ from polytrain.metrics import GroupTokenStats, ReconstructionScores, compute_qui
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig, shape_changes
 from polytrain.objectives.base import Objective
-from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
+from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups, warmup_problem
 from polytrain import __version__
 from polytrain.registry import bind_objectives, provenance
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
@@ -425,5 +425,7 @@ class PretrainModule(LightningModule):
         total = self.trainer.max_steps
         if total is None or total < 0:
             raise ValueError("set trainer.max_steps: the learning-rate schedule and the infinite data stream stop by steps")
+        if (problem := warmup_problem(self.optim_config, total)) is not None:
+            rank_zero_warn(problem)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, self.optim_config, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -36,6 +36,7 @@ from polytrain.prepare.inputs import (
     new_counts,
 )
 from polytrain.prepare.tarwriter import ShardWriter
+from polytrain.progress import Progress, add_progress_option
 
 
 # --------------------------------------------------------------------------- validation split
@@ -80,17 +81,44 @@ class _SplitStats:
 
 
 # --------------------------------------------------------------------------- orchestration
-def _scan(sources: list[Source], opts: ShardOptions,
-          log: TextIO) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
+class _Tracker:
+    """Where a pass over the input files is, for the progress line (files, bytes, samples)."""
+
+    def __init__(self, sources: list[Source], what: str, progress: Progress | None) -> None:
+        self.sizes = [os.path.getsize(src.path) for src in sources]
+        self.what, self.progress = what, progress
+        self.file = self.done_bytes = self.samples = 0
+
+    def sample(self) -> None:
+        self.samples += 1
+        if self.progress is not None:
+            self.progress.update(self.describe)
+
+    def next_file(self) -> None:
+        self.done_bytes += self.sizes[self.file]
+        self.file += 1
+
+    def describe(self) -> str:
+        total = sum(self.sizes)
+        return (f"{self.what}: file {min(self.file + 1, len(self.sizes))}/{len(self.sizes)}, "
+                f"{self.done_bytes / 1e6:,.1f} of {total / 1e6:,.1f} MB done "
+                f"({self.done_bytes / max(total, 1):.0%}), {self.samples:,} documents and pairs")
+
+
+def _scan(sources: list[Source], opts: ShardOptions, log: TextIO,
+          progress: Progress | None = None) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
     """First pass: skip counters per file and the val threshold per (kind, language)."""
     cut = int(opts.val_fraction * 2**64)
     stats: dict[tuple[str, str], _SplitStats] = {}
     skipped: dict[str, dict[str, int]] = {}
+    where = _Tracker(sources, "pass 1/2, checking the input", progress)
     for src in sources:
         counts = skipped[src.path] = new_counts()
         for sample in iter_samples(src, opts, counts):
             h = val_hash(opts.seed, sample.key)
             stats.setdefault((sample.kind, sample.lang), _SplitStats()).add(h, cut, opts.min_val)
+            where.sample()
+        where.next_file()
         bad = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
         if bad:
             print(f"{PROG}: warning: {src.path}: skipped {bad}", file=log)
@@ -101,13 +129,15 @@ def _scan(sources: list[Source], opts: ShardOptions,
     return skipped, thresholds
 
 
-def _write(sources: list[Source], out: str, opts: ShardOptions,
-           thresholds: dict[tuple[str, str], int]) -> list[ShardInfo]:
+def _write(sources: list[Source], out: str, opts: ShardOptions, thresholds: dict[tuple[str, str], int],
+           progress: Progress | None = None) -> list[ShardInfo]:
     """Second pass: write every sample into its (kind, language, split) shards."""
     writers: dict[tuple[str, str, str], ShardWriter] = {}
+    where = _Tracker(sources, "pass 2/2, writing shards", progress)
     try:
         for src in sources:
             for sample in iter_samples(src, opts, new_counts()):
+                where.sample()
                 lang_key = (sample.kind, sample.lang)
                 split = "val" if val_hash(opts.seed, sample.key) < thresholds[lang_key] else "train"
                 writer = writers.get((*lang_key, split))
@@ -115,6 +145,7 @@ def _write(sources: list[Source], out: str, opts: ShardOptions,
                     writer = writers[(*lang_key, split)] = ShardWriter(
                         out, sample.kind, sample.lang, split, opts.max_samples, opts.max_bytes)
                 writer.add(sample)
+            where.next_file()
         return [info for key in sorted(writers) for info in writers[key].close()]
     except BaseException:
         for writer in writers.values():
@@ -155,7 +186,7 @@ def _prepare_out(out: str) -> None:
 
 def shard_corpus(inputs: list[str], out: str, options: ShardOptions | None = None,
                  lang: str | None = None, pair: str | None = None, overwrite: bool = False,
-                 log: TextIO | None = None) -> Manifest:
+                 log: TextIO | None = None, progress: Progress | None = None) -> Manifest:
     """Shard ``inputs`` into ``out`` and write ``out/manifest.json``; see the module docstring.
 
     Args:
@@ -166,6 +197,7 @@ def shard_corpus(inputs: list[str], out: str, options: ShardOptions | None = Non
         pair: language pair ``src-tgt`` of every .tsv input.
         overwrite: replace the shards of a previous run in ``out``.
         log: where warnings go (default stderr).
+        progress: where the passes report how far they are (``polytrain.progress``); none if ``None``.
 
     Raises:
         ShardError: a user error; nothing has been written to ``out`` when it is raised.
@@ -174,9 +206,11 @@ def shard_corpus(inputs: list[str], out: str, options: ShardOptions | None = Non
     log = log or sys.stderr
     sources = discover_sources(inputs, lang, pair, log)
     _check_out(out, overwrite)
-    skipped, thresholds = _scan(sources, opts, log)
+    skipped, thresholds = _scan(sources, opts, log, progress)
     _prepare_out(out)
-    shards = _write(sources, out, opts, thresholds)
+    shards = _write(sources, out, opts, thresholds, progress)
+    if progress is not None:
+        progress.done(f"wrote {len(shards)} shards")
     manifest = Manifest.build(shards, skipped, {**asdict(opts), "lang": lang, "pair": pair})
     manifest.save(os.path.join(out, MANIFEST_NAME))
     manifest.location = os.path.join(out, MANIFEST_NAME)
@@ -210,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", type=typ, default=getattr(d, name),
                        help=f"{text} (default {getattr(d, name)})")
     p.add_argument("--overwrite", action="store_true", help="replace shards in a non-empty --out")
+    add_progress_option(p)
     return p
 
 
@@ -245,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                             max_line_chars=args.max_line_chars, max_doc_chars=args.max_doc_chars,
                             seed=args.seed)
         manifest = shard_corpus(args.input, args.out, opts, lang=args.lang, pair=args.pair,
-                                overwrite=args.overwrite)
+                                overwrite=args.overwrite, progress=Progress(PROG, args.progress_every))
     except ShardError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
