@@ -190,10 +190,14 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
 
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
-        a checkpoint of another architecture or tokenizer is refused before anything is loaded."""
+        a checkpoint of another architecture or tokenizer is refused before anything is loaded; a
+        resumed ``fit`` logs to the version folders of the run it resumes."""
+        from polytrain.checkpoint.logs import continue_logs
         from polytrain.checkpoint.resume import apply_auto_resume
 
         apply_auto_resume(self)
+        if self.subcommand == "fit":
+            continue_logs(self.config_init[self.subcommand].get("ckpt_path"), self.trainer)
 
     def before_validate(self) -> None:
         """As ``before_fit``: ``auto`` and the architecture/tokenizer check also apply to ``validate``."""

@@ -18,6 +18,7 @@ from lightning.pytorch.utilities import GradClipAlgorithmType, rank_zero_warn
 from torch import nn
 
 from polytrain.shards.vocab import load_vocab
+from polytrain.checkpoint.logs import logger_versions
 from polytrain.compat import attached_trainer
 from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
@@ -321,6 +322,8 @@ class PretrainModule(LightningModule):
             "init_from": self.init_from,
             # Every rank saves together (Trainer.save_checkpoint): this sum is a collective.
             "tokens_seen": dict(zip(self.groups, compute_quietly(self.tokens_seen)["tokens"].tolist())),
+            # A resume writes to the same version_N folders (polytrain.checkpoint.logs).
+            "log_versions": logger_versions(self.trainer) if attached_trainer(self) is not None else [],
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:

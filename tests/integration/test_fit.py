@@ -69,6 +69,12 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     # the last validation loss, accuracy and perplexity.
     printed = first.stdout + first.stderr
     assert "Per-language summary (last validation):" in printed, printed[-2000:]
+    # Output that is not a terminal gets plain progress lines (ProgressLog), after the model's size.
+    assert re.search(r"^model: [\d,]+ parameters \([\d,]+ in embeddings\); [\d.e+]+ training FLOPs per token",
+                     first.stdout, flags=re.MULTILINE), first.stdout[-2000:]
+    assert re.search(r"^step 1/6 \(17%\)  loss [\d.]+  lr ", first.stdout, flags=re.MULTILINE), first.stdout[-2000:]
+    assert re.search(r"^step 6/6 \(100%\)  loss [\d.]+ .* eta 0:00:00$", first.stdout, flags=re.MULTILINE)
+    assert re.search(r"^step 3 validation: val/loss [\d.]+ \(", first.stdout, flags=re.MULTILINE)
     table = re.findall(r"^mlm\s+([a-z]{2})\s+(\d+|-)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", printed, flags=re.MULTILINE)
     assert len({lang for lang, *_ in table}) >= 2, printed[-2000:]  # smoke.yaml validates 2 batches
     assert all(float(loss) > 0 and 0 <= float(acc) <= 1 for _, _, loss, acc, _ in table), table
@@ -95,8 +101,13 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     # and replaced in place, not versioned (last-v1.ckpt).
     assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 10
     assert sorted(p.name for p in last.parent.glob("last*")) == ["last.ckpt"]
+    # The resumed run did not start again at step 0, and its metrics continue the same version_0
+    # folder: the first run's rows, then the new ones, each step once.
+    assert [p.name for p in (tmp_path / "runs" / "polytrain").iterdir()] == ["version_0"]
+    assert [p.name for p in (tmp_path / "runs" / "tensorboard" / "polytrain").iterdir()] == ["version_0"]
     steps = [int(r["step"]) for r in metrics_rows(tmp_path) if r.get("train/loss")]
-    assert steps and min(steps) >= 6, steps  # the resumed run did not start again at step 0
+    assert steps == sorted(set(steps)) and steps[0] < 6 <= steps[-1] and max(steps) >= 8, steps
+    assert "resume: CSVLogger continues runs/polytrain/version_0" in resumed.stdout + resumed.stderr
 
 
 @pytest.mark.parametrize(
