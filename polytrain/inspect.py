@@ -26,6 +26,8 @@ import yaml
 from jsonargparse import ArgumentParser, Namespace
 from tokenizers import Tokenizer
 
+from polytrain.config_files import resolve as resolve_config
+from polytrain.errors import ConfigError
 from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.rng import make_rng
 from polytrain.shards.vocab import (
@@ -195,10 +197,13 @@ def read_configs(paths: Sequence[str]) -> tuple[Any, str, dict[str, Any]]:
     defaults are ``shards``, ``tokenizer``, ``max_length`` and ``seed`` (``seed_everything``).
     """
     items, source, data = None, "", {}
-    for path in paths:
+    for given in paths:
         try:
+            path = resolve_config(given)  # a file, or a shipped config's name (-c objective/mlm)
             with open(path, encoding="utf-8") as f:
                 cfg = yaml.safe_load(f) or {}
+        except ConfigError as err:
+            raise InspectError(str(err)) from None
         except OSError as err:
             raise InspectError(f"{path}: cannot read config ({err.strerror})") from None
         except yaml.YAMLError as err:
