@@ -38,8 +38,9 @@ TRAINER_COMMANDS = {
     "fit": "train a model (polytrain fit -c base -c model/tiny -c objective/mlm ...)",
     "validate": "run validation on a checkpoint",
 }
-"""LightningCLI's subcommands (``polytrain.cli``). Not ``test``: pretraining has no test split or
-test_step (``validate`` runs the held-out shards)."""
+"""LightningCLI's subcommands, all run by ``TRAINER``. Not ``test``: pretraining has no test split
+or test_step (``validate`` runs the held-out shards)."""
+TRAINER = "polytrain.cli:main"
 
 HELP = ("-h", "--help")
 
@@ -61,13 +62,18 @@ def group_usage(group: str) -> str:
     return "\n".join(lines)
 
 
-def find_tool(argv: list[str]) -> tuple[Callable[[list[str]], int], list[str]] | None:
-    """The function of the tool ``argv`` names and the arguments left for it, or ``None``; imports
-    the tool's module only."""
+def load(target: str) -> Callable[[list[str] | None], int]:
+    """The function ``"module:function"`` names; imports that module only (the commands are data
+    here: ``polytrain.cli`` hands other commands back to :func:`main` without an import cycle)."""
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def find_tool(argv: list[str]) -> tuple[Callable[[list[str] | None], int], list[str]] | None:
+    """The function of the tool ``argv`` names and the arguments left for it, or ``None``."""
     for words, (target, _) in TOOLS.items():
         if tuple(argv[: len(words)]) == words:
-            module, func = target.split(":")
-            return getattr(importlib.import_module(module), func), argv[len(words):]
+            return load(target), argv[len(words):]
     return None
 
 
@@ -82,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print(__version__)
         return 0
     if argv[0] in TRAINER_COMMANDS:
-        from polytrain.cli import main as trainer_main
-
-        return trainer_main(None if from_sys else argv)  # LightningCLI reads (and records) sys.argv itself
+        return load(TRAINER)(None if from_sys else argv)  # LightningCLI reads (and records) sys.argv itself
     tool = find_tool(argv)
     if tool is not None:
         func, rest = tool
