@@ -31,7 +31,7 @@ for argv in json.loads(sys.argv[1]):
         except SystemExit as stop:
             code = stop.code
     results.append({"argv": argv, "code": code, "seconds": time.perf_counter() - start, "out": out.getvalue(),
-                    "err": err.getvalue()[-2000:], "heavy": sorted(m for m in ("torch", "lightning") if m in sys.modules)})
+                    "err": err.getvalue()[-4000:], "heavy": sorted(m for m in ("torch", "lightning") if m in sys.modules)})
 print(json.dumps(results))
 """
 
@@ -41,9 +41,9 @@ def test_help_and_data_commands_do_not_import_torch_or_lightning(tmp_path: Path)
     commands = [["--help"], *[[g, "--help"] for g in groups], *[[*words, "--help"] for words in TOOLS],
                 ["configs", "list"], ["configs", "show", "base"],
                 ["data", "shard", "--input", str(CORPUS / "mono" / "sw.txt"), str(CORPUS / "parallel" / "de-en.tsv"),
-                 "--out", str(tmp_path / "shards")],
+                 "--out", str(tmp_path / "shards"), "--progress-every", "0.01"],
                 ["tokenizer", "train", "--shards", str(tmp_path / "shards"), "--out", str(tmp_path / "tok.json"),
-                 "--vocab-size", "400"]]
+                 "--vocab-size", "400", "--progress-every", "0.01"]]
     start = time.perf_counter()
     probe = subprocess.run([sys.executable, "-c", PROBE, json.dumps(commands)], capture_output=True, text=True,
                            timeout=300, check=False)
@@ -53,6 +53,10 @@ def test_help_and_data_commands_do_not_import_torch_or_lightning(tmp_path: Path)
         assert result["code"] == 0, result
         assert result["heavy"] == [], f"polytrain {' '.join(result['argv'])} imported {result['heavy']}"
     assert (tmp_path / "tok.json").is_file()
+    shard_run, tokenizer_run = results[-2:]  # both report how far they got, on stderr (not a terminal here)
+    assert re.search(r"^polytrain data shard: wrote \d+ shards \(0:00:\d\d\)$", shard_run["err"], re.MULTILINE)
+    assert re.search(r"^polytrain tokenizer train: trained 400 tokens; writing the report", tokenizer_run["err"],
+                     re.MULTILINE), tokenizer_run["err"]
     # Every config file a help text names exists (`polytrain slurm --help` named one that did not).
     named = {m for r in results for m in re.findall(r"configs/[\w/.-]+\.(?:yaml|sbatch)", r["out"])}
     assert named and all((REPO / path).is_file() for path in named), sorted(named)

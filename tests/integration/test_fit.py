@@ -56,6 +56,20 @@ def metrics_rows(run_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def documented_metrics() -> list[re.Pattern[str]]:
+    """The metric keys of docs/training.md's tables (first column), ``<x>`` and ``{a,b}`` as patterns."""
+    keys = []
+    for line in (REPO / "docs" / "training.md").read_text().splitlines():
+        cells = line.split("|")
+        if line.startswith("| `") and len(cells) > 2:
+            keys += [k for k in re.findall(r"`([^`]+)`", cells[1]) if "/" in k and not k.startswith("configs")]
+    patterns = []
+    for key in keys:
+        pattern = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", re.escape(key))
+        patterns.append(re.compile(re.sub(r"<[^>]+>", "[^/]+", pattern.replace("\\<", "<").replace("\\>", ">"))))
+    return patterns
+
+
 def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_path):
     first = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml"), tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -88,6 +102,10 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     logged = {k for row in rows for k, v in row.items() if v}
     assert all(f"mixture/{lang}/epochs" in logged and f"mixture/{lang}/share" in logged for lang, *_ in drawn)
     assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
+    # docs/training.md names every key the run logged, as logged (not the progress bar's `lr`, `tok/s`)
+    patterns = documented_metrics()
+    undocumented = sorted(k for k in logged - {"step", "epoch"} if not any(p.fullmatch(k) for p in patterns))
+    assert not undocumented and "lr-AdamW/pg1" in logged, undocumented
     assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
     provenance = yaml.safe_load((tmp_path / "runs/polytrain/version_0/provenance.yaml").read_text())
     assert provenance["objectives_in_run"] == {"mlm": "polytrain.objectives.mlm.MaskedLM"}
