@@ -84,6 +84,6 @@ def warmup_problem(cfg: OptimizerConfig, total_steps: int) -> str | None:
     if total_steps <= 0 or cfg.warmup_steps < total_steps:
         return None
     reached = lr_factor(total_steps - 1, cfg, total_steps)
-    return (f"model.optimizer.warmup_steps={cfg.warmup_steps} >= trainer.max_steps={total_steps}: the learning rate "
-            f"reaches only {reached:.1%} of lr={cfg.lr:g} at the last step and never decays; give fewer warmup "
-            "steps (--model.optimizer.warmup_steps, commonly 1-10 % of max_steps)")
+    return (f"model.optimizer.warmup_steps={cfg.warmup_steps} >= trainer.max_steps={total_steps}: the whole run is "
+            f"warmup, the learning rate reaches {reached:.1%} of lr={cfg.lr:g} at the last step and never decays; "
+            "give fewer warmup steps (--model.optimizer.warmup_steps, commonly 1-10 % of max_steps)")

@@ -133,7 +133,7 @@ def test_flops_per_token_of_an_encoder_decoder_is_a_whole_denoising_step_per_inp
 def test_warmup_longer_than_the_run_is_named_with_the_rate_it_reaches():
     problem = warmup_problem(OptimizerConfig(lr=5e-4, warmup_steps=1000), 50)
     assert problem is not None and "warmup_steps=1000 >= trainer.max_steps=50" in problem
-    assert "reaches only 5.0% of lr=0.0005" in problem
+    assert "the whole run is warmup, the learning rate reaches 5.0% of lr=0.0005" in problem
     assert warmup_problem(OptimizerConfig(warmup_steps=10), 50) is None
 
 
