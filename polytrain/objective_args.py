@@ -30,7 +30,7 @@ NAMED = re.compile(r"--model\.objectives\.(?P<name>[\w-]+)\.(?:init_args\.)?(?P<
 """``--model.objectives.<name>.<field>``; ``<name>`` ``init_args`` is jsonargparse's own form."""
 OWN = ("init_args", "class_path", "dict_kwargs", "help")
 """Words after ``--model.objectives.`` that belong to jsonargparse, not to an objective's name."""
-SKIPPED_IN_FIRST_PASS = ("--print_config", "--help", "-h")
+SKIPPED_IN_FIRST_PASS = ("--print_config",)
 
 
 @dataclass(frozen=True)
@@ -80,24 +80,28 @@ def _ambiguous_last(argv: list[str]) -> str | None:
 
 
 def _first_pass(parser: ArgumentParser, argv: list[str]) -> list[Namespace]:
-    """The ``model.objectives`` entries (``class_path``, ``init_args``) that ``argv`` gives."""
-    skip = [a for a in argv if a.partition("=")[0] in SKIPPED_IN_FIRST_PASS]
-    config = parser.parse_args([a for a in argv if a not in skip])
+    """The ``model.objectives`` entries (``class_path``, ``init_args``) that ``argv`` gives (without
+    ``--print_config[=FLAGS]``, which would print and exit)."""
+    config = parser.parse_args([a for a in argv if a.partition("=")[0] not in SKIPPED_IN_FIRST_PASS])
     section = config.get(config["subcommand"]) if config.get("subcommand") else config
     items = section.get("model.objectives") or []
     return [item if isinstance(item, Namespace) else Namespace(item) for item in items]
 
 
-def _class(path: str) -> type:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+def _names(items: list[Namespace]) -> list[str]:
+    """The run names of the entries (``registry.run_names`` of their classes)."""
+    from polytrain.registry import run_names
+
+    classes = []
+    for item in items:
+        module, _, name = item.class_path.rpartition(".")
+        classes.append(getattr(importlib.import_module(module), name))
+    return run_names(classes)
 
 
 def _apply(items: list[Namespace], overrides: list[Override]) -> list[dict[str, Any]]:
     """``items`` as plain dicts with every override set; an unknown name is a ``ConfigError``."""
-    from polytrain.registry import run_names
-
-    names = run_names([_class(item.class_path) for item in items])
+    names = _names(items)
     for override in overrides:
         index = int(override.name) if override.name.isdigit() else (
             names.index(override.name) if override.name in names else None)
@@ -125,9 +129,7 @@ def address_by_name(parser: ArgumentParser, argv: list[str]) -> list[str]:
         return argv
     items = _first_pass(parser, rest)
     if ambiguous is not None and len(items) > 1:
-        from polytrain.registry import run_names
-
-        names = run_names([_class(item.class_path) for item in items])
+        names = _names(items)
         field = ambiguous.removeprefix(KEY + ".init_args.")
         raise ConfigError(f"{ambiguous} is ambiguous: model.objectives has {len(items)} objectives "
                           f"({', '.join(names)}) and it would change only the last; name one: "

@@ -107,9 +107,7 @@ class ProgressLog(Callback):
         self._active = False
         self._start = self._last_time = self._validation_start = 0.0
         self._first_step = self._last_step = self._printed_step = 0
-        self._loss_sum: torch.Tensor | None = None
-        self._losses: torch.Tensor | None = None  # finite losses summed since the last line
-        self._nonfinite: torch.Tensor | None = None
+        self._sums: torch.Tensor | None = None  # (3,) since the last line: finite loss sum, finite count, non-finite count
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         shown = sys.stdout.isatty() and trainer.progress_bar_callback is not None
@@ -118,10 +116,7 @@ class ProgressLog(Callback):
             print(line, flush=True)
         self._start = self._last_time = time.monotonic()
         self._first_step = self._last_step = self._printed_step = trainer.global_step
-        self._reset_loss()
-
-    def _reset_loss(self) -> None:
-        self._loss_sum = self._losses = self._nonfinite = None
+        self._sums = None
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
@@ -131,9 +126,8 @@ class ProgressLog(Callback):
         if isinstance(loss, torch.Tensor):  # summed on the device: read once per line, no sync per step
             loss = loss.detach().float() * trainer.accumulate_grad_batches  # Lightning divided it by that
             finite = loss.isfinite()
-            add = (torch.where(finite, loss, 0.0), finite.float(), (~finite).float())
-            sums = (self._loss_sum, self._losses, self._nonfinite)
-            self._loss_sum, self._losses, self._nonfinite = (a if s is None else s + a for s, a in zip(sums, add))
+            sums = torch.stack([torch.where(finite, loss, 0.0), finite.float(), (~finite).float()])
+            self._sums = sums if self._sums is None else self._sums + sums
         step = trainer.global_step
         if step == self._last_step:  # inside gradient accumulation: no optimizer step yet
             return
@@ -146,11 +140,11 @@ class ProgressLog(Callback):
     def _print_step(self, trainer: Trainer, now: float) -> None:
         step, total = trainer.global_step, trainer.max_steps
         parts = [f"step {step}/{total} ({step / total:.0%})" if total and total > 0 else f"step {step}"]
-        if self._losses is not None and self._loss_sum is not None and self._nonfinite is not None:
-            count, skipped = int(self._losses.item()), int(self._nonfinite.item())
-            parts.append(f"loss {self._loss_sum.item() / count:.4g}" if count else "loss -")
+        if self._sums is not None:
+            loss_sum, count, skipped = self._sums.tolist()  # the line's one device read
+            parts.append(f"loss {loss_sum / count:.4g}" if count else "loss -")
             if skipped:
-                parts.append(f"({skipped} non-finite)")
+                parts.append(f"({int(skipped)} non-finite)")
         throughput = trainer.callback_metrics.get("throughput/tokens_per_s")
         if throughput is not None:
             parts.append(f"tok/s/device {float(throughput):,.0f}")
@@ -162,8 +156,7 @@ class ProgressLog(Callback):
         if total and total > 0 and done > 0:
             parts.append(f"eta {clock(elapsed / done * max(total - step, 0))}")
         print("  ".join(parts), flush=True)
-        self._last_time, self._printed_step = now, step
-        self._reset_loss()
+        self._last_time, self._printed_step, self._sums = now, step, None
 
     def on_validation_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._validation_start = time.monotonic()

@@ -3,9 +3,11 @@
 Each checkpoint records the version of every logger (``PretrainModule.on_save_checkpoint``,
 ``"log_versions"``). Before ``fit`` resumes, :func:`continue_logs` points the run's loggers back at
 those versions, for the ``CSVLogger`` and ``TensorBoardLogger`` whose version the config leaves
-open: ``metrics.csv`` keeps its rows of the steps before the checkpoint (the ones after it, written
-before the run stopped, are dropped: the resumed run writes them again), and TensorBoard hides the
-events from the resumed step on (``purge_step``). Other loggers (W&B) start a new run as before.
+open and whose folder of that version exists (a checkpoint of another run folder starts a new
+version there): ``metrics.csv`` keeps its rows of the steps before the checkpoint (the ones after
+it, written before the run stopped, are dropped: the resumed run writes them again), and
+TensorBoard hides the events from the resumed step on (``purge_step``). Other loggers (W&B) start a
+new run as before.
 """
 
 from __future__ import annotations
@@ -55,11 +57,19 @@ def continue_logs(ckpt_path: PathLike | None, trainer: Trainer) -> None:
         return
     step, versions = record
     for logger, version in zip(trainer.loggers, versions):
-        if version is None or not continue_logger(logger, version, step):
+        if version is None or not _has_version(logger, version) or not continue_logger(logger, version, step):
             continue
         if isinstance(logger, CSVLogger) and trainer.is_global_zero:
             _continue_csv(logger, step)
         rank_zero_info(f"resume: {type(logger).__name__} continues {logger.log_dir}")
+
+
+def _has_version(logger: Any, version: int | str) -> bool:
+    """Whether ``version``'s folder exists under the logger's root: a checkpoint of another run
+    folder (another ``trainer.default_root_dir``) starts a new version there instead."""
+    root = getattr(logger, "root_dir", None)
+    folder = version if isinstance(version, str) else f"version_{version}"
+    return isinstance(root, str) and os.path.isdir(os.path.join(root, folder))
 
 
 def _continue_csv(logger: CSVLogger, step: int) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
+
+import torch
 
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from polytrain.checkpoint.logs import _continue_csv
+from polytrain.checkpoint.logs import _continue_csv, continue_logs
 from polytrain.compat import continue_logger
 
 
@@ -51,3 +54,20 @@ def test_tensorboard_hides_the_events_after_the_resumed_step(tmp_path: Path) -> 
 def test_a_version_the_config_gives_is_kept(tmp_path: Path) -> None:
     fixed = CSVLogger(tmp_path, name="run", version="mine")
     assert not continue_logger(fixed, 0, 6) and fixed.version == "mine"
+
+
+def test_a_checkpoint_names_the_versions_to_continue_where_they_exist(tmp_path: Path) -> None:
+    """``continue_logs`` reads the checkpoint's ``log_versions``; a logger of another run folder,
+    where that version does not exist, starts its next version as usual."""
+    for _ in range(3):  # version_0, 1 and 2 of the run folder; the checkpoint is of version_2's run
+        log_steps(CSVLogger(tmp_path / "run", name="csv"), range(5), 0.0)
+    ckpt = tmp_path / "step3.ckpt"
+    torch.save({"global_step": 3, "polytrain": {"log_versions": [2]}}, ckpt)
+    here = CSVLogger(tmp_path / "run", name="csv")
+    continue_logs(str(ckpt), SimpleNamespace(loggers=[here], is_global_zero=True))
+    assert here.version == 2
+    assert [int(r["step"]) for r in csv.DictReader((Path(here.log_dir) / "metrics.csv").open())] == [0, 1, 2]
+    log_steps(CSVLogger(tmp_path / "other", name="csv"), range(1), 0.0)  # another folder: only version_0
+    elsewhere = CSVLogger(tmp_path / "other", name="csv")
+    continue_logs(str(ckpt), SimpleNamespace(loggers=[elsewhere], is_global_zero=True))
+    assert elsewhere.version == 1
