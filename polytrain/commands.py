@@ -17,6 +17,7 @@ from polytrain import __version__
 
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("data", "shard"): ("polytrain.prepare.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
+    ("data", "tokenize"): ("polytrain.prepare.tokens:main", "text shards -> token shards (uint16/uint32 ids, the stream's tokenization done once)"),
     ("tokenizer", "train"): ("polytrain.prepare.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
     ("tokenizer", "extend"): ("polytrain.prepare.tokenizer_extend:main",
                               "append pieces and tags for new languages to a tokenizer (old ids kept)"),

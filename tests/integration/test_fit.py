@@ -96,6 +96,13 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert len({lang for lang, *_ in table}) >= 2, printed[-2000:]  # smoke.yaml validates 2 batches
     assert all(float(loss) > 0 and 0 <= float(acc) <= 1 for _, _, loss, acc, _ in table), table
     assert any(tokens != "-" and int(tokens) > 0 for _, tokens, *_ in table), table
+    # Validation interleaves languages: its 2 batches (num_workers 1) are of 2 languages; the other 7
+    # are named, with the reason, in the table and below it, not dropped silently.
+    assert len(table) == 2, printed[-2000:]
+    skipped = re.findall(r"^mlm\s+([a-z]{2})\s+(?:\d+|-)\s+-\s+-\s+-$", printed, flags=re.MULTILINE)
+    assert len(skipped) == 7 and not set(skipped) & {lang for lang, *_ in table}, printed[-2000:]
+    # Under the table (and warned at each validation), with the reason.
+    assert "trained on but not validated: not reached within limit_val_batches=2: mlm " in printed
     # ... after the language mixture as drawn: q, observed share and effective epochs per language.
     assert "mono language mixture as drawn" in printed, printed[-3000:]
     drawn = re.findall(r"^([a-z]{2})\s+[\d,]+\s+[\d.]+%\s+([\d.]+)%\s+x[\d.]+\s+([\d.]+)%\s+([\d.e-]+)$", printed,
