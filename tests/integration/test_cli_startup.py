@@ -43,7 +43,9 @@ def test_help_and_data_commands_do_not_import_torch_or_lightning(tmp_path: Path)
                 ["data", "shard", "--input", str(CORPUS / "mono" / "sw.txt"), str(CORPUS / "parallel" / "de-en.tsv"),
                  "--out", str(tmp_path / "shards"), "--progress-every", "0.01"],
                 ["tokenizer", "train", "--shards", str(tmp_path / "shards"), "--out", str(tmp_path / "tok.json"),
-                 "--vocab-size", "400", "--progress-every", "0.01"]]
+                 "--vocab-size", "400", "--progress-every", "0.01"],
+                ["data", "tokenize", "--shards", str(tmp_path / "shards"), "--tokenizer", str(tmp_path / "tok.json"),
+                 "--out", str(tmp_path / "tokens"), "--progress-every", "0.01"]]
     start = time.perf_counter()
     probe = subprocess.run([sys.executable, "-c", PROBE, json.dumps(commands)], capture_output=True, text=True,
                            timeout=300, check=False)
@@ -53,10 +55,11 @@ def test_help_and_data_commands_do_not_import_torch_or_lightning(tmp_path: Path)
         assert result["code"] == 0, result
         assert result["heavy"] == [], f"polytrain {' '.join(result['argv'])} imported {result['heavy']}"
     assert (tmp_path / "tok.json").is_file()
-    shard_run, tokenizer_run = results[-2:]  # both report how far they got, on stderr (not a terminal here)
+    shard_run, tokenizer_run, tokenize_run = results[-3:]  # they report how far they got, on stderr
     assert re.search(r"^polytrain data shard: wrote \d+ shards \(0:00:\d\d\)$", shard_run["err"], re.MULTILINE)
     assert re.search(r"^polytrain tokenizer train: trained 400 tokens; writing the report", tokenizer_run["err"],
                      re.MULTILINE), tokenizer_run["err"]
+    assert re.search(r"^polytrain data tokenize: wrote \d+ token shards", tokenize_run["err"], re.MULTILINE)
     # Every config file a help text names exists (`polytrain slurm --help` named one that did not).
     named = {m for r in results for m in re.findall(r"configs/[\w/.-]+\.(?:yaml|sbatch)", r["out"])}
     assert named and all((REPO / path).is_file() for path in named), sorted(named)
