@@ -41,6 +41,7 @@ from polytrain.prepare.inputs import (
     new_counts,
 )
 from polytrain.prepare.tarwriter import Sample, ShardWriter
+from polytrain.progress import Progress, add_progress_option
 
 
 # --------------------------------------------------------------------------- validation split
@@ -85,17 +86,44 @@ class _SplitStats:
 
 
 # --------------------------------------------------------------------------- orchestration
-def _scan(sources: list[Source], opts: ShardOptions,
-          log: TextIO) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
+class _Tracker:
+    """Where a pass over the input files is, for the progress line (files, bytes, samples)."""
+
+    def __init__(self, sources: list[Source], what: str, progress: Progress | None) -> None:
+        self.sizes = [os.path.getsize(src.path) for src in sources]
+        self.what, self.progress = what, progress
+        self.file = self.done_bytes = self.samples = 0
+
+    def sample(self) -> None:
+        self.samples += 1
+        if self.progress is not None:
+            self.progress.update(self.describe)
+
+    def next_file(self) -> None:
+        self.done_bytes += self.sizes[self.file]
+        self.file += 1
+
+    def describe(self) -> str:
+        total = sum(self.sizes)
+        return (f"{self.what}: file {min(self.file + 1, len(self.sizes))}/{len(self.sizes)}, "
+                f"{self.done_bytes / 1e6:,.1f} of {total / 1e6:,.1f} MB done "
+                f"({self.done_bytes / max(total, 1):.0%}), {self.samples:,} documents and pairs")
+
+
+def _scan(sources: list[Source], opts: ShardOptions, log: TextIO,
+          progress: Progress | None = None) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
     """First pass: skip counters per file and the val threshold per (kind, language)."""
     cut = int(opts.val_fraction * 2**64)
     stats: dict[tuple[str, str], _SplitStats] = {}
     skipped: dict[str, dict[str, int]] = {}
+    where = _Tracker(sources, "checking the input", progress)
     for src in sources:
         counts = skipped[src.path] = new_counts()
         for sample in iter_samples(src, opts, counts):
             h = val_hash(opts.seed, sample.key)
             stats.setdefault((sample.kind, sample.lang), _SplitStats()).add(h, cut, opts.min_val)
+            where.sample()
+        where.next_file()
         bad = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
         if bad:
             print(f"{PROG}: warning: {src.path}: skipped {bad}", file=log)
@@ -151,37 +179,43 @@ class Split:
             return self.by_hash(sample)
         return any(h in self.val for h in sentence_hashes(sample))
 
-    def collect(self, sources: list[Source], opts: ShardOptions) -> None:
+    def collect(self, sources: list[Source], opts: ShardOptions, progress: Progress | None = None) -> None:
         """Gather the validation sentences: every source once, then the pair files until stable."""
         pair_sources = [src for src in sources if src.fmt == "tsv"]
         if not pair_sources:
             return  # mono documents are split by their keys alone
-        self._add(sources, opts, first=True)
-        while self._add(pair_sources, opts, first=False):
+        self._add(sources, opts, first=True, where=_Tracker(sources, "validation sentences", progress))
+        while self._add(pair_sources, opts, first=False,
+                        where=_Tracker(pair_sources, "validation sentences, pairs again", progress)):
             pass
 
-    def _add(self, sources: list[Source], opts: ShardOptions, first: bool) -> int:
+    def _add(self, sources: list[Source], opts: ShardOptions, first: bool, where: _Tracker) -> int:
         """One pass: add the sentences of validation samples; return how many samples added any."""
         added = 0
         for src in sources:
             for sample in iter_samples(src, opts, new_counts()):
+                where.sample()
                 hashes = sentence_hashes(sample)
                 val = (first and self.by_hash(sample)) or (sample.kind == "parallel" and
                                                            any(h in self.val for h in hashes))
                 if val and not self.val.issuperset(hashes):
                     self.val.update(hashes)
                     added += 1
+            where.next_file()
         return added
 
 
-def _write(sources: list[Source], out: str, opts: ShardOptions, split: Split) -> tuple[list[ShardInfo], int]:
+def _write(sources: list[Source], out: str, opts: ShardOptions, split: Split,
+           progress: Progress | None = None) -> tuple[list[ShardInfo], int]:
     """Last pass: write every sample into its (kind, language, split) shards. Also returns how many
     mono training documents hold a validation sentence (mono documents are never moved)."""
     writers: dict[tuple[str, str, str], ShardWriter] = {}
     overlap = 0
+    where = _Tracker(sources, "writing shards", progress)
     try:
         for src in sources:
             for sample in iter_samples(src, opts, new_counts()):
+                where.sample()
                 val = split.is_val(sample)
                 if sample.kind == "parallel" and val and not split.by_hash(sample):
                     split.pulled[sample.lang] = split.pulled.get(sample.lang, 0) + 1
@@ -192,6 +226,7 @@ def _write(sources: list[Source], out: str, opts: ShardOptions, split: Split) ->
                 if writer is None:
                     writer = writers[key] = ShardWriter(out, *key, opts.max_samples, opts.max_bytes, opts.member_bytes)
                 writer.add(sample)
+            where.next_file()
         return [info for key in sorted(writers) for info in writers[key].close()], overlap
     except BaseException:
         for writer in writers.values():
@@ -233,7 +268,7 @@ def prepare_out(out: str) -> None:
 
 def shard_corpus(inputs: list[str], out: str, options: ShardOptions | None = None,
                  lang: str | None = None, pair: str | None = None, overwrite: bool = False,
-                 log: TextIO | None = None) -> Manifest:
+                 log: TextIO | None = None, progress: Progress | None = None) -> Manifest:
     """Shard ``inputs`` into ``out`` and write ``out/manifest.json``; see the module docstring.
 
     Args:
@@ -244,6 +279,7 @@ def shard_corpus(inputs: list[str], out: str, options: ShardOptions | None = Non
         pair: language pair ``src-tgt`` of every .tsv input.
         overwrite: replace the shards of a previous run in ``out``.
         log: where warnings go (default stderr).
+        progress: where the passes report how far they are (``polytrain.progress``); none if ``None``.
 
     Raises:
         ShardError: a user error; nothing has been written to ``out`` when it is raised.
@@ -252,11 +288,13 @@ def shard_corpus(inputs: list[str], out: str, options: ShardOptions | None = Non
     log = log or sys.stderr
     sources = discover_sources(inputs, lang, pair, log)
     check_out(out, overwrite)
-    skipped, thresholds = _scan(sources, opts, log)
+    skipped, thresholds = _scan(sources, opts, log, progress)
     split = Split(opts.seed, thresholds)
-    split.collect(sources, opts)
+    split.collect(sources, opts, progress)
     prepare_out(out)
-    shards, overlap = _write(sources, out, opts, split)
+    shards, overlap = _write(sources, out, opts, split, progress)
+    if progress is not None:
+        progress.done(f"wrote {len(shards)} shards")
     _note_split(split, overlap, log)
     manifest = Manifest.build(shards, skipped, {**asdict(opts), "lang": lang, "pair": pair})
     manifest.save(os.path.join(out, MANIFEST_NAME))
@@ -304,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", type=typ, default=getattr(d, name),
                        help=f"{text} (default {getattr(d, name)})")
     p.add_argument("--overwrite", action="store_true", help="replace shards in a non-empty --out")
+    add_progress_option(p)
     return p
 
 
@@ -357,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                             max_line_chars=args.max_line_chars, max_doc_chars=args.max_doc_chars,
                             member_bytes=args.member_bytes, seed=args.seed)
         return format_summary(shard_corpus(args.input, args.out, opts, lang=args.lang, pair=args.pair,
-                                           overwrite=args.overwrite))
+                                           overwrite=args.overwrite, progress=Progress(PROG, args.progress_every)))
     return run_command(PROG, work)
 
 

@@ -26,6 +26,7 @@ from tokenizers import Tokenizer
 from polytrain.errors import ConfigError
 from polytrain.prepare.shard import OneLineParser, check_out, prepare_out, run_command
 from polytrain.prepare.tarwriter import TarFile, encode_sample
+from polytrain.progress import Progress, add_progress_option
 from polytrain.shards.documents import Document, token_dtype, token_members
 from polytrain.shards.manifest import MANIFEST_NAME, Manifest, ShardInfo
 from polytrain.shards.reader import StreamStats, read_documents
@@ -112,8 +113,9 @@ def tokenize_shard(manifest: Manifest, shard: ShardInfo, out: str, encoder: Text
 
 
 def tokenize_shards(shards: str, tokenizer: str, out: str, options: TokenizeOptions | None = None,
-                    overwrite: bool = False, log: TextIO | None = None) -> Manifest:
+                    overwrite: bool = False, log: TextIO | None = None, progress: Progress | None = None) -> Manifest:
     """Tokenize every shard of the text manifest ``shards`` into ``out``; see the module docstring.
+    ``progress`` (``polytrain.progress``) hears of every shard done.
 
     Raises:
         TokenizeError: a user error; nothing has been written to ``out`` when it is raised.
@@ -125,8 +127,13 @@ def tokenize_shards(shards: str, tokenizer: str, out: str, options: TokenizeOpti
     dtype, encoder = token_dtype(vocab_size), TextEncoder(tok, opts.max_line_chars, chunk_chars=1 << 20)
     prepare_out(out)
     entries, counts = [], Counter[str]()
+    total = sum(s.bytes for s in source.entries)
     for shard in source.entries:
         entries.append(tokenize_shard(source, shard, out, encoder, dtype, opts, counts))
+        if progress is not None:
+            done = sum(s.bytes for s in source.entries[: len(entries)])
+            progress.update(lambda: f"{len(entries)}/{len(source.entries)} shards, {done / 1e6:,.1f} of "
+                                    f"{total / 1e6:,.1f} MB of text ({done / max(total, 1):.0%})")
         lost = shard.samples - entries[-1].samples
         if lost:
             print(f"{PROG}: warning: {source.shard_url(shard)}: {lost} of its {shard.samples} documents could "
@@ -139,6 +146,8 @@ def tokenize_shards(shards: str, tokenizer: str, out: str, options: TokenizeOpti
     manifest = Manifest.build(entries, source.skipped, options_out, encoding="tokens", tokenizer=tokenizer_info)
     manifest.save(os.path.join(out, MANIFEST_NAME))
     manifest.location = os.path.join(out, MANIFEST_NAME)
+    if progress is not None:
+        progress.done(f"wrote {len(entries)} token shards")
     return manifest
 
 
@@ -192,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-line-chars", type=int, default=d.max_line_chars,
                    help=f"cut longer sentences before encoding, as data.max_line_chars (default {d.max_line_chars})")
     p.add_argument("--overwrite", action="store_true", help="replace token shards in a non-empty --out")
+    add_progress_option(p)
     return p
 
 
@@ -203,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.member_bytes < 1 or args.max_line_chars < 1:
             raise TokenizeError("--member-bytes and --max-line-chars must be >= 1")
         opts = TokenizeOptions(member_bytes=args.member_bytes, max_line_chars=args.max_line_chars)
-        manifest = tokenize_shards(args.shards, args.tokenizer, args.out, opts, overwrite=args.overwrite)
+        manifest = tokenize_shards(args.shards, args.tokenizer, args.out, opts, overwrite=args.overwrite,
+                                   progress=Progress(PROG, args.progress_every))
         return format_summary(manifest, sum(s.bytes for s in Manifest.load(args.shards).entries))
     return run_command(PROG, work, (TokenizeError, ValueError))
 

@@ -13,7 +13,7 @@ import json
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from polytrain import __version__
 from polytrain.errors import ConfigError
@@ -29,6 +29,7 @@ ENCODINGS: tuple[str, ...] = ("text", "tokens")
 MANIFEST_NAME = "manifest.json"
 KINDS: tuple[str, ...] = ("mono", "parallel")
 SPLITS: tuple[str, ...] = ("train", "val")
+Split = Literal["train", "val"]
 UNITS: tuple[str, ...] = ("samples", "chars", "sentences", "bytes", "tokens")
 """Per-shard counts that :meth:`Manifest.sizes` can sum."""
 

@@ -23,7 +23,6 @@ from typing import Any, BinaryIO
 
 import fsspec
 import numpy as np
-from webdataset.tariterators import base_plus_ext
 
 from polytrain.shards.documents import (
     TEXT_SUFFIXES,
@@ -254,6 +253,18 @@ _BAD = object()
 """Marks a member that failed to decode (its sample is dropped)."""
 
 
+def member_key(name: str) -> tuple[str | None, str | None]:
+    """``(key, suffix)`` of a tar member: the key is the path up to the first ``.`` of the file name,
+    the suffix the rest (WebDataset's naming: ``a/b.src.txt`` -> ``("a/b", "src.txt")``); ``(None,
+    None)`` for a name without one. Here rather than webdataset's helper, whose import loads torch:
+    ``polytrain data tokenize`` reads shards without it."""
+    folder, _, file = name.rpartition("/")
+    stem, dot, suffix = file.partition(".")
+    if not dot or not stem:
+        return None, None
+    return (f"{folder}/{stem}" if folder else stem), suffix
+
+
 def _samples(reader: _CountingReader, url: str, counter: _ShardCounter,
              max_member_bytes: int) -> Iterator[ShardSample]:
     """Group consecutive allow-listed members sharing a key into samples (WebDataset's rule).
@@ -267,7 +278,7 @@ def _samples(reader: _CountingReader, url: str, counter: _ShardCounter,
     done: set[str] = set()
     for info in tar:
         tar.members = []  # streaming: do not keep every TarInfo of the shard
-        key, suffix = base_plus_ext(info.name)
+        key, suffix = member_key(info.name)
         suffix = suffix.lower() if suffix else suffix
         if not info.isreg() or key is None or suffix not in ALLOWED_SUFFIXES:
             counter.add(REFUSED_MEMBER)

@@ -21,7 +21,8 @@ from polytrain.shards.mixture import format_mixture_table
 from polytrain.distributed.collectives import gather
 from polytrain.shards.reader import StreamStats
 from polytrain.shards.mixture import mixture_probs
-from polytrain.stream.dataset import PretrainStream, Split
+from polytrain.shards.manifest import Split
+from polytrain.stream.dataset import PretrainStream
 from polytrain.stream.state import STATE_VERSION, StreamStateTracker, from_saved, to_saveable
 from polytrain.stream.workers import end_workers_at_exit, worker_ignore_signals
 from polytrain.registry import bind_objectives

@@ -23,7 +23,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import chain, islice
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ from tokenizers import Tokenizer
 
 from polytrain.objectives.base import Objective
 from polytrain.rng import make_rng, rng_maker
-from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.documents import Document
 from polytrain.shards.reader import StreamStats
@@ -96,7 +96,6 @@ def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> list[np.ndarray]:
 
 
 Sample = TextBlock | TextPair
-Split = Literal["train", "val"]
 
 
 class PretrainStream(torch.utils.data.IterableDataset):
