@@ -2,8 +2,9 @@
 real run (one process, and a 2-process DDP run where one rank hits the damage), configs that must
 fail before any work, and the shard writer and tokenizer trainer on binary and enormous input.
 
-Shard-level cases (pickle-like members, truncated tars, pipe: URLs, oversized members...) are unit
-tests in tests/unit/data/test_stream.py; docs/reliability.md lists which test shows what.
+Shard-level cases (pickle-like members, truncated tars, oversized members...) are unit tests in
+tests/unit/data/test_stream.py, except ``pipe:`` URLs, which start a shell: here. docs/reliability.md
+lists which test shows what.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from typing import Any
 import numpy as np
 import pytest
 from payloads import malicious
+from stream_fixtures import mono_members, write_tar
 from test_fit import small_fit_args
+from test_stream import read_all
 
 from polytrain.checkpoint import CheckpointError, load_checkpoint, safe_load_from_checkpoint
 from polytrain.prepare import inputs as shard_inputs, tokenizer_text
 from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.reader import open_shard
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -349,3 +353,20 @@ def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: A
     assert errors[0] == (f"polytrain fit: error: mono sw: no usable sample in 10 shard reads in a row "
                          f"(last: {only}); see the warnings above"), errors[0]
     assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------------------ shard URLs that run a command
+
+
+def test_pipe_urls_are_refused_unless_allowed(tmp_path: Path) -> None:
+    shard = str(tmp_path / "s.tar")
+    write_tar(shard, mono_members("de", 0, 3))
+    marker = tmp_path / "ran"
+    url = f"pipe:touch {marker}; cat {shard}"
+    with pytest.raises(ValueError, match=r"pipe: URLs run a shell command; set data.allow_pipe=true"):
+        open_shard(url, allow_pipe=False)
+    with pytest.raises(ValueError, match="allow_pipe"):
+        read_all(url)
+    assert not marker.exists()
+    samples, stats = read_all(url, allow_pipe=True)
+    assert len(samples) == 3 and marker.exists() and not stats.totals
