@@ -49,8 +49,11 @@ def run_gpu_mfu(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[st
     """benchmarks/gpu_mfu.py --tiny on CPU, in this process (its main(argv)); returns what it printed."""
     import torch
 
-    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", torch.backends.cuda.matmul.allow_tf32)
-    assert load_gpu_mfu(monkeypatch).main([*TINY_RUN, *args]) == 0
+    tf32 = torch.backends.cuda.matmul.allow_tf32  # main() turns it off; a setting, not an attribute to patch
+    try:
+        assert load_gpu_mfu(monkeypatch).main([*TINY_RUN, *args]) == 0
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
     captured = capfd.readouterr()
     return captured.out + captured.err
 

@@ -83,19 +83,9 @@ def _cli_reports_unsafe_checkpoints() -> bool:
 
 
 @pytest.fixture
-def trained(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """last.ckpt of a 2-step `polytrain fit`."""
-    from polytrain.cli import main
-
-    run = tmp_path_factory.mktemp("trained")
-    cwd = os.getcwd()
-    os.chdir(run)
-    try:
-        assert main(small_fit_args(demo_data.manifest, demo_data.tokenizer, BASE,
-                             "--trainer.max_steps=2", "--trainer.val_check_interval=2")) == 0
-    finally:
-        os.chdir(cwd)
-    return run / "runs" / "checkpoints" / "last.ckpt"
+def trained(small_fit: Path) -> Path:
+    """last.ckpt of the session's 2-step `polytrain fit` (conftest.py)."""
+    return small_fit / "checkpoints" / "last.ckpt"
 
 
 def test_a_real_checkpoint_loads_weights_only_everywhere(trained: Path, served: tuple[str, Path],
@@ -333,7 +323,8 @@ def _manifest_for(shard: Path, root: Path) -> Path:
     return root / "manifest.json"
 
 
-def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: Any, tmp_path: Path) -> None:
+def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: Any, tmp_path: Path,
+                                                                    run_polytrain: Any) -> None:
     """A shard overwritten with garbage of its own size passes the start-up size check; when every
     read of its language fails, training stops with one line naming the language and the shard
     (raised in a DataLoader worker, whose traceback torch puts in the message), not a traceback."""
@@ -345,8 +336,7 @@ def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: A
     args = small_fit_args(shards / "manifest.json", demo_data.tokenizer, REPO / "configs" / "base.yaml",
                           "--data.num_workers=1", "--trainer.max_steps=200", "--trainer.val_check_interval=200",
                           "--data.sampling_alpha=0.0")  # uniform: sw is drawn within the first batches
-    result = subprocess.run([sys.executable, "-m", "polytrain.cli", *args], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    result = run_polytrain(args, tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("polytrain fit: error: ")]
     assert len(errors) == 1, result.stderr[-3000:]
