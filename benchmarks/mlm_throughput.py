@@ -7,7 +7,7 @@ Issue 3 ("Performance") asks for three systems on one machine, in one run, on th
    (forward, ``target_cross_entropy``, backward, clip, AdamW, scheduler). 1 vs 2 is the
    polytrain + Lightning overhead (target <= 3 %).
 3. ``hf``: ``transformers.Trainer`` with ``XLMRobertaForMaskedLM`` of identical shape, loaded with
-   the same initial weights (``polytrain.export.hf.to_hf_state_dict``), on the same token ids,
+   the same initial weights (``polytrain.hf.mapping.to_hf_state_dict``), on the same token ids,
    labels (-100 where no target) and batch order. Target: polytrain >= 1.5x its tokens/s.
 
 All systems share the initial weights, optimizer settings (AdamW lr / betas / eps / weight decay,
@@ -248,7 +248,8 @@ def fresh_hf_model(setup: Setup) -> Any:
     """``XLMRobertaForMaskedLM`` of the same shape and initial weights (HF's default attention)."""
     from transformers import XLMRobertaForMaskedLM
 
-    from polytrain.export.hf import hf_config, to_hf_state_dict
+    from polytrain.hf.config import hf_config
+    from polytrain.hf.mapping import to_hf_state_dict
 
     vocab = setup.vocab
     config = hf_config(setup.model_config, setup.args.vocab_size, vocab.pad_id, vocab.bos_id, vocab.eos_id)

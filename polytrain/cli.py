@@ -17,11 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
-from jsonargparse import Namespace, get_loader, set_loader, set_parsing_settings
+from jsonargparse import Namespace, get_loader
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from polytrain import __version__
+from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
 from polytrain.errors import ConfigError, DataError
 from polytrain.registry import RegistryError, unknown_objective
 
@@ -29,11 +30,17 @@ from polytrain.registry import RegistryError, unknown_objective
 TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
     ("data", "shard"): ("polytrain.prepare.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
     ("tokenizer", "train"): ("polytrain.prepare.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
+    ("tokenizer", "extend"): ("polytrain.prepare.tokenizer_extend:main",
+                              "append pieces and tags for new languages to a tokenizer (old ids kept)"),
     ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
     ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
     ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
     ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
-    ("export", "hf"): ("polytrain.export.command:main", "write a Hugging Face model folder from a checkpoint"),
+    ("export", "hf"): ("polytrain.hf.command:export_main", "write a Hugging Face model folder from a checkpoint"),
+    ("import", "hf"): ("polytrain.hf.command:import_main",
+                       "convert a transformers XLM-R / mBART folder into weights, tokenizer and config to start from"),
+    ("evaluate",): ("polytrain.evaluate.command:main", "judge a trained model: loss, retrieval, classify, translate"),
+    ("report",): ("polytrain.evaluate.report:main", "plots and a markdown summary of a run folder"),
 }
 TRAINER_COMMANDS = {
     "fit": "train a model (polytrain fit -c configs/base.yaml -c ... )",
@@ -44,6 +51,9 @@ TRAINER_COMMANDS = {
 
 MOVED: dict[str, str] = {
     "polytrain.data.resume.GlobalRngState": "polytrain.callbacks.rng_state.GlobalRngState",
+    "polytrain.checkpoint.AtomicCheckpointIO": "polytrain.checkpoint.io.AtomicCheckpointIO",
+    "polytrain.checkpoint.Checkpoint": "polytrain.callbacks.checkpoint.Checkpoint",
+    "polytrain.checkpoint.ResumeGuard": "polytrain.callbacks.checkpoint.ResumeGuard",
 }
 """Class paths of polytrain 0.1 that configs saved by older runs still name -> where they are now
 (docs/architecture.md); a config naming the old path is read with the new one and a warning."""
@@ -79,8 +89,7 @@ def register_objective_names() -> str:
 
     names = {name: entry.class_path for name, entry in objectives().items()}
     base = get_loader("yaml")
-    set_loader("polytrain", lambda text: _expand_objective_names(base(text), names),
-               exceptions=(yaml.YAMLError,))
+    configure_parsing("polytrain", lambda text: _expand_objective_names(base(text), names), (yaml.YAMLError,))
     return "polytrain"
 
 
@@ -136,20 +145,18 @@ class SaveConfigWithProvenance(SaveConfigCallback):
             yaml.safe_dump(record, f, sort_keys=False)
 
 
-class PolytrainCLI(LightningCLI):
-    """LightningCLI with polytrain's links: the tokenizer and input length are given once, in ``data``."""
+class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
+    """LightningCLI with polytrain's links: the tokenizer and input length are given once, in ``data``.
+
+    ``--ckpt_path`` never replaces the config with a checkpoint's hyper-parameters
+    (``compat.KeepConfigOnCkptPath``): the model is built from the config and the checkpoint is
+    checked against it before loading (``checkpoint.resume.check_before_loading``).
+    """
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.tokenizer", "model.tokenizer")
         parser.link_arguments("data.max_length", "model.max_length")
         parser.link_arguments("seed_everything", "data.seed")
-
-    def _parse_ckpt_path(self) -> None:
-        """Keep the config as given. LightningCLI would replace ``model.*`` by a ``--ckpt_path``
-        file's hyper-parameters, silently dropping the user's overrides (and only for a file path,
-        not ``auto``, ``last`` or a sharded folder). polytrain builds the model from the config in
-        every case and checks the checkpoint against it before loading it
-        (``checkpoint.check_before_loading``): another architecture or tokenizer is refused in one line."""
 
     def instantiate_classes(self) -> None:
         """Build the objects; a constructor's refusal of a value is a configuration error (one line).
@@ -161,16 +168,15 @@ class PolytrainCLI(LightningCLI):
         from lightning.fabric.utilities.exceptions import MisconfigurationException
 
         original = self.config
-        self.config = original.clone()  # built with {root} expanded; saved (config.yaml) without
-        config = self.config.get(str(self.subcommand), self.config) if self.subcommand else self.config
+        expanded = original.clone()  # built with {root} expanded; saved (config.yaml) without
+        config = expanded.get(str(self.subcommand), expanded) if self.subcommand else expanded
         if config.get("trainer") is not None:
             config.trainer = expand_root(config.trainer, str(config.trainer.get("default_root_dir") or os.getcwd()))
         try:
-            super().instantiate_classes()
+            with instantiating(self, expanded):
+                super().instantiate_classes()
         except (ValueError, MisconfigurationException) as err:
             raise ConfigError(str(err)) from err
-        finally:
-            self.config = original
         for callback in self.trainer.callbacks:
             if isinstance(callback, SaveConfigCallback):  # so a new --trainer.default_root_dir moves a rerun too
                 callback.config = original.get(str(self.subcommand), original) if self.subcommand else original
@@ -195,7 +201,7 @@ class PolytrainCLI(LightningCLI):
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
         a checkpoint of another architecture or tokenizer is refused before anything is loaded."""
-        from polytrain.checkpoint import apply_auto_resume
+        from polytrain.checkpoint.resume import apply_auto_resume
 
         apply_auto_resume(self)
 
@@ -233,8 +239,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
     # Lightning-internal deprecation noise that users cannot act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     objectives()  # import every registered objective so configs can name them by class name
-    set_parsing_settings(docstring_parse_attribute_docstrings=True)  # field docstrings -> --help
-    mode = register_objective_names()  # ... or by entry-point name: `class_path: mlm`
+    mode = register_objective_names()  # ... or by entry-point name: `class_path: mlm`; field docstrings -> --help
     return PolytrainCLI(
         PretrainModule,
         PretrainDataModule,
@@ -274,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 2
     except pickle.UnpicklingError as err:  # a loader outside polytrain's (weights_only=True) refused a file
-        from polytrain.checkpoint import checkpoint_refusal
+        from polytrain.checkpoint.io import checkpoint_refusal
 
         print(f"polytrain {argv[0]}: error: {checkpoint_refusal(err)}", file=sys.stderr)
         return 2

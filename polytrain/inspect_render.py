@@ -52,7 +52,7 @@ class Renderer:
             return f"<id:{idx}>"
         if idx in self.names:
             return self.names[idx]
-        return self.pieces[idx] if idx < self.vocab.num_special else None
+        return self.pieces[idx] if self.vocab.special[idx] else None
 
     def piece(self, idx: int) -> str:
         """One token as text: a special token verbatim, else its piece with ``▁`` as a space."""

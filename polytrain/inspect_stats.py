@@ -18,14 +18,14 @@ from polytrain.objectives.masking import example_stats
 from polytrain.types import IGNORE_INDEX, Example, TextBlock, Vocab
 
 
-def _missing(text: np.ndarray, input_ids: np.ndarray, num_special: int) -> int:
+def _missing(text: np.ndarray, input_ids: np.ndarray, vocab: Vocab) -> int:
     """Ordinary tokens of ``text`` absent from ``input_ids``, as a multiset difference.
 
     Order-free, so sentence permutation does not count; a token replaced by ``<mask>``, a sentinel
     or a random token does, and so does one the objective truncated away.
     """
-    ua, ca = np.unique(text[text >= num_special], return_counts=True)
-    ub, cb = np.unique(input_ids[input_ids >= num_special], return_counts=True)
+    ua, ca = np.unique(text[~vocab.special[text]], return_counts=True)
+    ub, cb = np.unique(input_ids[~vocab.special[input_ids]], return_counts=True)
     present = np.zeros(len(ua), dtype=np.int64)
     if len(ub):
         at = np.minimum(np.searchsorted(ub, ua), len(ub) - 1)
@@ -78,8 +78,8 @@ class Tally:
             "examples": 1, "encoder_tokens": len(example.input_ids), "label_positions": len(example.labels),
             "loss_positions": int((example.labels != IGNORE_INDEX).sum()),
             "decoder_tokens": 0 if example.decoder_input_ids is None else len(example.decoder_input_ids),
-            "text_tokens": int((text >= vocab.num_special).sum()),
-            "missing_tokens": _missing(text, example.input_ids, vocab.num_special),
+            "text_tokens": int((~vocab.special[text]).sum()),
+            "missing_tokens": _missing(text, example.input_ids, vocab),
             "sentinel_tokens": sentinel,
             "mask_like_tokens": int((example.input_ids == vocab.mask_id).sum()) + sentinel,
         })

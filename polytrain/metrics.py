@@ -9,6 +9,8 @@ import torch
 from torchmetrics import Metric, SumMetric
 from torchmetrics.text import CHRFScore, SacreBLEUScore
 
+from polytrain.compat import Float64States
+
 
 def compute_quietly(metric: Metric) -> Any:
     """``metric.compute()`` on every rank (it synchronises), also where this rank had no update."""
@@ -17,11 +19,12 @@ def compute_quietly(metric: Metric) -> Any:
         return metric.compute()
 
 
-class GroupTokenStats(Metric):
+class GroupTokenStats(Float64States):
     """Sums of target-token loss, correct predictions and counts, one slot per group.
 
     A fixed number of groups keeps the state identical on every rank, so ``compute`` can sum it
-    across processes without any rank knowing which groups the others saw.
+    across processes without any rank knowing which groups the others saw. The sums stay float64
+    under every precision (``compat.Float64States``).
 
     Args:
         num_groups: number of slots (languages and pairs known at start).
@@ -35,16 +38,6 @@ class GroupTokenStats(Metric):
         self.add_state("correct", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("count", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("tokens", torch.zeros(num_groups, dtype=torch.float64), dist_reduce_fx="sum")
-
-    def _apply(self, fn: Any, exclude_state: Any = "") -> GroupTokenStats:
-        """Move the states with the module, but keep them float64: ``bf16-true`` and ``16-true``
-        cast the whole LightningModule with ``.to(dtype)``, which torchmetrics applies to states, and
-        a 16-bit sum stops counting at a few hundred tokens (bf16 has an 8-bit mantissa)."""
-        this = super()._apply(fn, exclude_state)
-        for key, default in this._defaults.items():
-            this._defaults[key] = default.double()
-            setattr(this, key, getattr(this, key).double())
-        return this
 
     def update(self, group: torch.Tensor, token_loss: torch.Tensor, token_correct: torch.Tensor, tokens: torch.Tensor) -> None:
         """Add targets of a batch.

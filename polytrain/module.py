@@ -18,6 +18,7 @@ from lightning.pytorch.utilities import GradClipAlgorithmType
 from torch import nn
 
 from polytrain.shards.vocab import load_vocab
+from polytrain.compat import attached_trainer
 from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
 from polytrain.metrics import GroupTokenStats, ReconstructionScores, compute_quietly
@@ -28,6 +29,7 @@ from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_g
 from polytrain import __version__
 from polytrain.registry import bind_objectives, provenance
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
+from polytrain.warm_start import NewRowInit, read_weights, warm_state
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,26 @@ def _loss_scaler(plugin: Precision) -> torch.amp.GradScaler | None:
     return plugin.scaler if isinstance(plugin, MixedPrecision) else None
 
 
-def metric_groups(vocab: Vocab) -> list[str]:
-    """Every language, then every ordered language pair (TLM examples are grouped by pair)."""
-    langs = list(vocab.languages)
+def metric_groups(vocab: Vocab, data_languages: Sequence[str] = ()) -> list[str]:
+    """Every language, then every ordered language pair (TLM examples are grouped by pair).
+
+    The languages are the tokenizer's tags, plus ``data_languages`` (the data module's): a tokenizer
+    without tags (XLM-R's) names no language itself.
+    """
+    langs = sorted(set(vocab.languages) | set(data_languages))
     return langs + [f"{a}-{b}" for a in langs for b in langs if a != b]
+
+
+def run_model(model: nn.Module, batch: Batch) -> ModelOutput:
+    """``model`` (an ``Encoder`` or ``Seq2Seq``) on ``batch``; vocabulary logits only at its targets."""
+    target_mask = batch.labels.ne(IGNORE_INDEX)
+    mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
+    if batch.decoder_input_ids is None:
+        return model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
+    return model(
+        batch.input_ids, mask, batch.positions, batch.langs,
+        batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
+    )
 
 
 class PretrainModule(LightningModule):
@@ -59,6 +77,15 @@ class PretrainModule(LightningModule):
             same ones every run) are also decoded greedily and scored with BLEU and chrF.
         scale: per-layer activation checkpointing and ``torch.compile`` (``configs/trainer/``);
             FSDP2 sharding comes from ``trainer.strategy`` (see ``polytrain.distributed.strategy``).
+        init_from: warm start: a polytrain checkpoint (a ``.ckpt`` file or FSDP2's sharded folder) or a
+            folder written by ``polytrain import hf`` whose weights start this run. Only the weights:
+            the optimizer, schedule, data stream and step start fresh (``--ckpt_path`` resumes all of
+            them instead, and wins when both are given). The architecture and tokenizer are checked
+            against it before any step (``polytrain.warm_start``).
+        init_new_rows: when the tokenizer extends the one ``init_from`` was trained with: the new
+            token rows (embedding, tied output layer, output bias) start as the mean of the rows of
+            the new piece's segmentation under the old tokenizer (``mean``), or as a new model's
+            rows (``random``, N(0, init_std), bias 0).
     """
 
     def __init__(
@@ -70,17 +97,22 @@ class PretrainModule(LightningModule):
         max_length: int = 128,
         val_generate_batches: int = 2,
         scale: ScaleConfig | None = None,
+        init_from: str | None = None,
+        init_new_rows: NewRowInit = "mean",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.architecture = architecture
         self.optim_config = optimizer
         self.scale = scale or ScaleConfig()
+        self.init_from, self.init_new_rows = init_from, init_new_rows
+        self.skip_init_from = False
+        """Set when a resumed checkpoint provides the weights (``checkpoint.check_before_loading``); never saved."""
         self.tokenizer_path = tokenizer
         self.tokenizer, self.vocab = load_vocab(tokenizer)
         self.val_generate_batches = val_generate_batches
         self.allow_tokenizer_change = False
-        """Load weights of another tokenizer; set by ``polytrain.checkpoint.ResumeGuard``, never saved."""
+        """Load weights of another tokenizer; set by ``polytrain.callbacks.checkpoint.ResumeGuard``, never saved."""
         self._check_agreement(objectives, max_length)
         try:
             bind_objectives(objectives, self.vocab, max_length)
@@ -90,17 +122,30 @@ class PretrainModule(LightningModule):
         self._by_name = {o.name: o for o in objectives}
         heads = {o.name: o.head(self.architecture.d_model, self.vocab) for o in objectives}
         self.heads = nn.ModuleDict({name: head for name, head in heads.items() if head is not None})
-        self.groups = metric_groups(self.vocab)
-        self._group_index = {g: i for i, g in enumerate(self.groups)}
         self.model: nn.Module | None = None
-        self.train_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
-        self.val_stats = nn.ModuleDict({o.name: GroupTokenStats(len(self.groups)) for o in objectives})
-        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
-        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
-        self.tokens_seen = GroupTokenStats(len(self.groups))
+        self._make_group_stats(metric_groups(self.vocab))
         self.val_text = nn.ModuleDict(
             {o.name: ReconstructionScores() for o in objectives if o.model_kind == "encoder_decoder"}
         )
+
+    def _make_group_stats(self, groups: list[str]) -> None:
+        """The per-group metric windows: one row per language and language pair of ``groups``."""
+        self.groups = groups
+        self._group_index = {g: i for i, g in enumerate(groups)}
+        names = [o.name for o in self.objectives]
+        self.train_stats = nn.ModuleDict({name: GroupTokenStats(len(groups)) for name in names})
+        self.val_stats = nn.ModuleDict({name: GroupTokenStats(len(groups)) for name in names})
+        # Cumulative. Not in the state dict, which Lightning saves from rank 0 and loads on every
+        # rank: the all-rank total goes to checkpoint["polytrain"] and comes back on rank 0 only.
+        self.tokens_seen = GroupTokenStats(len(groups))
+
+    def setup(self, stage: str) -> None:
+        """With a tokenizer without language tags (XLM-R's), take the languages of the per-language
+        metrics from the data module (before any metric is updated or restored)."""
+        trainer = attached_trainer(self)
+        languages = getattr(trainer.datamodule, "languages", None) if trainer is not None else None
+        if not self.vocab.languages and languages:
+            self._make_group_stats(metric_groups(self.vocab, list(languages)))
 
     def _check_agreement(self, objectives: Sequence[Objective], max_length: int) -> None:
         """Values that must agree are checked here, once, before any work starts."""
@@ -111,6 +156,12 @@ class PretrainModule(LightningModule):
             raise ConfigError(
                 f"model.architecture.vocab_size={arch.vocab_size} but the tokenizer {self.tokenizer_path} has "
                 f"{vocab.size} tokens; remove vocab_size to derive it from the tokenizer"
+            )
+        if arch.use_lang_embeddings and not vocab.languages:
+            raise ConfigError(
+                f"model.architecture.use_lang_embeddings=True needs language tags in the tokenizer and "
+                f"{self.tokenizer_path} has none (an XLM-R tokenizer marks no language; XLM-R has no language "
+                "embeddings): set it to false"
             )
         if max_length > arch.max_positions:
             raise ConfigError(
@@ -128,19 +179,26 @@ class PretrainModule(LightningModule):
         then apply ``scale`` and the strategy's sharding per Transformer layer."""
         if self.model is None:
             self.model = build_model(self.architecture, self.vocab.size, len(self.vocab.languages), self.vocab.pad_id)
-            parallelize(self.model, list(self.heads.values()), self.scale, self._trainer)
+            if self.init_from is not None and not self.skip_init_from:
+                self._warm_start(self.model)
+            parallelize(self.model, list(self.heads.values()), self.scale, attached_trainer(self))
+
+    def _warm_start(self, model: nn.Module) -> None:
+        """Load ``init_from``'s weights into the freshly built ``model`` (checked; new rows initialised)."""
+        assert self.init_from is not None
+        saved = read_weights(self.init_from)
+        generator = torch.Generator().manual_seed(torch.initial_seed() % 2**63)  # seed_everything's seed
+        state = warm_state(saved, model, self.architecture, self.vocab, self.tokenizer, self.init_new_rows, generator)
+        model.load_state_dict(state, strict=True)
+        grown = self.vocab.size - int(saved.record.get("vocab_size") or self.vocab.size)
+        if self.global_rank == 0:
+            log.info("warm start: weights of %s%s; the optimizer, schedule, data stream and step start fresh",
+                     self.init_from, f" and {grown} new token rows ({self.init_new_rows})" if grown else "")
 
     def forward(self, batch: Batch) -> ModelOutput:
         """Run the model; vocabulary logits are computed only at target positions."""
         assert self.model is not None, "configure_model() was not called"
-        target_mask = batch.labels.ne(IGNORE_INDEX)
-        mask = batch.key_padding_mask()  # None for packed blocks: mask-free attention kernels
-        if batch.decoder_input_ids is None:
-            return self.model(batch.input_ids, mask, batch.positions, batch.langs, target_mask)
-        return self.model(
-            batch.input_ids, mask, batch.positions, batch.langs,
-            batch.decoder_input_ids, batch.decoder_attention_mask, target_mask,
-        )
+        return run_model(self.model, batch)
 
     def _outputs(self, objective: Objective, batch: Batch) -> ModelOutput:
         """The model's outputs for ``batch``, with the objective's own head (``Objective.head``) if it has one."""
@@ -198,7 +256,7 @@ class PretrainModule(LightningModule):
     def _at_log_step(self, batch_idx: int) -> bool:
         """The last micro-batch of every ``log_every_n_steps``-th optimizer step (with gradient
         accumulation, ``global_step`` is the same for all micro-batches of a step)."""
-        if self._trainer is None:
+        if attached_trainer(self) is None:
             return False
         every, accumulate = max(1, self.trainer.log_every_n_steps), self.trainer.accumulate_grad_batches
         return (self.global_step + 1) % every == 0 and (batch_idx + 1) % accumulate == 0
@@ -260,6 +318,7 @@ class PretrainModule(LightningModule):
             "objectives": {o.name: f"{type(o).__module__}.{type(o).__qualname__}" for o in self.objectives},
             "plugins": provenance(),
             "optimizer": asdict(self.optim_config),
+            "init_from": self.init_from,
             # Every rank saves together (Trainer.save_checkpoint): this sum is a collective.
             "tokens_seen": dict(zip(self.groups, compute_quietly(self.tokens_seen)["tokens"].tolist())),
         }
@@ -267,7 +326,7 @@ class PretrainModule(LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         record = checkpoint.get("polytrain", {})
         self.check_checkpoint(record)
-        if self._trainer is not None and self.trainer.state.fn == "fit" and self.global_rank == 0:
+        if attached_trainer(self) is not None and self.trainer.state.fn == "fit" and self.global_rank == 0:
             self._warn_restored_optimizer(record.get("optimizer") or {})
         # Checkpoints before the total moved to the record kept rank 0's own count in the state dict.
         legacy = {k: checkpoint.get("state_dict", {}).pop(k) for k in list(checkpoint.get("state_dict", {}))
@@ -322,8 +381,10 @@ class PretrainModule(LightningModule):
     def load_from_checkpoint(cls, checkpoint_path: Any, map_location: Any = None, hparams_file: Any = None,
                              strict: bool | None = None, **kwargs: Any) -> PretrainModule:  # type: ignore[override]
         """Lightning's ``load_from_checkpoint``, but never unpickling code, also for ``http(s)`` URLs
-        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint``."""
-        from polytrain.checkpoint import safe_load_from_checkpoint
+        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint.io``."""
+        from polytrain.checkpoint.io import safe_load_from_checkpoint
+
+        kwargs.setdefault("init_from", None)  # the checkpoint holds the weights; init_from's folder may be gone
 
         return safe_load_from_checkpoint(cls, checkpoint_path, map_location=map_location,  # type: ignore[return-value]
                                          hparams_file=hparams_file, strict=strict, **kwargs)
@@ -336,7 +397,7 @@ class PretrainModule(LightningModule):
         unfused kernel. ``fused=True`` with clipping under ``16-mixed`` is Lightning's error.
         """
         cfg = self.optim_config
-        clipping = bool(self._trainer is not None and self.trainer.gradient_clip_val)
+        clipping = bool(attached_trainer(self) is not None and self.trainer.gradient_clip_val)
         if cfg.fused is None and clipping and _loss_scaler(self.trainer.precision_plugin) is not None:
             return replace(cfg, fused=False)
         return cfg

@@ -8,12 +8,16 @@ Flow: shards -> ``TextBlock`` / ``TextPair`` (tokenized, in DataLoader workers)
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+
+PathLike = str | os.PathLike
+"""A file's location: a path, or an fsspec URL as a string."""
 
 IGNORE_INDEX = -100
 """Label value of positions that carry no loss (PyTorch ``cross_entropy`` default)."""
@@ -29,10 +33,13 @@ def language_tag(lang: str) -> str:
 
 @dataclass(frozen=True)
 class Vocab:
-    """What objectives and models need to know about the tokenizer, derived from it in one place.
+    """What objectives and models need to know about the tokenizer, derived from it in one place
+    (``polytrain.shards.vocab.vocab_from_tokenizer``).
 
-    Ids ``0 .. num_special - 1`` are special: the five ``SPECIAL_TOKENS`` then one language tag per
-    language in ``languages`` order. Ordinary tokens are ``num_special .. size - 1``.
+    In polytrain's own layout ids ``0 .. num_special - 1`` are special: the five ``SPECIAL_TOKENS``
+    then one language tag per language, and every later id is ordinary. Imported tokenizers put
+    special tokens elsewhere (XLM-R's ``<mask>`` last, mBART-50's ``en_XX`` codes before it), and an
+    extended tokenizer appends its new tags: ``special`` marks them wherever they sit.
     """
 
     size: int
@@ -42,15 +49,31 @@ class Vocab:
     unk_id: int
     mask_id: int
     languages: tuple[str, ...]
-    """Languages with a tag token, sorted; the index here is the language-embedding index."""
+    """Languages with a tag token, sorted; the index here is the language-embedding index. Empty for a
+    tokenizer without tags (XLM-R's): its languages are then not marked in the ids."""
     lang_token_ids: tuple[int, ...]
     """Token id of each language's tag, aligned with ``languages``."""
     num_special: int
+    """Number of leading special ids (polytrain: 5 + languages; XLM-R and mBART: 4)."""
     word_start: np.ndarray = field(repr=False, compare=False)
     """(size,) bool: the token begins a word (Metaspace ``▁``, or a CJK ideograph first:
     ``polytrain.shards.vocab.starts_word``); used by whole-word masking."""
     sha256: str = ""
     """Hash of the tokenizer file; stored with checkpoints."""
+    lang_tags: tuple[str, ...] = ()
+    """Text of each language's tag token, aligned with ``languages`` (empty: ``language_tag(lang)``)."""
+    special: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False, compare=False)
+    """(size,) bool: special tokens and language tags, wherever they sit. They are never masking
+    targets nor random replacements. Left empty, ids below ``num_special`` (polytrain's layout)."""
+    ordinary_ids: np.ndarray = field(init=False, repr=False, compare=False)
+    """(size - #special,) int64, increasing: the ids that are not ``special`` (derived)."""
+
+    def __post_init__(self) -> None:
+        if self.special.size == 0:
+            object.__setattr__(self, "special", np.arange(self.size) < self.num_special)
+        if self.special.shape != (self.size,):
+            raise ValueError(f"Vocab.special has shape {self.special.shape}, expected ({self.size},)")
+        object.__setattr__(self, "ordinary_ids", np.flatnonzero(~self.special).astype(np.int64))
 
     def lang_index(self, lang: str) -> int:
         """Index of ``lang`` in ``languages`` (its language-embedding row)."""
@@ -62,6 +85,11 @@ class Vocab:
     def lang_token(self, lang: str) -> int:
         """Token id of ``lang``'s tag token."""
         return self.lang_token_ids[self.lang_index(lang)]
+
+    def lang_tag(self, lang: str) -> str:
+        """``lang``'s tag token as text (``<lang:xx>``, or an imported mBART-50 code such as ``en_XX``)."""
+        index = self.lang_index(lang)
+        return self.lang_tags[index] if self.lang_tags else language_tag(lang)
 
 
 @dataclass

@@ -55,7 +55,8 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
     from polytrain.prepare import shard, tokenizer
 
     root = tmp_path_factory.mktemp("demo")
-    assert shard.main(["--input", str(CORPUS), "--out", str(root / "shards"), "--max-samples", "100"]) == 0
+    inputs = [str(CORPUS / "mono"), str(CORPUS / "parallel")]  # the data; not labelled/ (evaluation sets)
+    assert shard.main(["--input", *inputs, "--out", str(root / "shards"), "--max-samples", "100"]) == 0
     manifest = root / "shards" / "manifest.json"
     tok = root / "tokenizer.json"
     assert tokenizer.main(["--shards", str(manifest), "--out", str(tok), "--vocab-size", "2000"]) == 0

@@ -26,7 +26,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from polytrain.checkpoint import save_last
+from polytrain.callbacks.checkpoint import save_last
 from polytrain.distributed.collectives import all_ranks_sum
 from polytrain.shards import reader as shard_reader
 

@@ -30,11 +30,12 @@ class StreamProgressBar(RichProgressBar):
     def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, Any]:
         return format_metrics(super().get_metrics(trainer, pl_module))
 
-    def _get_train_description(self, current_epoch: int) -> str:
-        # Overrides a private method of Lightning 2.6 (pinned in pyproject.toml); if it is renamed,
-        # only the "/-2" comes back (tests/integration/test_fit.py::test_progress_bar_... fails).
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        super().on_train_epoch_start(trainer, pl_module)
         # Lightning appends "/{max_epochs - 1}" whenever max_epochs is set, also to -1 (endless).
-        if self.trainer.max_epochs is not None and self.trainer.max_epochs >= 0:
-            return super()._get_train_description(current_epoch)
-        # Padded to the validation description, as Lightning does, so the bar does not flicker.
-        return f"{f'Epoch {current_epoch}':{len(self.validation_description)}}"
+        if trainer.max_epochs is not None and trainer.max_epochs >= 0:
+            return
+        if self.progress is not None and self.train_progress_bar_id is not None:
+            # Padded to the validation description, as Lightning does, so the bar does not flicker.
+            description = f"{f'Epoch {trainer.current_epoch}':{len(self.validation_description)}}"
+            self.progress.update(self.train_progress_bar_id, description=description)

@@ -33,7 +33,9 @@ import torch.distributed as dist
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
-from polytrain.checkpoint import last_checkpoint_path, save_last
+from polytrain.callbacks.checkpoint import save_last
+from polytrain.checkpoint.resume import last_checkpoint_path
+from polytrain.compat import is_lightning_signal_handler
 from polytrain.distributed.slurm import check_slurm_launch
 
 
@@ -59,16 +61,6 @@ def slurm_job_id(environ: Mapping[str, str] | None = None) -> str | None:
     if not _JOB_ID.match(job):
         raise ValueError(f"SLURM job id {job!r} (from SLURM_JOB_ID / SLURM_ARRAY_*) is not a SLURM job id")
     return job
-
-
-def _is_lightning_handler(handler: Any, ours: Any = None) -> bool:
-    """True for the handler Lightning's signal connector installs, holding only its own functions (and ``ours``)."""
-    from lightning.pytorch.trainer.connectors.signal_connector import _HandlersCompose, _SignalConnector
-
-    if not isinstance(handler, _HandlersCompose):
-        return False
-    return all(isinstance(getattr(h, "__self__", None), _SignalConnector) or (ours is not None and h == ours)
-               for h in handler.signal_handlers)
 
 
 class SlurmRequeue(Callback):
@@ -146,7 +138,7 @@ class SlurmRequeue(Callback):
     def _check_conflict(self, signum: signal.Signals, previous: Any) -> None:
         if isinstance(getattr(previous, "__self__", None), SlurmRequeue):
             return  # left by an earlier fit in this process: replaced
-        if _is_lightning_handler(previous, self.handle):
+        if is_lightning_signal_handler(previous, self.handle):
             if signum != signal.SIGTERM:  # Lightning always owns SIGTERM; only its auto-requeue is news
                 rank_zero_warn(
                     f"SlurmRequeue replaces Lightning's {signum.name} auto-requeue handler (it saves inside the "
@@ -166,7 +158,7 @@ class SlurmRequeue(Callback):
     def _restore(self) -> None:
         for signum, previous in self._previous.items():
             if signal.getsignal(signum) == self.handle:  # Lightning's teardown may have restored already
-                keep = previous is not None and not _is_lightning_handler(previous, self.handle)
+                keep = previous is not None and not is_lightning_signal_handler(previous, self.handle)
                 signal.signal(signum, previous if keep else signal.SIG_DFL)
         self._previous.clear()
 

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
-from lightning.fabric.utilities.types import _PATH
 from lightning.pytorch.strategies import ModelParallelStrategy
 from torch import nn
 
+from polytrain.compat import saves_sharded, set_mesh_sizes
 from polytrain.models.layers import TRANSFORMER_LAYERS
+from polytrain.types import PathLike
 
 if TYPE_CHECKING:
     from lightning.pytorch import Trainer
@@ -129,9 +130,9 @@ class FSDP2Strategy(ModelParallelStrategy):
         # parallelism, so "full" puts every rank on dim 0 and "hybrid" reads the 2-D mesh as
         # (replicate across nodes, shard within a node), which is what fully_shard does with 2-D meshes.
         if self.sharding == "full":
-            self._data_parallel_size, self._tensor_parallel_size = self.num_nodes * self.num_processes, 1
+            set_mesh_sizes(self, self.num_nodes * self.num_processes, 1)
         else:
-            self._data_parallel_size, self._tensor_parallel_size = self.num_nodes, self.num_processes
+            set_mesh_sizes(self, self.num_nodes, self.num_processes)
         super().setup_environment()
 
     @property
@@ -178,9 +179,9 @@ class FSDP2Strategy(ModelParallelStrategy):
         self._reshard_after_eval()
         return super().lightning_module_state_dict()
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], filepath: _PATH, storage_options: Any | None = None) -> None:
+    def save_checkpoint(self, checkpoint: dict[str, Any], filepath: PathLike, storage_options: Any | None = None) -> None:
         """Save; a sharded checkpoint goes to ``<path>.partial`` first and is renamed when complete."""
-        if not self._save_distributed_checkpoint:
+        if not saves_sharded(self):
             super().save_checkpoint(checkpoint, filepath, storage_options)
             return
         path = Path(self.broadcast(str(filepath)))

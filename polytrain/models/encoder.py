@@ -114,14 +114,27 @@ class Encoder(nn.Module):
         Returns:
             (B, T, d). Rows of padded tokens are computed but meaningless.
         """
+        return self.hidden_states(input_ids, attention_mask, positions, langs)[-1]
+
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, positions: torch.Tensor,
+                      langs: torch.Tensor) -> list[torch.Tensor]:
+        """The embedding output and every layer's output, as Hugging Face's ``output_hidden_states``.
+
+        Args: as ``encode``.
+
+        Returns:
+            ``n_layers + 1`` tensors of (B, T, d): entry 0 the normalised embeddings, entry i the
+            output of layer i (the last one is what ``encode`` returns).
+        """
         x = self.embed_tokens(input_ids) + self.embed_positions(positions)  # (B, T, d)
         if self.embed_langs is not None:
             x = x + self.embed_langs(langs)
         x = self.dropout(self.layernorm_embedding(x))
         mask = padding_mask(attention_mask)  # (B, 1, 1, T)
+        states = [x]
         for layer in self.layers:
-            x = layer(x, mask)
-        return x
+            states.append(layer(states[-1], mask))
+        return states
 
     def project(self, hidden: torch.Tensor) -> torch.Tensor:
         """MLM head on selected rows: (N, d) -> (N, V) logits."""

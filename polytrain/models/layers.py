@@ -2,7 +2,7 @@
 
 Parameter names follow fairseq/Hugging Face BART (``q_proj``, ``self_attn_layer_norm``,
 ``encoder_attn``, ``final_layer_norm``) so that export to Hugging Face is a renaming
-(``polytrain.export.hf``). Math only: no precision, sharding or checkpointing code here.
+(``polytrain.hf.mapping``). Math only: no precision, sharding or checkpointing code here.
 
 Masks are boolean and True where attention is allowed, as
 ``torch.nn.functional.scaled_dot_product_attention`` expects.

@@ -100,11 +100,26 @@ class Seq2Seq(nn.Module):
         Returns:
             (B, Ts, d), after the final encoder LayerNorm.
         """
+        return self.hidden_states(input_ids, attention_mask, positions, langs)[-1]
+
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, positions: torch.Tensor,
+                      langs: torch.Tensor) -> list[torch.Tensor]:
+        """The encoder's embedding output and every encoder layer's output, as Hugging Face's
+        ``encoder_hidden_states``: the last entry is taken after the final encoder LayerNorm.
+
+        Args: as ``encode``.
+
+        Returns:
+            ``n_layers + 1`` tensors of (B, Ts, d); entry i is the output of encoder layer i
+            (pre-LN residual stream), the last one is what ``encode`` returns.
+        """
         x = self._embed(input_ids, positions, self.encoder_embed_positions, self.encoder_layernorm_embedding)
         mask = padding_mask(attention_mask)  # (B, 1, 1, Ts)
+        states = [x]
         for layer in self.encoder_layers:
-            x = layer(x, mask)
-        return self.encoder_layer_norm(x)
+            states.append(layer(states[-1], mask))
+        states[-1] = self.encoder_layer_norm(states[-1])
+        return states
 
     def decode(
         self,

@@ -1,10 +1,14 @@
-"""The ``Objective`` interface: two abstract methods and one optional hook.
+"""The ``Objective`` interface: two abstract methods and two optional hooks.
 
 - ``make_example(sample, rng)`` turns one tokenized ``TextBlock`` / ``TextPair`` into an ``Example``.
   It runs in DataLoader workers, must be pure, and takes all randomness from ``rng``.
 - ``loss(outputs, batch)`` turns the model's ``ModelOutput`` into a scalar loss and metric tensors.
 - ``head(d_model, vocab)`` (optional) returns an extra ``nn.Module`` the objective needs; the
   ``PretrainModule`` owns and optimises it and passes it to ``loss`` as ``outputs.head``.
+- ``plain_example(ids, lang, key)`` (optional) lays out one clean sentence the way this objective
+  shows text to the model, without noise; evaluation (the retrieval probe, ``polytrain evaluate``)
+  encodes sentences with it, so it never has to know the objective classes. ``None`` (the
+  default) means the objective has no such layout. Design note: docs/writing-a-plugin.md.
 
 ``setup(vocab, max_length)`` is plumbing, not interface: it binds the tokenizer-derived ``Vocab``
 and the run's input length, once per instance, before any example is made
@@ -15,6 +19,7 @@ objective is then pickled into the DataLoader workers as it is: the module never
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -115,11 +120,39 @@ class Objective(ABC):
         """
         return None
 
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example | None:
+        """Optional hook: one clean sentence laid out as this objective's model reads text, no noise.
+
+        Evaluation encodes sentences with it (retrieval, classification) and, for an
+        encoder-decoder objective, also takes the decoder side from it (translation: the encoder
+        fields of the source's example, the decoder fields of the target's). Built-ins: MLM and TLM
+        ``<s> ids </s>`` with positions 0.. and ``lang`` on every token; mBART denoising
+        ``ids </s> <lid>`` with decoder input ``<lid> ids </s>``; BART ``<s> ids </s>``.
+
+        Args:
+            ids: (T,) int64 token ids of the sentence, no special tokens, at most
+                ``max_length - added_tokens`` of them (callers cut longer ones and count them).
+            lang: the sentence's language (must have a tag in the vocabulary).
+            key: names the sentence in messages.
+
+        Returns:
+            An ``Example`` whose ``labels`` are ``IGNORE_INDEX`` on the encoder side (encoder
+            objectives) or the clean reconstruction target (encoder-decoder objectives); ``None``
+            if the objective has no single-sentence layout (the default).
+        """
+        return None
+
+
     @property
     def head_module(self) -> nn.Module | None:
         """Removed in 0.2: the head reaches ``loss`` as ``outputs.head`` (docs/writing-a-plugin.md)."""
         raise AttributeError(f"{type(self).__name__}.head_module was removed in polytrain 0.2: the module's "
                              "copy of your head() comes to loss() as outputs.head")
+
+
+def plain_layout(objectives: Iterable[Objective]) -> Objective | None:
+    """The first of ``objectives`` that lays out a plain sentence (defines ``plain_example``), or ``None``."""
+    return next((o for o in objectives if type(o).plain_example is not Objective.plain_example), None)
 
 
 def target_cross_entropy(outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

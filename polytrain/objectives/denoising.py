@@ -23,6 +23,7 @@ cross them).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 from typing import ClassVar
@@ -222,6 +223,19 @@ class Denoising(Objective):
         self.add_lang_token = add_lang_token
         self.whole_documents = whole_documents
 
+    def setup(self, vocab: Vocab, max_length: int) -> None:
+        """Bind the vocabulary; mBART's layout needs a language tag for every language.
+
+        Raises:
+            ValueError: ``add_lang_token`` with a tokenizer without tags (XLM-R's), or too small a
+                ``max_length`` (``Objective.setup``).
+        """
+        if self.add_lang_token and not vocab.languages:
+            raise ValueError(f"{type(self).__name__}: add_lang_token=True (mBART's X </s> <lid>) needs language tags "
+                             "and the tokenizer has none (an XLM-R tokenizer marks no language); set "
+                             "add_lang_token: false for BART's <s> X </s>")
+        super().setup(vocab, max_length)
+
     def _replacements(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """(count,) ``<mask>``, or with probability ``mask_random`` a random ordinary token."""
         tokens = np.full(count, self.vocab.mask_id, dtype=np.int64)
@@ -329,3 +343,13 @@ class Denoising(Objective):
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy over all target tokens (teacher forcing); accuracy and perplexity."""
         return target_cross_entropy(outputs, batch)
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
+        """The clean sentence in this objective's layout (``Objective.plain_example``): mBART
+        ``ids </s> <lid>`` in, ``<lid> ids </s>`` decoder input, ``ids </s> <lid>`` labels; BART
+        ``<s> ids </s>``. ``make_example`` of a noiseless copy, so the layout is written once."""
+        clean = copy.copy(self)
+        clean.mask_ratio = clean.permute_sentence_ratio = clean.insert_ratio = 0.0
+        ids = np.asarray(ids, dtype=np.int64)
+        block = TextBlock(key=key, lang=lang, ids=ids, sentence_ends=np.array([len(ids)], dtype=np.int64))
+        return clean.make_example(block, np.random.default_rng(0))  # nothing to draw without noise

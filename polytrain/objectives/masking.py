@@ -4,8 +4,8 @@ The masking rule is BERT's (Devlin et al. 2019, §3.1) as used by RoBERTa and XL
 ``mask_prob`` of the candidate tokens become targets; each target is independently replaced by
 ``<mask>`` (``mask_replace_prob``), by a random ordinary token (``random_replace_prob``), or kept.
 
-Candidates are the ordinary tokens (``id >= vocab.num_special``). Special tokens, including
-``<unk>``, padding and language tags, are never targets: predicting ``<unk>`` teaches the model
+Candidates are the ordinary tokens (not ``vocab.special``). Special tokens, including
+``<unk>``, padding and language tags, wherever the tokenizer puts them, are never targets: predicting ``<unk>`` teaches the model
 nothing about the text. (XLM and HF also skip special tokens; fairseq's ``MaskTokensDataset``
 draws from every position, so ``<s>``/``</s>`` can become targets there.)
 """
@@ -31,12 +31,16 @@ def randomized_round(x: float, rng: np.random.Generator) -> int:
 
 def ordinary(ids: np.ndarray, vocab: Vocab) -> np.ndarray:
     """(T,) bool: True where ``ids`` are ordinary (non-special) tokens, i.e. masking candidates."""
-    return ids >= vocab.num_special
+    return ~vocab.special[ids]
 
 
 def random_ordinary_tokens(n: int, vocab: Vocab, rng: np.random.Generator) -> np.ndarray:
-    """(n,) int64 tokens drawn uniformly from the ordinary ids ``num_special .. size - 1``."""
-    return rng.integers(vocab.num_special, vocab.size, size=n, dtype=np.int64)
+    """(n,) int64 tokens drawn uniformly from ``vocab.ordinary_ids`` (never a special token or tag).
+
+    In polytrain's layout those are ``num_special .. size - 1`` and the draws are exactly
+    ``rng.integers(num_special, size)``'s (numpy offsets the same bounded draw by ``low``).
+    """
+    return vocab.ordinary_ids[rng.integers(0, len(vocab.ordinary_ids), size=n, dtype=np.int64)]
 
 
 def check_ids(ids: np.ndarray, vocab: Vocab, what: str) -> np.ndarray:
@@ -50,7 +54,13 @@ def check_ids(ids: np.ndarray, vocab: Vocab, what: str) -> np.ndarray:
 
 
 def lang_index(vocab: Vocab, lang: str, what: str) -> int:
-    """``vocab.lang_index(lang)``, with ``what`` (objective and sample key) in the error message."""
+    """``vocab.lang_index(lang)``, with ``what`` (objective and sample key) in the error message.
+
+    A tokenizer without language tags (XLM-R's) gives every language index 0: such a tokenizer
+    cannot drive language embeddings (``PretrainModule`` refuses the combination).
+    """
+    if not vocab.languages:
+        return 0
     try:
         return vocab.lang_index(lang)
     except KeyError as err:

@@ -17,7 +17,26 @@ import torch
 
 from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
 from polytrain.objectives.masking import TokenMasker, check_ids, lang_index, truncate
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
+from polytrain.types import IGNORE_INDEX, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+
+
+def single_text(ids: np.ndarray, lang: str, key: str, vocab: Vocab, room: int, what: str) -> Example:
+    """``<s> ids </s>`` with positions 0.. and ``lang``'s index on every token, labels all ignored.
+
+    The unmasked layout of MLM (and of TLM's first segment). ``ids`` longer than ``room`` are cut
+    at the end with a warning; an id outside the vocabulary or an unknown ``lang`` raises, naming
+    ``what``.
+    """
+    ids = truncate(check_ids(ids, vocab, what), room, what)
+    framed = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
+    return Example(
+        input_ids=framed,
+        labels=np.full(len(framed), IGNORE_INDEX, dtype=np.int64),
+        positions=np.arange(len(framed), dtype=np.int64),
+        langs=np.full(len(framed), lang_index(vocab, lang, what), dtype=np.int64),
+        lang=lang,
+        key=key,
+    )
 
 
 class MaskedLM(Objective):
@@ -73,19 +92,16 @@ class MaskedLM(Objective):
         """
         if not isinstance(sample, TextBlock):
             raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
-        vocab = self.vocab
         what = f"{type(self).__name__}: block {sample.key!r}"
-        ids = truncate(check_ids(sample.ids, vocab, what), self.max_length - self.added_tokens, what)
-        ids = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
-        input_ids, labels = self.masker(ids, vocab, rng)
-        return Example(
-            input_ids=input_ids,
-            labels=labels,
-            positions=np.arange(len(ids), dtype=np.int64),
-            langs=np.full(len(ids), lang_index(vocab, sample.lang, what), dtype=np.int64),
-            lang=sample.lang,
-            key=sample.key,
-        )
+        room = self.max_length - self.added_tokens
+        example = single_text(sample.ids, sample.lang, sample.key, self.vocab, room, what)
+        example.input_ids, example.labels = self.masker(example.input_ids, self.vocab, rng)
+        return example
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
+        """``<s> ids </s>`` unmasked, labels all ``IGNORE_INDEX`` (``Objective.plain_example``)."""
+        return single_text(ids, lang, key, self.vocab, self.max_length - self.added_tokens,
+                           f"{type(self).__name__}: text {key!r}")
 
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets; accuracy and perplexity on the targets only."""

@@ -23,7 +23,8 @@ import torch
 
 from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
 from polytrain.objectives.masking import TokenMasker, check_ids, lang_index
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
+from polytrain.objectives.mlm import single_text
+from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
 
 
 def longest_first(la: int, lb: int, budget: int) -> tuple[int, int]:
@@ -118,6 +119,12 @@ class TranslationLM(Objective):
             lang=f"{sample.src_lang}-{sample.tgt_lang}",
             key=sample.key,
         )
+
+    def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
+        """One sentence as TLM's first segment, unmasked: ``<s> ids </s>`` (MLM's layout), labels
+        all ``IGNORE_INDEX`` (``Objective.plain_example``)."""
+        return single_text(ids, lang, key, self.vocab, self.max_length - self.added_tokens,
+                           f"{type(self).__name__}: text {key!r}")
 
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets of both sides; accuracy and perplexity on them."""

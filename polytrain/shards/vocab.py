@@ -18,6 +18,8 @@ from polytrain.errors import ConfigError
 from polytrain.types import SPECIAL_TOKENS, Vocab, language_tag
 
 _LANG_TAG = re.compile(r"^<lang:([^>]+)>$")
+_MBART_CODE = re.compile(r"^([a-z]{2,3})_[A-Z]{2}$")
+"""mBART's language codes (``en_XX``, ``sw_KE``; fairseq ``FAIRSEQ_LANGUAGE_CODES``): language ``en``, ``sw``."""
 WORD_START = "\u2581"
 """Metaspace's word-start marker (SentencePiece's "▁")."""
 
@@ -75,42 +77,61 @@ def read_tokenizer_file(path: str) -> tuple[Tokenizer, str]:
     return tokenizer, hashlib.sha256(data).hexdigest()
 
 
-def vocab_from_tokenizer(tokenizer: Tokenizer, sha256: str = "", source: str = "tokenizer") -> Vocab:
-    """Check polytrain's id layout and build the ``Vocab``.
+def _specials(tokenizer: Tokenizer, source: str) -> dict[str, int]:
+    """Ids of ``SPECIAL_TOKENS`` by name; one line naming the first one the tokenizer lacks."""
+    ids = {}
+    for token in SPECIAL_TOKENS:
+        idx = tokenizer.token_to_id(token)
+        if idx is None:
+            raise ConfigError(f"{source}: no {token} token; polytrain needs {' '.join(SPECIAL_TOKENS)} "
+                              "(its own tokenizers, XLM-R's and mBART's have them)")
+        ids[token] = idx
+    return ids
 
-    Layout: ids 0..4 are ``SPECIAL_TOKENS``; then one ``<lang:xx>`` tag per language, contiguous,
-    sorted by language code. ``source`` names the file in error messages.
-    """
-    for expected_id, token in enumerate(SPECIAL_TOKENS):
-        actual = tokenizer.token_to_id(token)
-        if actual != expected_id:
-            raise ConfigError(f"{source}: special token {token} has id {actual}, expected {expected_id}")
-    size = tokenizer.get_vocab_size(with_added_tokens=True)
-    languages: list[str] = []
-    next_id = len(SPECIAL_TOKENS)
-    while next_id < size:
-        match = _LANG_TAG.match(tokenizer.id_to_token(next_id) or "")
+
+def _language_tags(tokenizer: Tokenizer, special_ids: set[int], source: str) -> dict[str, tuple[int, str]]:
+    """``{language: (id, tag)}``: polytrain's ``<lang:xx>`` tokens, and mBART's special ``xx_YY`` codes as ``xx``."""
+    tags: dict[str, tuple[int, str]] = {}
+    for token, idx in tokenizer.get_vocab(with_added_tokens=True).items():
+        match = _LANG_TAG.match(token) or (_MBART_CODE.match(token) if idx in special_ids else None)
         if not match:
-            break
-        languages.append(match.group(1))
-        next_id += 1
-    if languages != sorted(languages):
-        raise ConfigError(f"{source}: language tags must be sorted, got {languages}")
+            continue
+        lang = match.group(1)
+        if lang in tags:
+            raise ConfigError(f"{source}: two tags for language {lang!r}: {tags[lang][1]} and {token}")
+        tags[lang] = (idx, token)
+    return tags
+
+
+def vocab_from_tokenizer(tokenizer: Tokenizer, sha256: str = "", source: str = "tokenizer") -> Vocab:
+    """Derive the ``Vocab`` from the tokenizer itself: special ids, language tags, word starts.
+
+    Special tokens are found by name (``<s> <pad> </s> <unk> <mask>``, wherever they sit) plus every
+    added token marked special; language tags are ``<lang:xx>`` tokens (polytrain) and special
+    tokens shaped like mBART's codes (``en_XX`` is language ``en``). polytrain's own layout (ids
+    0..4 then sorted tags) gives the same ``Vocab`` as always; XLM-R's (``<mask>`` last, no tags) and
+    mBART-50's (codes after the pieces) are read as they are. ``source`` names the file in errors.
+    """
+    size = tokenizer.get_vocab_size(with_added_tokens=True)
+    ids = _specials(tokenizer, source)
+    special_ids = {i for i, t in tokenizer.get_added_tokens_decoder().items() if t.special} | set(ids.values())
+    tags = _language_tags(tokenizer, special_ids, source)
+    special = np.zeros(size, dtype=bool)
+    special[sorted(i for i in special_ids | {i for i, _ in tags.values()} if 0 <= i < size)] = True
     word_start = np.zeros(size, dtype=bool)
     for token, idx in tokenizer.get_vocab(with_added_tokens=True).items():
         word_start[idx] = starts_word(token)
+    languages = tuple(sorted(tags))
+    bos, pad, eos, unk, mask = (ids[t] for t in SPECIAL_TOKENS)
     return Vocab(
-        size=size,
-        bos_id=0,
-        pad_id=1,
-        eos_id=2,
-        unk_id=3,
-        mask_id=4,
-        languages=tuple(languages),
-        lang_token_ids=tuple(range(len(SPECIAL_TOKENS), next_id)),
-        num_special=next_id,
+        size=size, bos_id=bos, pad_id=pad, eos_id=eos, unk_id=unk, mask_id=mask,
+        languages=languages,
+        lang_token_ids=tuple(tags[lang][0] for lang in languages),
+        num_special=int(np.argmin(special)) if not special.all() else size,  # the leading run of special ids
         word_start=word_start,
         sha256=sha256,
+        lang_tags=tuple(tags[lang][1] for lang in languages),
+        special=special,
     )
 
 
@@ -121,11 +142,18 @@ def load_vocab(path: str) -> tuple[Tokenizer, Vocab]:
 
 
 def check_languages(vocab: Vocab, languages: list[str], source: str) -> None:
-    """Fail with one line if a language of the data (``source``) has no tag in the tokenizer."""
+    """Fail with one line if a language of the data (``source``) has no tag in a tokenizer with tags.
+
+    A tokenizer without any tag (XLM-R's) marks no language in the ids: every language is fine
+    (what needs tags, language embeddings and mBART's ``X </s> <lid>``, refuses it on its own).
+    """
+    if not vocab.languages:
+        return
     missing = sorted(set(languages) - set(vocab.languages))
     if missing:
         tags = ", ".join(language_tag(lang) for lang in missing)
         raise ConfigError(
             f"{source}: languages {missing} have no tag in the tokenizer ({tags} missing; "
-            f"it has {list(vocab.languages)}); retrain the tokenizer on these shards"
+            f"it has {list(vocab.languages)}); retrain the tokenizer on these shards, or add them with "
+            "polytrain tokenizer extend"
         )

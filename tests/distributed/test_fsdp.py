@@ -79,7 +79,7 @@ def test_sharded_checkpoint_loads_for_export(fsdp_run, tmp_path):
     ones the ranks trained (gathered at the end of training), and the HF folder is written."""
     pytest.importorskip("transformers")
     from polytrain.cli import main
-    from polytrain.export.command import load_sharded
+    from polytrain.hf.command import load_sharded
 
     cwd, _ = fsdp_run
     last = cwd / "runs" / "checkpoints" / "last.ckpt"
@@ -91,6 +91,18 @@ def test_sharded_checkpoint_loads_for_export(fsdp_run, tmp_path):
         assert torch.equal(state[key], value), key
     assert main(["export", "hf", "--checkpoint", str(last), "--out", str(tmp_path / "hf")]) == 0
     assert (tmp_path / "hf" / "model.safetensors").is_file()
+
+
+def test_a_sharded_checkpoint_is_a_warm_start_source(fsdp_run):
+    """`--model.init_from` on FSDP2's sharded last.ckpt reads the model's tensors the ranks trained."""
+    from polytrain.warm_start import read_weights
+
+    cwd, _ = fsdp_run
+    saved = read_weights(str(cwd / "runs" / "checkpoints" / "last.ckpt"))
+    trained = torch.load(cwd / "probe" / "rank0_final.pt", weights_only=True)
+    assert set(saved.state) == set(trained) and saved.record["architecture"]["kind"] == "encoder"
+    for key, value in trained.items():
+        assert torch.equal(saved.state[key], value), key
 
 
 def test_a_sharded_checkpoint_of_another_architecture_is_refused_before_loading(fsdp_run, demo_data):

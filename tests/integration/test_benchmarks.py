@@ -78,3 +78,17 @@ def test_gpu_mfu_sweep_stops_at_its_budget(tmp_path, monkeypatch, capfd):
     rows = json.loads(out.read_text())["sweep"]
     assert [r["name"] for r in rows] == ["eager"] and rows[0]["tokens_per_s"] > 0
     assert "| eager | 2 |" in output and "skipped 'compiled layers'" in output
+
+
+@pytest.mark.slow
+def test_vocab_adaptation_runs_its_four_variants(tmp_path: Path) -> None:
+    """benchmarks/vocab_adaptation.py end to end at a toy size (opt-in: -m slow, about a minute)."""
+    out = tmp_path / "adaptation.json"
+    args = [sys.executable, str(BENCHMARKS / "vocab_adaptation.py"), "--pretrain-steps", "2", "--steps", "2",
+            "--eval-every", "1", "--vocab-size", "1500", "--add", "20", "--out", str(out)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(out.read_text())
+    runs = found["runs"]["0"]
+    assert len(runs) == 4 and all(sorted(r["curve"]) == ["1", "2"] for r in runs.values())
+    assert found["fertility"]["extended"] < found["fertility"]["old tokenizer"]

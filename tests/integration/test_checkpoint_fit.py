@@ -16,15 +16,9 @@ from payloads import malicious
 from test_checkpoint import Tiny, complete
 from torch.utils.data import DataLoader, TensorDataset
 
-from polytrain.checkpoint import (
-    AUTO,
-    AtomicCheckpointIO,
-    CheckpointError,
-    ResumeGuard,
-    apply_auto_resume,
-    load_checkpoint,
-    safe_load_from_checkpoint,
-)
+from polytrain.callbacks.checkpoint import ResumeGuard
+from polytrain.checkpoint.io import AtomicCheckpointIO, CheckpointError, load_checkpoint, safe_load_from_checkpoint
+from polytrain.checkpoint.resume import AUTO, apply_auto_resume
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -107,7 +101,7 @@ def test_resume_on_other_data_is_refused_naming_the_difference(tmp_path: Path,
     assert "refusing to resume on different data: manifest sha256 aaaaaaaaaaaa -> bbbbbbbbbbbb" in str(err.value)
     assert "shards 4 -> 5" in str(err.value) and "languages +sw" in str(err.value)
     assert "allow_data_change=true" in str(err.value)
-    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint.resume"):
         trainer = fit(tmp_path, Data("b" * 64, 5, ("de", "en", "sw")), ResumeGuard(allow_data_change=True), 6,
                       str(last))
     assert trainer.global_step == 6 and "data changed since the checkpoint" in caplog.text

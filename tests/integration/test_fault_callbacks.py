@@ -27,7 +27,7 @@ from polytrain.callbacks.faults import (
     StallWatchdog,
     TrainingAborted,
 )
-from polytrain.checkpoint import load_checkpoint
+from polytrain.checkpoint.io import load_checkpoint
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -22,14 +22,16 @@ import pytest
 import yaml
 from test_fit import small_fit_args
 
-from polytrain.checkpoint import load_checkpoint, resolve_resume
+from polytrain.checkpoint.io import load_checkpoint
+from polytrain.checkpoint.resume import resolve_resume
 
 pytestmark = pytest.mark.timeout(300)
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
-OURS = ("polytrain.checkpoint.", "polytrain.callbacks.faults.", "polytrain.callbacks.requeue.")
-KEPT = ("polytrain.checkpoint.Checkpoint",)  # base.yaml's ModelCheckpoint: where last.ckpt goes
+OURS = ("polytrain.checkpoint.", "polytrain.callbacks.checkpoint.", "polytrain.callbacks.faults.",
+        "polytrain.callbacks.requeue.")
+KEPT = ("polytrain.callbacks.checkpoint.Checkpoint",)  # base.yaml's ModelCheckpoint: where last.ckpt goes
 
 # Test-only callbacks, importable by class path from the runs (written next to the run).
 HELPERS = '''
@@ -72,10 +74,11 @@ import time
 
 import torch
 
-from polytrain import checkpoint, cli
+from polytrain import cli
+from polytrain.checkpoint import resume
 
 if "before_fit" not in vars(cli.PolytrainCLI):
-    cli.PolytrainCLI.before_fit = checkpoint.apply_auto_resume
+    cli.PolytrainCLI.before_fit = resume.apply_auto_resume
 
 slow_from = int(os.environ.get("POLYTRAIN_TEST_SLOW_SAVE_FROM", "0"))
 if slow_from:
@@ -108,7 +111,7 @@ def write_base(tmp_path: Path, callbacks: list[dict[str, Any]]) -> Path:
                             if c.get("class_path") in KEPT or not str(c.get("class_path")).startswith(OURS)]
     trainer["callbacks"] += callbacks
     plugins = [p for p in trainer.get("plugins") or [] if not str(p.get("class_path")).startswith(OURS)]
-    trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.AtomicCheckpointIO"}]
+    trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.io.AtomicCheckpointIO"}]
     path = tmp_path / "base.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     (tmp_path / "fault_helpers.py").write_text(HELPERS)
@@ -203,7 +206,7 @@ def test_sigkill_during_a_checkpoint_write_leaves_the_previous_checkpoint_to_res
     assert len(partial) == 1 and partial[0].startswith(".step000004")
     assert (folder / partial[0]).stat().st_size > 0  # the kill really interrupted a write
     assert all(load_checkpoint(folder / n)["global_step"] == 2 for n in names if n.endswith(".ckpt"))
-    with caplog.at_level("WARNING", logger="polytrain.checkpoint"):
+    with caplog.at_level("WARNING", logger="polytrain.checkpoint.resume"):
         chosen = resolve_resume(folder)
     assert chosen == str(folder / "last.ckpt") and load_checkpoint(chosen)["global_step"] == 2
     assert f"ignoring {folder / partial[0]}: left by an interrupted save" in caplog.text

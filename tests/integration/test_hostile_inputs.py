@@ -30,7 +30,7 @@ from stream_fixtures import mono_members, write_tar
 from test_fit import small_fit_args
 from test_stream import read_all
 
-from polytrain.checkpoint import CheckpointError, load_checkpoint, safe_load_from_checkpoint
+from polytrain.checkpoint.io import CheckpointError, load_checkpoint, safe_load_from_checkpoint
 from polytrain.prepare import inputs as shard_inputs, tokenizer_text
 from polytrain.shards.manifest import Manifest, ShardInfo
 from polytrain.shards.reader import open_shard
@@ -66,7 +66,7 @@ def test_fit_refuses_a_checkpoint_that_would_run_code(demo_data: Any, tmp_path: 
     assert not marker.exists()
     if code is None and not _cli_reports_unsafe_checkpoints():
         pytest.xfail("refused, but with torch's traceback: polytrain.cli.main does not yet report LightningCLI's "
-                     "pickle.UnpicklingError in one line (polytrain.checkpoint.checkpoint_refusal)")
+                     "pickle.UnpicklingError in one line (polytrain.checkpoint.io.checkpoint_refusal)")
     err = capsys.readouterr().err
     assert code == 2
     line = next(x for x in err.splitlines() if x.startswith("polytrain fit: error: "))
@@ -117,7 +117,7 @@ def _module_is_safe() -> bool:
 
 @pytest.mark.xfail(condition=not _module_is_safe(), strict=True,
                    reason="PretrainModule.load_from_checkpoint is Lightning's: http(s) loads with weights_only=False "
-                          "until the module overrides it with polytrain.checkpoint.safe_load_from_checkpoint")
+                          "until the module overrides it with polytrain.checkpoint.io.safe_load_from_checkpoint")
 def test_module_load_from_checkpoint_refuses_payloads_over_http(tmp_path: Path, served: tuple[str, Path],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from polytrain.module import PretrainModule

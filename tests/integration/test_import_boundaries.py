@@ -1,6 +1,6 @@
 """What importing polytrain loads, read from one fresh interpreter (this one has imported everything
-already): importing the models and the HF export does not load transformers (an optional dependency,
-needed by ``polytrain export hf`` at run time), and importing the CLI, the module and the data module
+already): importing the models and the HF import/export does not load transformers (an optional
+dependency, needed by ``polytrain export hf`` and the import at run time), and importing the CLI, the module and the data module
 loads no plugin (core never depends on plugins; discovery loads them on purpose, plain imports never)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 # Imported in this order, each group after the previous ones; sys.modules is read after each group.
 GROUPS = {
-    "models": ("polytrain.models", "polytrain.export.hf"),
+    "models": ("polytrain.models", "polytrain.hf.export", "polytrain.hf.importer", "polytrain.hf.command"),
     "training": ("polytrain.cli", "polytrain.module", "polytrain.stream.datamodule"),
 }
 SNAPSHOTS = """
@@ -36,7 +36,7 @@ def loaded() -> dict[str, set[str]]:
 
 
 def test_polytrain_does_not_import_transformers(loaded: dict[str, set[str]]) -> None:
-    assert "polytrain.export.hf" in loaded["models"]
+    assert "polytrain.hf.command" in loaded["models"]
     assert not {m for m in loaded["models"] if m.split(".")[0] == "transformers"}
 
 

@@ -15,14 +15,9 @@ from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch import LightningModule
 from payloads import malicious
 
-from polytrain import checkpoint as ckpt
-from polytrain.checkpoint import (
-    AtomicCheckpointIO,
-    CheckpointError,
-    load_checkpoint,
-    resolve_resume,
-    safe_load_from_checkpoint,
-)
+from polytrain.checkpoint import io as ckpt
+from polytrain.checkpoint.io import AtomicCheckpointIO, CheckpointError, load_checkpoint, safe_load_from_checkpoint
+from polytrain.checkpoint.resume import resolve_resume
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -183,7 +178,7 @@ def test_newest_complete_checkpoint_wins_and_skips_are_named(tmp_path: Path, cap
     weights = tmp_path / "weights.ckpt"
     torch.save({"state_dict": {}, "global_step": 20}, weights)  # save_weights_only: cannot resume
     os.symlink(tmp_path / "gone.ckpt", tmp_path / "dangling.ckpt")
-    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint.resume"):
         assert resolve_resume(tmp_path) == str(newest)
     text = caplog.text
     assert "step000012.ckpt: is not a complete checkpoint" in text
@@ -229,4 +224,3 @@ def test_sharded_checkpoint_folders_count_only_when_finished(tmp_path: Path) -> 
     torch.save({"global_step": 8}, weights_only / "meta.pt")
     (tmp_path / "step000012.ckpt.partial").mkdir()  # FSDP2Strategy's staging folder
     assert resolve_resume(tmp_path) == str(done)
-

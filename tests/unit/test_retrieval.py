@@ -1,5 +1,6 @@
-"""RetrievalProbe: the accuracy and pooling math, the clean input layout, its options and state (the
-callback inside a real fit: tests/integration/test_retrieval_fit.py)."""
+"""RetrievalProbe: the accuracy and pooling math (polytrain.evaluate.retrieval), the clean input layout
+(Objective.plain_example), its options and state (the callback inside a real fit:
+tests/integration/test_retrieval_fit.py)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,14 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.callbacks.retrieval import (
-    RetrievalProbe,
-    embed,
-    mean_pool,
-    plain_layout,
-    retrieval_accuracy,
-    side_batches,
-    take_pairs,
-)
-from polytrain.stream.datamodule import PretrainDataModule
+from polytrain.callbacks.retrieval import RetrievalProbe
+from polytrain.evaluate.retrieval import embed, mean_pool, retrieval_accuracy, side_batches, take_pairs
+from polytrain.objectives.base import plain_layout
+from polytrain.prepare.tarwriter import write_shard
 from polytrain.shards.manifest import Manifest, ShardInfo
 from polytrain.shards.reader import EMPTY_TEXT, MISSING_TEXT, StreamStats
-from polytrain.prepare.tarwriter import write_shard
 from polytrain.shards.vocab import load_vocab
+from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
 from polytrain.objectives.denoising import Denoising
@@ -73,29 +68,27 @@ def test_mean_pool_ignores_padded_positions_even_nan() -> None:
 def test_a_sentence_embeds_the_same_alone_and_padded_in_a_batch(demo_data) -> None:
     _, vocab = load_vocab(str(demo_data.tokenizer))
     model = build_model(TINY, vocab.size, len(vocab.languages), vocab.pad_id).eval()
-    layout = plain_layout("encoder", [])
-    assert layout is not None
+    layout = MaskedLM()
     layout.setup(vocab, 64)
     ids = np.arange(vocab.num_special, vocab.num_special + 20, dtype=np.int64)
     short = TextPair("a", "de", "en", ids[:3], ids[:4])
     long = TextPair("b", "de", "en", ids[3:20], ids[4:20])
     batched = side_batches([short, long], "src", layout, vocab.pad_id, batch_size=2)
     assert len(batched) == 1 and not bool(batched[0].attention_mask[0, 5:].any())  # the short one is padded
-    together = embed(model, batched, "cpu")
-    alone = embed(model, side_batches([short], "src", layout, vocab.pad_id, batch_size=2), "cpu")
-    torch.testing.assert_close(together[0], alone[0], atol=1e-5, rtol=1e-5)
+    together = embed(model, batched, "cpu", [0, -1])  # (2 layers, 2 sentences, d)
+    alone = embed(model, side_batches([short], "src", layout, vocab.pad_id, batch_size=2), "cpu", [0, -1])
+    torch.testing.assert_close(together[:, 0], alone[:, 0], atol=1e-5, rtol=1e-5)
 
 
 # ------------------------------------------------------------------------------ input layout
 def test_encoder_layout_is_maskedlm_without_masking(demo_data) -> None:
     _, vocab = load_vocab(str(demo_data.tokenizer))
-    layout = plain_layout("encoder", [])
-    assert layout is not None
-    layout.setup(vocab, 64)
-    block = TextBlock("k", "de", np.arange(vocab.num_special, vocab.num_special + 7), np.array([7]))
-    plain = layout.make_example(block, np.random.default_rng(0))
     mlm = MaskedLM()
     mlm.setup(vocab, 64)
+    layout = plain_layout([mlm])
+    assert layout is mlm
+    block = TextBlock("k", "de", np.arange(vocab.num_special, vocab.num_special + 7), np.array([7]))
+    plain = layout.plain_example(block.ids, block.lang, block.key)
     masked = mlm.make_example(block, np.random.default_rng(0))
     unmasked = np.where(masked.labels != IGNORE_INDEX, masked.labels, masked.input_ids)
     assert plain.input_ids.tolist() == [vocab.bos_id, *block.ids.tolist(), vocab.eos_id] == unmasked.tolist()
@@ -109,11 +102,11 @@ def test_encoder_decoder_layout_follows_the_trained_denoising_objective(demo_dat
     block = TextBlock("k", "de", np.arange(vocab.num_special, vocab.num_special + 30), np.array([10, 30]))
     for add_lang_token, expected in ((True, [*block.ids.tolist(), vocab.eos_id, vocab.lang_token("de")]),
                                      (False, [vocab.bos_id, *block.ids.tolist(), vocab.eos_id])):
-        layout = plain_layout("encoder_decoder", [Denoising(add_lang_token=add_lang_token)])
-        assert layout is not None
-        layout.setup(vocab, 64)
-        assert layout.make_example(block, np.random.default_rng(0)).input_ids.tolist() == expected  # no noise
-    assert plain_layout("encoder_decoder", [MaskedLM()]) is None
+        denoising = Denoising(add_lang_token=add_lang_token)
+        denoising.setup(vocab, 64)
+        layout = plain_layout([denoising])
+        assert layout is denoising
+        assert layout.plain_example(block.ids, "de", "k").input_ids.tolist() == expected  # no noise
 
 
 # ------------------------------------------------------------------------------ pair selection

@@ -521,7 +521,7 @@ DEMO = Path(__file__).resolve().parents[3] / "polytrain" / "demo_corpus"
 
 def test_demo_corpus_shards_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert _run("--input", DEMO, "--out", out) == 0
+    assert _run("--input", DEMO / "mono", DEMO / "parallel", "--out", out) == 0
     m = Manifest.load(str(out))
     assert len(m.languages("mono")) >= 8 and len(m.languages("parallel")) >= 3
     assert sum(s.samples for s in m.entries) > 0

@@ -12,8 +12,10 @@ import pytest
 import torch
 from models_testlib import EOS, PAD, VOCAB, make_inputs, randomize
 
+from polytrain.hf.config import hf_config
+from polytrain.hf.export import encoder_templates, save_hf
+from polytrain.hf.mapping import to_hf_state_dict
 from polytrain.shards.vocab import vocab_from_tokenizer
-from polytrain.export.hf import encoder_templates, hf_config, save_hf, to_hf_state_dict
 from polytrain.models import Encoder, ModelConfig, Seq2Seq, build_model
 from polytrain.objectives.denoising import Denoising
 from polytrain.objectives.mlm import MaskedLM
@@ -105,13 +107,30 @@ def test_seq2seq_logits_match_mbart(seq2seq: Seq2Seq, seq2seq_config: ModelConfi
     assert torch.allclose(ours.logits, theirs.logits[real], atol=1e-5)
 
 
-def test_refuses_what_hugging_face_cannot_represent(encoder_config: ModelConfig, seq2seq_config: ModelConfig) -> None:
+def test_language_embeddings_export_as_xlm_roberta_token_types(encoder_config: ModelConfig) -> None:
+    """XLM's language embeddings are RoBERTa's token types: same logits with token_type_ids = languages,
+    also with TLM's restarted positions passed as position_ids (HF row p + pad_id + 1)."""
     with_langs = replace(encoder_config, use_lang_embeddings=True)
     model = build_model(with_langs, VOCAB, 3, PAD)
-    with pytest.raises(ValueError, match="language embeddings"):
-        to_hf_state_dict(model, with_langs)
-    with pytest.raises(ValueError, match="language embeddings"):
-        hf_config(with_langs, VOCAB, PAD, BOS, EOS)
+    model.init_weights(torch.Generator().manual_seed(0))
+    randomize(model, 2)
+    model.eval()
+    x = make_inputs([9, 7, 4], seed=23)
+    positions = torch.tensor([[0, 1, 2, 3, 0, 1, 2, 3, 4], [0, 1, 2, 0, 1, 2, 3, 0, 0], [0, 1, 2, 3, 0, 0, 0, 0, 0]])
+    ours = model(x.input_ids, x.attention_mask, positions, x.langs, x.attention_mask)
+    hf = transformers.XLMRobertaForMaskedLM(hf_config(with_langs, VOCAB, PAD, BOS, EOS, n_langs=3))
+    hf.load_state_dict(to_hf_state_dict(model, with_langs), strict=True)
+    assert hf.config.type_vocab_size == 3
+    with torch.no_grad():
+        theirs = hf.eval()(input_ids=x.input_ids, attention_mask=x.attention_mask.long(), token_type_ids=x.langs,
+                           position_ids=positions + PAD + 1).logits
+        plain = hf(input_ids=x.input_ids, attention_mask=x.attention_mask.long()).logits  # every token type 0
+    real = x.attention_mask
+    assert torch.allclose(ours.logits, theirs[real], atol=1e-5)
+    assert not torch.allclose(ours.logits, plain[real], atol=1e-3)  # the language rows matter
+
+
+def test_refuses_what_hugging_face_cannot_represent(encoder_config: ModelConfig, seq2seq_config: ModelConfig) -> None:
     with pytest.raises(ValueError, match="eps"):
         hf_config(replace(seq2seq_config, layer_norm_eps=1e-6), VOCAB, PAD, BOS, EOS)
     with pytest.raises(TypeError, match="needs a Seq2Seq"):

@@ -1,9 +1,13 @@
-"""``polytrain export hf``: a training checkpoint -> a Hugging Face model folder (``export.hf.save_hf``).
+"""``polytrain export hf`` and ``polytrain import hf``: the two commands between polytrain and transformers.
 
+``export hf``: a training checkpoint -> a Hugging Face model folder (``polytrain.hf.export.save_hf``).
 The checkpoint (a file, or FSDP2's sharded folder: ``load_sharded``) is loaded with
 ``weights_only=True`` (``PretrainModule.load_from_checkpoint``). The architecture and objectives
 come from its hyper-parameters, the tokenizer from the path it was trained with (``--tokenizer``
 when that file has moved; its sha256 must match the checkpoint's).
+
+``import hf``: a transformers XLM-R / mBART folder -> weights, tokenizer and config fragment that
+``polytrain fit --model.init_from`` starts from (``polytrain.hf.importer.import_hf``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from polytrain.module import PretrainModule
 
 PROG = "polytrain export hf"
+IMPORT_PROG = "polytrain import hf"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +57,8 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     """
     import torch.distributed.checkpoint as dcp
 
-    from polytrain.checkpoint import SHARDED_META, load_checkpoint, sharded_folder_problem
+    from polytrain.checkpoint.io import SHARDED_META, load_checkpoint
+    from polytrain.checkpoint.resume import sharded_folder_problem
     from polytrain.module import PretrainModule
 
     problem = sharded_folder_problem(folder)
@@ -77,14 +83,10 @@ def export(args: argparse.Namespace) -> Path:
     Raises:
         ConfigError: a sharded checkpoint folder, or a model or option the export cannot express.
     """
-    from polytrain.export.hf import save_hf
+    from polytrain.hf.export import save_hf
     from polytrain.module import PretrainModule
 
-    try:
-        import transformers  # noqa: F401
-    except ImportError as err:
-        raise ConfigError("export needs transformers: pip install 'polytrain[hf]'") from err
-
+    _needs_transformers()
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ConfigError(f"--out {args.out} is a file; give a folder (new, or an export to replace)")
     overrides = {"tokenizer": args.tokenizer} if args.tokenizer else {}
@@ -106,7 +108,14 @@ def export(args: argparse.Namespace) -> Path:
         raise ConfigError(str(err).strip("'\"")) from err
 
 
-def main(argv: list[str] | None = None) -> int:
+def _needs_transformers() -> None:
+    try:
+        import transformers  # noqa: F401
+    except ImportError as err:
+        raise ConfigError("this command needs transformers: pip install 'polytrain[hf]'") from err
+
+
+def export_main(argv: list[str] | None = None) -> int:
     """``polytrain export hf``: 0 on success, 2 with one error line on bad input."""
     args = parse(argv)
     try:
@@ -118,5 +127,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def import_main(argv: list[str] | None = None) -> int:
+    """``polytrain import hf``: 0 on success, 2 with one error line on bad input or a refused model."""
+    from polytrain.hf.importer import CHECKPOINT, FRAGMENT, TOKENIZER, import_hf
+
+    p = argparse.ArgumentParser(prog=IMPORT_PROG, description="Convert a local transformers XLM-R or mBART folder "
+                                "(save_pretrained) into weights, tokenizer and config fragment for polytrain fit.")
+    p.add_argument("--model", required=True, type=Path, help="the folder save_pretrained wrote (with tokenizer.json)")
+    p.add_argument("--out", required=True, type=Path, help="the folder to write (created if missing)")
+    args = p.parse_args(argv)
+    try:
+        _needs_transformers()
+        imported = import_hf(args.model, args.out)
+    except (ConfigError, FileNotFoundError) as err:
+        print(f"{IMPORT_PROG}: error: {err}", file=sys.stderr)
+        return 2
+    for note in imported.notes:
+        print(f"{IMPORT_PROG}: warning: {note}", file=sys.stderr)
+    arch, vocab, out = imported.architecture, imported.vocab, imported.out
+    print(f"{IMPORT_PROG}: {arch.hf_class} -> {out}/{CHECKPOINT} ({arch.config.kind}, d_model {arch.config.d_model}, "
+          f"{arch.config.n_layers} layers), {out}/{TOKENIZER} ({vocab.size} tokens, "
+          f"{len(vocab.languages)} language tags), {out}/{FRAGMENT}")
+    print(f"start from it: polytrain fit -c configs/base.yaml -c {out}/{FRAGMENT} -c configs/objective/... "
+          f"--data.shards ... --data.tokenizer {out}/{TOKENIZER} --model.init_from {out}")
+    return 0
