@@ -29,7 +29,7 @@ from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_g
 from polytrain import __version__
 from polytrain.registry import bind_objectives, provenance
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
-from polytrain.warm_start import NewRowInit, read_weights, warm_state
+from polytrain.checkpoint.warm_start import NewRowInit, read_weights, warm_state
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class PretrainModule(LightningModule):
             folder written by ``polytrain import hf`` whose weights start this run. Only the weights:
             the optimizer, schedule, data stream and step start fresh (``--ckpt_path`` resumes all of
             them instead, and wins when both are given). The architecture and tokenizer are checked
-            against it before any step (``polytrain.warm_start``).
+            against it before any step (``polytrain.checkpoint.warm_start``).
         init_new_rows: when the tokenizer extends the one ``init_from`` was trained with: the new
             token rows (embedding, tied output layer, output bias) start as the mean of the rows of
             the new piece's segmentation under the old tokenizer (``mean``), or as a new model's

@@ -95,7 +95,7 @@ def test_sharded_checkpoint_loads_for_export(fsdp_run, tmp_path):
 
 def test_a_sharded_checkpoint_is_a_warm_start_source(fsdp_run):
     """`--model.init_from` on FSDP2's sharded last.ckpt reads the model's tensors the ranks trained."""
-    from polytrain.warm_start import read_weights
+    from polytrain.checkpoint.warm_start import read_weights
 
     cwd, _ = fsdp_run
     saved = read_weights(str(cwd / "runs" / "checkpoints" / "last.ckpt"))

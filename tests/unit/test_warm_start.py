@@ -15,7 +15,7 @@ from polytrain.prepare.tokenizer_extend import extend, in_memory_sample, words_o
 from polytrain.shards.vocab import load_vocab
 from polytrain.errors import ConfigError
 from polytrain.models import ModelConfig, build_model
-from polytrain.warm_start import read_weights, warm_state
+from polytrain.checkpoint.warm_start import read_weights, warm_state
 
 TEXT = {
     "en": ["The cat sat on the mat.", "A world of words and worlds.", "Water boils at one hundred degrees."] * 20,
