@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable
 
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from jsonargparse import Namespace, get_loader
@@ -23,7 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from polytrain import __version__
 from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
-from polytrain.errors import ConfigError, DataError
+from polytrain.errors import ConfigError, DataError, config_error_line
 from polytrain.registry import RegistryError, unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
@@ -59,7 +59,7 @@ MOVED: dict[str, str] = {
 (docs/architecture.md); a config naming the old path is read with the new one and a warning."""
 
 
-def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") -> Any:
+def expand_objective_names(value: Any, names: dict[str, str], key: str = "") -> Any:
     """Replace ``class_path: <registered short name>`` (e.g. ``mlm``) by the full class path, and
     a moved class's old path (``MOVED``) by its new one.
 
@@ -67,7 +67,7 @@ def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") ->
     a dotted path is a misspelling: it is refused naming the registered objectives.
     """
     if isinstance(value, dict):
-        out = {k: _expand_objective_names(v, names, k) for k, v in value.items()}
+        out = {k: expand_objective_names(v, names, k) for k, v in value.items()}
         path = out.get("class_path")
         if isinstance(path, str) and path in MOVED:
             warnings.warn(f"{path} moved to {MOVED[path]}: update the config (the old name goes in polytrain 0.3)",
@@ -79,7 +79,7 @@ def _expand_objective_names(value: Any, names: dict[str, str], key: str = "") ->
             raise ConfigError(f"objectives: {problem}")
         return out
     if isinstance(value, list):
-        return [_expand_objective_names(v, names, key) for v in value]
+        return [expand_objective_names(v, names, key) for v in value]
     return value
 
 
@@ -89,7 +89,7 @@ def register_objective_names() -> str:
 
     names = {name: entry.class_path for name, entry in objectives().items()}
     base = get_loader("yaml")
-    configure_parsing("polytrain", lambda text: _expand_objective_names(base(text), names), (yaml.YAMLError,))
+    configure_parsing("polytrain", lambda text: expand_objective_names(base(text), names), (yaml.YAMLError,))
     return "polytrain"
 
 
@@ -116,6 +116,21 @@ def expand_root(value: Any, root: str) -> Any:
             setattr(value, key, expand_root(item, root))
         return value
     return value
+
+
+class OneLineErrorParser(LightningArgumentParser):
+    """LightningCLI's parser, refusing a bad config with one line, the cause first (``ConfigError``).
+
+    jsonargparse prints the whole usage and then a nested report in which the cause of a refused
+    objective comes after every alternative it tried ("Expected a path but ..."); ``main`` prints
+    ``config_error_line``'s one line instead. Parsers that do not exit on errors (jsonargparse's
+    own trials) raise as before; ``JSONARGPARSE_DEBUG`` keeps jsonargparse's full report.
+    """
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):
+            super().error(message, ex)
+        raise ConfigError(config_error_line(message)) from ex
 
 
 class SaveConfigWithProvenance(SaveConfigCallback):
@@ -248,6 +263,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
         save_config_callback=SaveConfigWithProvenance,
         save_config_kwargs={"overwrite": True},
         parser_kwargs={"parser_mode": mode},
+        parser_class=OneLineErrorParser,
         # The optimizer and schedule are PretrainModule's (``model.optimizer``): LightningCLI's own
         # --optimizer/--lr_scheduler would replace configure_optimizers before the model exists.
         auto_configure_optimizers=False,

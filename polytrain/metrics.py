@@ -59,6 +59,31 @@ class GroupTokenStats(Float64States):
         return {"loss": mean, "accuracy": self.correct / self.count, "ppl": mean.exp(), "targets": self.count, "tokens": self.tokens}
 
 
+class ObjectiveCounts(Float64States):
+    """Batches and input tokens per objective, one slot each, summed across ranks by ``compute``:
+    which objective each step drew (a run mixing objectives checks its weights with them).
+
+    Args:
+        num_objectives: number of slots (the run's objectives, in order).
+    """
+
+    full_state_update = False
+
+    def __init__(self, num_objectives: int) -> None:
+        super().__init__()
+        self.add_state("batches", torch.zeros(num_objectives, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("tokens", torch.zeros(num_objectives, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, objective: int, tokens: int) -> None:
+        """Count one batch of objective ``objective`` (its index) with ``tokens`` input tokens."""
+        self.batches[objective] += 1
+        self.tokens[objective] += tokens
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        """(K,) ``batches`` and ``tokens`` per objective."""
+        return {"batches": self.batches, "tokens": self.tokens}
+
+
 class ReconstructionScores(torch.nn.Module):
     """Corpus BLEU (sacreBLEU conventions, ``13a`` tokenisation) and chrF of generated reconstructions.
 

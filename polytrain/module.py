@@ -21,7 +21,7 @@ from polytrain.shards.vocab import load_vocab
 from polytrain.compat import attached_trainer
 from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
-from polytrain.metrics import GroupTokenStats, ReconstructionScores, compute_quietly
+from polytrain.metrics import GroupTokenStats, ObjectiveCounts, ReconstructionScores, compute_quietly
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig, shape_changes
 from polytrain.objectives.base import Objective
@@ -124,6 +124,8 @@ class PretrainModule(LightningModule):
         self.heads = nn.ModuleDict({name: head for name, head in heads.items() if head is not None})
         self.model: nn.Module | None = None
         self._make_group_stats(metric_groups(self.vocab))
+        self.train_counts = ObjectiveCounts(len(objectives))
+        """Batches and tokens each objective drew in the current log window (all ranks)."""
         self.val_text = nn.ModuleDict(
             {o.name: ReconstructionScores() for o in objectives if o.model_kind == "encoder_decoder"}
         )
@@ -211,9 +213,9 @@ class PretrainModule(LightningModule):
         objective = self._by_name[batch.objective]
         loss, metrics = objective.loss(self._outputs(objective, batch), batch)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch.keys))
-        self._log_objective("train", objective.name, metrics, len(batch.keys))
         self._update_groups(self.train_stats[objective.name], batch, metrics)
         self._update_tokens(batch)
+        self.train_counts.update(self.objectives.index(objective), batch.num_tokens)
         if self._at_log_step(batch_idx):
             self._log_groups("train", self.train_stats)
             self._log_tokens()
@@ -261,11 +263,6 @@ class PretrainModule(LightningModule):
         every, accumulate = max(1, self.trainer.log_every_n_steps), self.trainer.accumulate_grad_batches
         return (self.global_step + 1) % every == 0 and (batch_idx + 1) % accumulate == 0
 
-    def _log_objective(self, stage: str, name: str, metrics: dict[str, torch.Tensor], batch_size: int) -> None:
-        for key in ("accuracy", "ppl"):
-            if key in metrics:
-                self.log(f"{stage}/{name}/{key}", metrics[key], batch_size=batch_size)
-
     def _update_groups(self, stats: GroupTokenStats, batch: Batch, metrics: dict[str, torch.Tensor]) -> None:
         """Attribute each target token's loss to its example's language (or pair)."""
         if "token_loss" not in metrics:
@@ -285,22 +282,49 @@ class PretrainModule(LightningModule):
         return torch.tensor([self._group_index[g] for g in batch.lang], device=self.device)
 
     def _log_groups(self, stage: str, stats: nn.ModuleDict) -> torch.Tensor:
-        """Log per-objective and per-group means of a window, reset it; return the overall mean loss."""
+        """Log per-objective and per-group means of a window, reset it; return the overall mean loss.
+
+        Validation figures go through ``self.log``. Training figures (with each objective's
+        ``batches`` and ``tokens`` of the window, ``train_counts``) are written to the loggers for
+        this step only: Lightning repeats a ``self.log`` value at every later step that does not log
+        it again, so an objective that a step did not draw would show its old loss there.
+        """
+        figures: dict[str, torch.Tensor] = {}
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         count = torch.zeros((), dtype=torch.float64, device=self.device)
         for name, metric in stats.items():
             values = compute_quietly(metric)
             seen = values["targets"] > 0
             if seen.any():
-                obj_loss = (values["loss"][seen] * values["targets"][seen]).sum() / values["targets"][seen].sum()
-                self.log(f"{stage}/{name}/loss", obj_loss.float(), sync_dist=False)
-                loss_sum += (values["loss"][seen] * values["targets"][seen]).sum()
-                count += values["targets"][seen].sum()
+                targets = values["targets"][seen]
+                obj_loss = (values["loss"][seen] * targets).sum() / targets.sum()
+                figures.update({f"{stage}/{name}/loss": obj_loss, f"{stage}/{name}/ppl": obj_loss.exp(),
+                                f"{stage}/{name}/accuracy": (values["accuracy"][seen] * targets).sum() / targets.sum()})
+                loss_sum += (values["loss"][seen] * targets).sum()
+                count += targets.sum()
             for i in seen.nonzero()[:, 0].tolist():
                 for key in ("loss", "accuracy", "ppl"):
-                    self.log(f"{stage}/{name}/{self.groups[i]}/{key}", values[key][i].float(), sync_dist=False)
+                    figures[f"{stage}/{name}/{self.groups[i]}/{key}"] = values[key][i]
             metric.reset()
+        if stage == "train":
+            self._write_window(figures)
+        else:
+            for key, value in figures.items():
+                self.log(key, value.float(), sync_dist=False)
         return (loss_sum / count.clamp(min=1)).float()
+
+    def _write_window(self, figures: dict[str, torch.Tensor]) -> None:
+        """Write a training window's figures and objective counts to every logger at this step."""
+        counts = compute_quietly(self.train_counts)  # on every rank: it synchronises
+        self.train_counts.reset()
+        # (K,), but torchmetrics squeezes the results of a run with one objective to 0-d.
+        batches, tokens = counts["batches"].reshape(-1), counts["tokens"].reshape(-1)
+        for i, objective in enumerate(self.objectives):
+            figures[f"train/{objective.name}/batches"] = batches[i]
+            figures[f"train/{objective.name}/tokens"] = tokens[i]
+        values = torch.stack([v.detach().double() for v in figures.values()]).tolist()  # one device sync
+        for logger in self.loggers:  # loggers write on global rank 0 only
+            logger.log_metrics(dict(zip(figures, values)), step=self.global_step)
 
     def _log_tokens(self) -> None:
         tokens = compute_quietly(self.tokens_seen)["tokens"]

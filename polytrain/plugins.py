@@ -1,4 +1,8 @@
-"""``polytrain plugins list``: the objectives found through entry points, with provenance."""
+"""``polytrain plugins list``: the objectives found through entry points, with provenance.
+
+A plugin that fails to load (import error, not an ``Objective``, abstract, a name registered twice)
+is listed as ``BROKEN`` with the reason, after the objectives that work; the command then exits 1.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,32 @@ import argparse
 import json
 import sys
 
-from polytrain.registry import RegistryError, objectives
+from polytrain.registry import scan
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print name, class path, distribution, version and summary of each registered objective."""
-    parser = argparse.ArgumentParser(prog="polytrain plugins list", description=__doc__)
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    """Print name, class path, distribution, version and summary of each registered objective.
+
+    Returns:
+        0 when every entry point loads, 1 when one is broken (it is listed and named on stderr).
+    """
+    parser = argparse.ArgumentParser(prog="polytrain plugins list", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="machine-readable output (a broken one has only 'error')")
     args = parser.parse_args(argv)
-    try:
-        found = objectives()
-    except RegistryError as err:
-        print(f"polytrain plugins list: error: {err}", file=sys.stderr)
-        return 2
+    found = scan()
     if args.json:
         rows = {n: {"class_path": e.class_path, "distribution": e.distribution, "version": e.version, "summary": e.summary}
-                for n, e in found.items()}
+                for n, e in found.found.items()}
+        rows.update({n: {"error": str(e)} for n, e in found.broken.items()})
         print(json.dumps(rows, indent=2))
-        return 0
-    header = f"{'name':<14} {'class path':<48} {'distribution':<22} {'version':<9} summary"
-    print(header)
-    print("-" * len(header))
-    for name, entry in found.items():
-        print(f"{name:<14} {entry.class_path:<48} {entry.distribution:<22} {entry.version:<9} {entry.summary}")
-    return 0
+    else:
+        header = f"{'name':<14} {'class path':<48} {'distribution':<22} {'version':<9} summary"
+        print(header)
+        print("-" * len(header))
+        for name, entry in found.found.items():
+            print(f"{name:<14} {entry.class_path:<48} {entry.distribution:<22} {entry.version:<9} {entry.summary}")
+        for name, err in found.broken.items():
+            print(f"{name:<14} BROKEN: {err}")
+    for err in found.broken.values():
+        print(f"polytrain plugins list: error: {err}", file=sys.stderr)
+    return 1 if found.broken else 0

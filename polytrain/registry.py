@@ -4,6 +4,10 @@ The registry only *discovers* and *lists* objectives; it never builds one from a
 (LightningCLI's ``class_path`` + ``init_args`` is the only way to build). Built-in objectives are
 registered through polytrain's own ``pyproject.toml`` exactly like third-party plugins.
 ``bind_objectives`` names the objectives of a run and binds them to its vocabulary, once.
+
+Public (docs/writing-a-plugin.md): ``discover`` and ``objectives`` (``dict[str, ObjectiveEntry]``),
+``scan`` (a ``Scan``: what loads and what is broken, for listings), ``provenance``
+(``dict[str, dict[str, str]]``), ``short_name``, ``RegistryError``.
 """
 
 from __future__ import annotations
@@ -66,25 +70,57 @@ def _load(ep: EntryPoint) -> ObjectiveEntry:
     return ObjectiveEntry(ep.name, cls, dist, version)
 
 
-def discover(eps: list[EntryPoint] | None = None) -> dict[str, ObjectiveEntry]:
-    """Load every objective entry point; fail loudly on duplicates, wrong types and import errors.
+@dataclass(frozen=True)
+class Scan:
+    """Every objective entry point, loaded one by one: the ones that work and the ones that do not."""
+
+    found: dict[str, ObjectiveEntry]
+    """Name -> entry, sorted by name, for the entry points that load (a name registered twice is
+    not here: it is broken)."""
+    broken: dict[str, RegistryError]
+    """Name -> why it cannot be used: an import error, not an ``Objective``, abstract, or a name
+    registered twice (the message names the entry point and its distribution)."""
+
+
+def scan(eps: list[EntryPoint] | None = None) -> Scan:
+    """Load each objective entry point on its own, so one broken plugin hides no other.
 
     Args:
         eps: entry points to load (tests pass their own); default: the installed ``polytrain.objectives``.
     """
     found: dict[str, ObjectiveEntry] = {}
+    broken: dict[str, RegistryError] = {}
     for ep in sorted(entry_points(group=GROUP) if eps is None else eps, key=lambda e: e.name):
-        entry = _load(ep)
-        if entry.name in found:
-            other = found[entry.name]
-            if other.cls is entry.cls and other.distribution == entry.distribution:
-                continue  # the same distribution seen twice on sys.path (editable + site-packages)
-            raise RegistryError(
+        try:
+            entry = _load(ep)
+        except RegistryError as err:
+            broken.setdefault(ep.name, err)
+            found.pop(ep.name, None)
+            continue
+        other = found.get(entry.name)
+        if other is not None and not (other.cls is entry.cls and other.distribution == entry.distribution):
+            broken[entry.name] = RegistryError(
                 f"objective name {entry.name!r} is registered twice: {other.class_path} from {other.distribution} "
-                f"and {entry.class_path} from {entry.distribution}"
-            )
-        found[entry.name] = entry
-    return found
+                f"and {entry.class_path} from {entry.distribution}")
+            del found[entry.name]
+        elif entry.name not in broken:
+            found[entry.name] = entry  # the same distribution twice on sys.path (editable + site-packages) is one
+    return Scan(found, broken)
+
+
+def discover(eps: list[EntryPoint] | None = None) -> dict[str, ObjectiveEntry]:
+    """Load every objective entry point; fail loudly on duplicates, wrong types and import errors.
+
+    Args:
+        eps: entry points to load (tests pass their own); default: the installed ``polytrain.objectives``.
+
+    Raises:
+        RegistryError: the first broken entry point (by name), naming it and its distribution.
+    """
+    result = scan(eps)
+    if result.broken:
+        raise next(iter(result.broken.values()))
+    return result.found
 
 
 @cache

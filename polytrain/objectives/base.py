@@ -1,10 +1,13 @@
-"""The ``Objective`` interface: two abstract methods and two optional hooks.
+"""The ``Objective`` interface: two abstract methods and three optional hooks.
 
 - ``make_example(sample, rng)`` turns one tokenized ``TextBlock`` / ``TextPair`` into an ``Example``.
   It runs in DataLoader workers, must be pure, and takes all randomness from ``rng``.
 - ``loss(outputs, batch)`` turns the model's ``ModelOutput`` into a scalar loss and metric tensors.
 - ``head(d_model, vocab)`` (optional) returns an extra ``nn.Module`` the objective needs; the
   ``PretrainModule`` owns and optimises it and passes it to ``loss`` as ``outputs.head``.
+- ``statistics(sample, example)`` (optional) reports what one example shows of the objective's
+  settings (``Statistic``: e.g. the fraction of words masked next to ``mask_ratio``), for
+  ``polytrain inspect``; the design note is in docs/writing-a-plugin.md.
 - ``plain_example(ids, lang, key)`` (optional) lays out one clean sentence the way this objective
   shows text to the model, without noise; evaluation (the retrieval probe, ``polytrain evaluate``)
   encodes sentences with it, so it never has to know the objective classes. ``None`` (the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -30,6 +34,26 @@ from polytrain.types import IGNORE_INDEX, Batch, Example, ModelOutput, TextBlock
 
 ModelKind = Literal["encoder", "encoder_decoder"]
 DataKind = Literal["mono", "parallel"]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One ratio that an example shows, e.g. masked words / words of the text, with the setting it tracks.
+
+    ``polytrain inspect`` sums ``numerator`` and ``denominator`` by ``name`` over many examples and
+    prints the ratio of the sums next to ``expected`` (so long blocks weigh by their size).
+    """
+
+    name: str
+    """Short key, the same in every example (``"masked_word_fraction"``)."""
+    numerator: float
+    denominator: float
+    meaning: str
+    """What the ratio is, in a few words (``"words missing from the encoder input"``)."""
+    expected: float | None = None
+    """The configured value the ratio should approach, if a setting fixes one."""
+    parameter: str = ""
+    """The setting that gives ``expected`` (``"mask_ratio"``)."""
 
 
 class Objective(ABC):
@@ -120,6 +144,16 @@ class Objective(ABC):
         """
         return None
 
+    def statistics(self, sample: TextBlock | TextPair, example: Example) -> list[Statistic]:
+        """Optional hook: what ``example`` (made from ``sample``) shows of this objective's settings.
+
+        ``polytrain inspect`` sums each statistic over many examples and prints it next to its
+        ``expected`` value, and it adds the statistics every objective has (lengths, the fraction
+        of text tokens missing from the input). Pure, cheap, called once per inspected example;
+        never called in training. The default reports nothing objective-specific.
+        """
+        return []
+
     def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example | None:
         """Optional hook: one clean sentence laid out as this objective's model reads text, no noise.
 
@@ -141,7 +175,6 @@ class Objective(ABC):
             if the objective has no single-sentence layout (the default).
         """
         return None
-
 
     @property
     def head_module(self) -> nn.Module | None:

@@ -16,9 +16,10 @@ with ``decoder_start_token_id = </s>``)::
     decoder_input_ids  </s> <s> X
     labels             <s> X  </s>
 
-Masking counts subword tokens: candidates are the ordinary tokens of X (special tokens, such as the
-``</s>`` between documents of a ``whole_documents=False`` block, are never covered, and spans do not
-cross them).
+Masking counts whole words (``span_unit="word"``, mBART: "35% of the words", Poisson(3.5) span
+lengths in words) or ordinary tokens (``span_unit="token"``). Words are whole-word MLM's
+(``polytrain.objectives.span_units``). Special tokens, such as the ``</s>`` between documents of a
+``whole_documents=False`` block, are never covered, and spans do not cross them.
 """
 
 from __future__ import annotations
@@ -31,16 +32,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
-from polytrain.objectives.masking import (
-    check_ids,
-    lang_index,
-    ordinary,
-    random_ordinary_tokens,
-    randomized_round,
-    truncate,
-)
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Spans, SpanUnit,
+    Statistic, TextBlock, TextPair, Vocab, checked_block, lang_index, missing_units, place_spans,
+    random_ordinary_tokens, randomized_round, sample_span_lengths, span_units, target_cross_entropy, where)
 
 _DROPPED_INSERTIONS = (
     "Denoising: a block had no room for all inserted tokens (zero-length spans outnumber the tokens "
@@ -52,8 +46,8 @@ _DROPPED_INSERTIONS = (
 class Noised:
     """The result of ``Denoising.noise``, with what was done, for statistics and tests.
 
-    ``masked_tokens = span_lengths.sum()``; ``<mask>`` tokens in ``ids`` (when ``mask_random=0``,
-    ``replace_length=1``) ``= len(span_starts) + inserted``.
+    ``masked_tokens = span_lengths.sum()``, ``masked_units = span_units.sum()``; ``<mask>`` tokens in
+    ``ids`` (when ``mask_random=0``, ``replace_length=1``) ``= len(span_starts) + inserted``.
     """
 
     ids: np.ndarray
@@ -63,7 +57,11 @@ class Noised:
     span_starts: np.ndarray
     """(K,) int64 start of each non-empty span in ``permuted``, increasing."""
     span_lengths: np.ndarray
-    """(K,) int64 length of each non-empty span (>= 1)."""
+    """(K,) int64 length in tokens of each non-empty span (>= 1)."""
+    span_units: np.ndarray
+    """(K,) int64 length of each non-empty span in ``span_unit`` (words or tokens, >= 1)."""
+    num_units: int
+    """Units (words or ordinary tokens) of ``permuted``: the masking budget's denominator."""
     zero_spans: int
     """Spans of sampled length 0 (each asks for one inserted ``<mask>``)."""
     inserted: int
@@ -95,78 +93,23 @@ def permute_sentences(
     return permuted.astype(np.int64), np.cumsum(sentence_ends[order] - starts[order])
 
 
-def sample_span_lengths(budget: int, poisson_lambda: float, rng: np.random.Generator) -> np.ndarray:
-    """Poisson span lengths whose sum is exactly ``budget``: draw until the sum reaches it, then
-    shorten the last span to the remaining budget (fairseq ``add_whole_word_mask``).
-
-    Returns:
-        (K,) int64 lengths in draw order; zeros are insertions; the last one is >= 1.
-    """
-    if budget <= 0:
-        return np.zeros(0, dtype=np.int64)
-    draws: list[np.ndarray] = []
-    total = 0
-    while total < budget:
-        chunk = rng.poisson(poisson_lambda, size=int(np.ceil(budget / poisson_lambda)) + 1)
-        draws.append(chunk)
-        total += int(chunk.sum())
-    lengths = np.concatenate(draws).astype(np.int64)
-    cumulative = np.cumsum(lengths)
-    last = int(np.searchsorted(cumulative, budget, side="left"))  # first index with sum >= budget
-    lengths = lengths[: last + 1]
-    lengths[last] = budget - (cumulative[last - 1] if last > 0 else 0)
-    return lengths
-
-
-def place_spans(candidates: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Place non-empty spans on free runs of candidate tokens, without overlap.
-
-    Longest span first, each at a start drawn uniformly among the positions where it fits
-    inside one run of candidates not yet covered. A span that fits nowhere (fragmentation,
-    only likely with ``mask_ratio`` near 1) is shortened to the longest free run.
-
-    Args:
-        candidates: (T,) bool, True at tokens that may be masked.
-        lengths: (K,) int64 span lengths >= 1 with ``sum <= candidates.sum()``.
-
-    Returns:
-        ``(starts, lengths)``, (K,) int64 each, sorted by start.
-    """
-    padded = np.concatenate([[False], candidates, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))  # run starts and ends alternate
-    free_start, free_end = list(edges[0::2]), list(edges[1::2])
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    placed = lengths.astype(np.int64).copy()
-    for j in np.argsort(-lengths, kind="stable"):
-        sizes = np.asarray(free_end) - np.asarray(free_start)
-        length = min(int(placed[j]), int(sizes.max()))
-        room = np.maximum(sizes - length + 1, 0)  # (R,) admissible starts per free run
-        cumulative = np.cumsum(room)
-        draw = int(rng.integers(cumulative[-1]))
-        run = int(np.searchsorted(cumulative, draw, side="right"))
-        start = int(free_start[run]) + draw - int(cumulative[run] - room[run])
-        starts[j], placed[j] = start, length
-        left, right = (free_start[run], start), (start + length, free_end[run])
-        pieces = [p for p in (left, right) if p[1] > p[0]]
-        free_start[run : run + 1] = [p[0] for p in pieces]
-        free_end[run : run + 1] = [p[1] for p in pieces]
-    order = np.argsort(starts, kind="stable")
-    return starts[order], placed[order]
-
-
 class Denoising(Objective):
     """mBART/BART denoising: encoder reads the noised block, decoder reconstructs the original.
 
     Defaults are mBART's (Liu et al. 2020 §2.2: 35 % of the words masked with Poisson(3.5) span
-    lengths, all sentences permuted, language id token), not fairseq's ``DenoisingDataset``
-    defaults (which mask nothing). BART large (Lewis et al. 2020 §5.1): ``mask_ratio=0.3``,
-    ``poisson_lambda=3.0``, ``add_lang_token=False``.
+    lengths counted in words, all sentences permuted, language id token), not fairseq's
+    ``DenoisingDataset`` defaults (which mask nothing). BART large (Lewis et al. 2020 §5.1: "30 % of
+    tokens"): ``mask_ratio=0.3``, ``poisson_lambda=3.0``, ``span_unit="token"``, ``add_lang_token=False``.
 
     Args:
         weight: relative probability of this objective when several are mixed.
-        mask_ratio: fraction of the block's ordinary tokens covered by spans (fairseq ``mask``);
-            0.35 per mBART.
-        poisson_lambda: mean of the Poisson span-length distribution; 3.5 per mBART.
+        mask_ratio: fraction of the block's units (words or ordinary tokens, ``span_unit``) covered
+            by spans (fairseq ``mask``); 0.35 of the words per mBART.
+        poisson_lambda: mean of the Poisson span-length distribution, in ``span_unit``; 3.5 per mBART.
+        span_unit: what ``mask_ratio`` and span lengths count: ``"word"``, whole words with the
+            boundaries of whole-word MLM (mBART §2.2 "35% of the words"; fairseq ``span-poisson``
+            with whole-word masking), or ``"token"``, ordinary subword tokens (the BART paper's
+            "30% of tokens"). Words need a tokenizer that marks word starts (Metaspace ``▁``).
         mask_random: probability that a span (or inserted token) is replaced by a random ordinary
             token instead of ``<mask>`` (fairseq ``mask_random``); 0.0 in mBART and BART.
         replace_length: tokens that replace a span: 1 = one ``<mask>`` (BART/mBART text
@@ -193,6 +136,7 @@ class Denoising(Objective):
         weight: float = 1.0,
         mask_ratio: float = 0.35,
         poisson_lambda: float = 3.5,
+        span_unit: SpanUnit = "word",
         mask_random: float = 0.0,
         replace_length: int = 1,
         permute_sentence_ratio: float = 1.0,
@@ -212,10 +156,13 @@ class Denoising(Objective):
                 raise ValueError(f"{name}: {label} must be in [0, 1], got {value}")
         if not poisson_lambda > 0.0:
             raise ValueError(f"{name}: poisson_lambda must be > 0, got {poisson_lambda}")
+        if span_unit not in ("word", "token"):
+            raise ValueError(f"{name}: span_unit must be 'word' or 'token', got {span_unit!r}")
         if replace_length not in (-1, 0, 1):
             raise ValueError(f"{name}: replace_length must be -1, 0 or 1 (fairseq), got {replace_length}")
         self.mask_ratio = mask_ratio
         self.poisson_lambda = poisson_lambda
+        self.span_unit = span_unit
         self.mask_random = mask_random
         self.replace_length = replace_length
         self.permute_sentence_ratio = permute_sentence_ratio
@@ -224,16 +171,20 @@ class Denoising(Objective):
         self.whole_documents = whole_documents
 
     def setup(self, vocab: Vocab, max_length: int) -> None:
-        """Bind the vocabulary; mBART's layout needs a language tag for every language.
+        """Bind the vocabulary: mBART's layout needs a language tag for every language, and
+        ``span_unit="word"`` a tokenizer that marks word starts.
 
         Raises:
-            ValueError: ``add_lang_token`` with a tokenizer without tags (XLM-R's), or too small a
-                ``max_length`` (``Objective.setup``).
+            ValueError: ``add_lang_token`` with a tokenizer without tags (XLM-R's), word units without
+                word starts, or too small a ``max_length`` (``Objective.setup``).
         """
         if self.add_lang_token and not vocab.languages:
             raise ValueError(f"{type(self).__name__}: add_lang_token=True (mBART's X </s> <lid>) needs language tags "
                              "and the tokenizer has none (an XLM-R tokenizer marks no language); set "
                              "add_lang_token: false for BART's <s> X </s>")
+        if self.span_unit == "word" and not vocab.word_start[vocab.ordinary_ids].any():
+            raise ValueError(f"{type(self).__name__}: span_unit='word' needs word starts, but no ordinary token of the "
+                             "tokenizer starts a word (no Metaspace \u2581 pieces); set span_unit: token")
         super().setup(vocab, max_length)
 
     def _replacements(self, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -243,20 +194,18 @@ class Denoising(Objective):
         tokens[is_random] = random_ordinary_tokens(int(is_random.sum()), self.vocab, rng)
         return tokens
 
-    def _replace_spans(
-        self, text: np.ndarray, starts: np.ndarray, lengths: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
+    def _replace_spans(self, text: np.ndarray, spans: Spans, rng: np.random.Generator) -> np.ndarray:
         """Replace each span of ``text`` (T,) by ``replace_length`` tokens; returns the shorter text."""
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        covered = np.repeat(starts, lengths) + offsets  # (M,) positions of all masked tokens
+        covered = spans.positions()  # (M,) positions of all masked tokens
         out, keep = text.copy(), np.ones(len(text), dtype=bool)
         if self.replace_length == 1:
-            out[starts] = self._replacements(len(starts), rng)
-            keep[covered[offsets > 0]] = False
+            out[spans.starts] = self._replacements(len(spans.starts), rng)
+            keep[covered] = False
+            keep[spans.starts] = True
         elif self.replace_length == 0:
             keep[covered] = False
         else:  # -1: every token of a span becomes <mask>, or a random token if the span is random
-            is_random = np.repeat(rng.random(len(starts)) < self.mask_random, lengths)
+            is_random = np.repeat(rng.random(len(spans.starts)) < self.mask_random, spans.lengths)
             out[covered] = self.vocab.mask_id
             out[covered[is_random]] = random_ordinary_tokens(int(is_random.sum()), self.vocab, rng)
         return out[keep]
@@ -281,11 +230,11 @@ class Denoising(Objective):
             room: the longest allowed noised text; insertions beyond it are dropped, never text.
         """
         permuted, _ = permute_sentences(text, sentence_ends, self.permute_sentence_ratio, rng)
-        candidates = ordinary(permuted, self.vocab)  # (T,)
-        budget = min(randomized_round(self.mask_ratio * int(candidates.sum()), rng), int(candidates.sum()))
-        lengths = sample_span_lengths(budget, self.poisson_lambda, rng)
-        starts, span_lengths = place_spans(candidates, lengths[lengths > 0], rng)
-        noised = self._replace_spans(permuted, starts, span_lengths, rng)
+        units = span_units(permuted, self.vocab, self.span_unit)  # (U,) words or tokens
+        budget = min(randomized_round(self.mask_ratio * len(units), rng), len(units))
+        lengths = sample_span_lengths(budget, self.poisson_lambda, rng)  # in units
+        spans = place_spans(units, lengths[lengths > 0], rng)
+        noised = self._replace_spans(permuted, spans, rng)
         zero_spans = int((lengths == 0).sum())
         wanted = zero_spans
         if self.insert_ratio > 0.0:
@@ -294,19 +243,8 @@ class Denoising(Objective):
         if inserted < wanted:
             warnings.warn(_DROPPED_INSERTIONS, stacklevel=2)
         noised = self._insert(noised, inserted, rng)
-        return Noised(noised, permuted, starts, span_lengths, zero_spans, inserted)
-
-    def _checked_block(self, sample: TextBlock, what: str) -> tuple[np.ndarray, np.ndarray]:
-        """The block's ids truncated to ``max_length - 2`` and its sentence ends clipped to match."""
-        ids = check_ids(sample.ids, self.vocab, what)
-        ends = np.asarray(sample.sentence_ends, dtype=np.int64).reshape(-1)
-        if len(ids) and (len(ends) == 0 or ends[0] <= 0 or np.any(np.diff(ends) <= 0) or ends[-1] != len(ids)):
-            raise ValueError(
-                f"{what}: sentence_ends must increase from > 0 to len(ids)={len(ids)}, got {ends.tolist()}"
-            )
-        ids = truncate(ids, self.max_length - self.added_tokens, what)
-        ends = np.append(ends[ends < len(ids)], len(ids)) if len(ids) else np.zeros(0, dtype=np.int64)
-        return ids, ends
+        return Noised(ids=noised, permuted=permuted, span_starts=spans.starts, span_lengths=spans.lengths,
+                      span_units=spans.units, num_units=len(units), zero_spans=zero_spans, inserted=inserted)
 
     def make_example(self, sample: TextBlock | TextPair, rng: np.random.Generator) -> Example:
         """Noise one block and lay out encoder input, decoder input and labels (module docstring).
@@ -315,11 +253,9 @@ class Denoising(Objective):
             An ``Example`` with (T_enc,) ``input_ids``/``positions``/``langs`` and (T_dec,)
             ``decoder_input_ids``/``labels``, ``T_enc, T_dec <= max_length``.
         """
-        if not isinstance(sample, TextBlock):
-            raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
-        vocab, what = self.vocab, f"{type(self).__name__}: block {sample.key!r}"
-        text, ends = self._checked_block(sample, what)
-        lang = lang_index(vocab, sample.lang, what)
+        vocab = self.vocab
+        text, ends = checked_block(self, sample)
+        lang = lang_index(vocab, sample.lang, where(self, sample))
         noised = self.noise(text, ends, self.max_length - self.added_tokens, rng).ids
         if self.add_lang_token:
             lid = vocab.lang_token_ids[lang]
@@ -343,6 +279,29 @@ class Denoising(Objective):
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy over all target tokens (teacher forcing); accuracy and perplexity."""
         return target_cross_entropy(outputs, batch)
+
+    def statistics(self, sample: TextBlock | TextPair, example: Example) -> list[Statistic]:
+        """Masked fraction and span length in ``span_unit``, as the example shows them.
+
+        ``masked_<unit>_fraction``: units of the block missing from the encoder input
+        (``missing_units``: exact with ``mask_random=0`` and ``insert_ratio=0``; an inserted
+        ``<mask>`` inside a word makes that word missing), next to ``mask_ratio``.
+        ``<unit>s_per_mask``: missing units per ``<mask>``, the mean span length with zero-length
+        spans counted (each inserts one ``<mask>``), next to ``poisson_lambda`` (``replace_length=1``
+        only; a little below it, as each block's last span is cut to the budget).
+        """
+        unit, vocab = self.span_unit, self.vocab
+        text = np.asarray(sample.ids, dtype=np.int64)[: self.max_length - self.added_tokens]
+        missing, total = missing_units(text, example.input_ids, vocab, unit)
+        masks = int((example.input_ids == vocab.mask_id).sum())
+        stats = [Statistic(f"masked_{unit}_fraction", missing, total, f"{unit}s missing from the encoder input",
+                           self.mask_ratio, "mask_ratio"),
+                 Statistic("masks_per_example", masks, 1, "<mask> tokens in the encoder input")]
+        if self.replace_length == 1:
+            expected = self.poisson_lambda if self.mask_random == 0 else None
+            stats.append(Statistic(f"{unit}s_per_mask", missing, masks, f"missing {unit}s per <mask>", expected,
+                                   "poisson_lambda"))
+        return stats
 
     def plain_example(self, ids: np.ndarray, lang: str, key: str) -> Example:
         """The clean sentence in this objective's layout (``Objective.plain_example``): mBART

@@ -1,4 +1,4 @@
-"""Token masking shared by the encoder objectives (MLM, TLM), plus corruption statistics.
+"""The token-level toolkit of the objectives: checks, whole words, BERT's target rule and replacement.
 
 The masking rule is BERT's (Devlin et al. 2019, §3.1) as used by RoBERTa and XLM-R: a fraction
 ``mask_prob`` of the candidate tokens become targets; each target is independently replaced by
@@ -8,16 +8,24 @@ Candidates are the ordinary tokens (not ``vocab.special``). Special tokens, incl
 ``<unk>``, padding and language tags, wherever the tokenizer puts them, are never targets: predicting ``<unk>`` teaches the model
 nothing about the text. (XLM and HF also skip special tokens; fairseq's ``MaskTokensDataset``
 draws from every position, so ``<s>``/``</s>`` can become targets there.)
+
+Everything here is part of the plugin API (``polytrain.objectives``); the built-in objectives use
+nothing else.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from polytrain.types import IGNORE_INDEX, Example, Vocab
+from polytrain.objectives.base import Statistic
+from polytrain.types import IGNORE_INDEX, Example, TextBlock, TextPair, Vocab
+
+if TYPE_CHECKING:
+    from polytrain.objectives.base import Objective
 
 
 def randomized_round(x: float, rng: np.random.Generator) -> int:
@@ -75,6 +83,54 @@ def truncate(ids: np.ndarray, limit: int, what: str) -> np.ndarray:
     return ids
 
 
+def where(objective: Objective, sample: TextBlock | TextPair) -> str:
+    """How errors and warnings name a sample: ``"MaskedLM: block 'en/doc/0'"`` (``pair`` for a ``TextPair``)."""
+    kind = "pair" if isinstance(sample, TextPair) else "block"
+    return f"{type(objective).__name__}: {kind} {sample.key!r}"
+
+
+def checked_block(objective: Objective, sample: TextBlock | TextPair) -> tuple[np.ndarray, np.ndarray]:
+    """A mono sample's ids, checked and cut to the room the objective leaves, and its sentence ends.
+
+    The first step of a mono objective's ``make_example``: the sample must be a ``TextBlock``, its
+    ids in ``[0, vocab.size)`` and its ``sentence_ends`` increasing to ``len(ids)``; a block longer than
+    ``max_length - added_tokens`` (which the packer never makes) is truncated with a warning, and
+    its sentence ends are clipped to match. Every failure is one line naming the objective and key.
+
+    Returns:
+        ``(ids, sentence_ends)``: (T,) int64 and (S,) int64, the last end equal to T (both empty if T = 0).
+    """
+    if not isinstance(sample, TextBlock):
+        raise TypeError(f"{type(objective).__name__} reads mono TextBlocks, got {type(sample).__name__}")
+    what = where(objective, sample)
+    ids = check_ids(sample.ids, objective.vocab, what)
+    ends = np.asarray(sample.sentence_ends, dtype=np.int64).reshape(-1)
+    if len(ids) and (len(ends) == 0 or ends[0] <= 0 or np.any(np.diff(ends) <= 0) or ends[-1] != len(ids)):
+        raise ValueError(f"{what}: sentence_ends must increase from > 0 to len(ids)={len(ids)}, got {ends.tolist()}")
+    ids = truncate(ids, objective.max_length - objective.added_tokens, what)
+    ends = np.append(ends[ends < len(ids)], len(ids)) if len(ids) else np.zeros(0, dtype=np.int64)
+    return ids, ends
+
+
+def single_text(ids: np.ndarray, lang: str, key: str, vocab: Vocab, room: int, what: str) -> Example:
+    """``<s> ids </s>`` with positions 0.. and ``lang``'s index on every token, labels all ignored.
+
+    The unmasked layout of MLM (and of TLM's first segment), which their ``plain_example`` gives
+    evaluation. ``ids`` longer than ``room`` are cut at the end with a warning; an id outside the
+    vocabulary or an unknown ``lang`` raises, naming ``what``.
+    """
+    ids = truncate(check_ids(ids, vocab, what), room, what)
+    framed = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
+    return Example(
+        input_ids=framed,
+        labels=np.full(len(framed), IGNORE_INDEX, dtype=np.int64),
+        positions=np.arange(len(framed), dtype=np.int64),
+        langs=np.full(len(framed), lang_index(vocab, lang, what), dtype=np.int64),
+        lang=lang,
+        key=key,
+    )
+
+
 def word_spans(candidates: np.ndarray, word_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split the candidate positions into whole words.
 
@@ -99,11 +155,80 @@ def word_spans(candidates: np.ndarray, word_start: np.ndarray) -> tuple[np.ndarr
     return starts.astype(np.int64), ends.astype(np.int64)
 
 
+SpanUnit = Literal["word", "token"]
+"""What span lengths and masking budgets count: whole words or single ordinary tokens."""
+
+
+def expand_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(N,) int64 every position of the half-open ranges ``[starts[i], ends[i])``, in range order."""
+    lengths = ends - starts
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return (np.repeat(starts, lengths) + offsets).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Units:
+    """The maskable units of a token sequence, in order: unit ``i`` is the tokens ``[starts[i], ends[i])``."""
+
+    starts: np.ndarray
+    """(U,) int64 first token of each unit, increasing."""
+    ends: np.ndarray
+    """(U,) int64 exclusive end of each unit; ``ends[i] <= starts[i + 1]``."""
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def positions(self, chosen: np.ndarray) -> np.ndarray:
+        """(N,) int64 token positions of the ``chosen`` unit indices (increasing if ``chosen`` is)."""
+        chosen = np.asarray(chosen, dtype=np.int64)
+        return expand_ranges(self.starts[chosen], self.ends[chosen])
+
+
+def span_units(ids: np.ndarray, vocab: Vocab, unit: SpanUnit) -> Units:
+    """The units of ``ids`` (T,): whole words (whole-word MLM's boundaries) or single ordinary tokens.
+
+    Special tokens belong to no unit and end a word.
+    """
+    candidates = ordinary(ids, vocab)  # (T,)
+    if unit == "token":
+        positions = np.flatnonzero(candidates).astype(np.int64)
+        return Units(positions, positions + 1)
+    if unit == "word":
+        return Units(*word_spans(candidates, vocab.word_start[ids]))
+    raise ValueError(f"span unit must be 'word' or 'token', got {unit!r}")
+
+
 def _check_probability(name: str, value: float, low_open: bool = False) -> None:
     ok = (0.0 < value <= 1.0) if low_open else (0.0 <= value <= 1.0)
     if not ok:
         interval = "(0, 1]" if low_open else "[0, 1]"
         raise ValueError(f"{name} must be in {interval}, got {value}")
+
+
+def corrupt_targets(ids: np.ndarray, targets: np.ndarray, vocab: Vocab, rng: np.random.Generator,
+                    mask_replace_prob: float = 0.8, random_replace_prob: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """BERT's replacement of the targets (Devlin et al. 2019 §3.1: 80 % ``<mask>``, 10 % random, 10 % kept).
+
+    One categorical draw per target token: ``<mask>`` with ``mask_replace_prob``, a random ordinary
+    token (``random_ordinary_tokens``, never a special token) with ``random_replace_prob``, else the
+    token stays. The labels hold the original id at every target.
+
+    Args:
+        ids: (T,) int64 original input.
+        targets: (N,) int64 target positions.
+
+    Returns:
+        ``(input_ids, labels)``, both (T,) int64; ``labels`` is ``IGNORE_INDEX`` off the targets.
+    """
+    labels = np.full(len(ids), IGNORE_INDEX, dtype=np.int64)
+    labels[targets] = ids[targets]
+    corrupted = ids.copy()
+    draw = rng.random(len(targets))  # one categorical draw per target
+    to_mask = draw < mask_replace_prob
+    to_random = ~to_mask & (draw < mask_replace_prob + random_replace_prob)
+    corrupted[targets[to_mask]] = vocab.mask_id
+    corrupted[targets[to_random]] = random_ordinary_tokens(int(to_random.sum()), vocab, rng)
+    return corrupted, labels
 
 
 @dataclass(frozen=True)
@@ -136,101 +261,64 @@ class TokenMasker:
     def select(self, ids: np.ndarray, vocab: Vocab, rng: np.random.Generator) -> np.ndarray:
         """Choose the target positions of ``ids`` (T,); returns (N,) sorted int64 positions.
 
-        Token mode: ``randomized_round(mask_prob * C)`` of the C candidates, uniformly without
-        replacement (fairseq's count). Whole-word mode: the same count of words (fairseq's
-        ``mask_whole_words``), uniformly without replacement, expanded to all their tokens; since
-        every word is equally likely, the expected token fraction is still ``mask_prob``.
+        ``randomized_round(mask_prob * U)`` of the U units (ordinary tokens, or whole words with
+        ``whole_word_mask``: fairseq's ``mask_whole_words``), uniformly without replacement (fairseq's
+        count), expanded to all their tokens. Since every word is equally likely, the expected token
+        fraction is ``mask_prob`` in both modes.
         """
-        candidates = ordinary(ids, vocab)  # (T,)
-        if not self.whole_word_mask:
-            positions = np.flatnonzero(candidates)
+        if not self.whole_word_mask:  # the units are the candidate positions themselves
+            positions = np.flatnonzero(ordinary(ids, vocab))
             count = randomized_round(self.mask_prob * len(positions), rng)
             return np.sort(rng.choice(positions, size=count, replace=False)).astype(np.int64)
-        starts, ends = word_spans(candidates, vocab.word_start[ids])
-        count = randomized_round(self.mask_prob * len(starts), rng)
-        chosen = np.sort(rng.choice(len(starts), size=count, replace=False))
-        if count == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate([np.arange(starts[w], ends[w]) for w in chosen]).astype(np.int64)
+        words = span_units(ids, vocab, "word")
+        count = randomized_round(self.mask_prob * len(words), rng)
+        return words.positions(np.sort(rng.choice(len(words), size=count, replace=False)))
 
     def corrupt(
         self, ids: np.ndarray, targets: np.ndarray, vocab: Vocab, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Apply the 80/10/10 rule per target token, also in whole-word mode.
+        """``corrupt_targets`` with this masker's probabilities, drawn per target token, also in
+        whole-word mode.
 
         In whole-word mode fairseq draws the rule once per word and HF masks every token of a
         chosen word; polytrain draws per token, so the token-level 80/10/10 proportions are the
         same in both modes whatever the word lengths (one rule, one set of statistics).
-
-        Args:
-            ids: (T,) int64 original input.
-            targets: (N,) int64 target positions from ``select``.
-
-        Returns:
-            ``(input_ids, labels)``, both (T,) int64; ``labels`` holds the original id at the
-            targets and ``IGNORE_INDEX`` elsewhere.
         """
-        labels = np.full(len(ids), IGNORE_INDEX, dtype=np.int64)
-        labels[targets] = ids[targets]
-        corrupted = ids.copy()
-        draw = rng.random(len(targets))  # one categorical draw per target
-        to_mask = draw < self.mask_replace_prob
-        to_random = ~to_mask & (draw < self.mask_replace_prob + self.random_replace_prob)
-        corrupted[targets[to_mask]] = vocab.mask_id
-        corrupted[targets[to_random]] = random_ordinary_tokens(int(to_random.sum()), vocab, rng)
-        return corrupted, labels
+        return corrupt_targets(ids, targets, vocab, rng, self.mask_replace_prob, self.random_replace_prob)
 
     def __call__(self, ids: np.ndarray, vocab: Vocab, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``select`` then ``corrupt``: (T,) ids -> ((T,) input_ids, (T,) labels)."""
         return self.corrupt(ids, self.select(ids, vocab, rng), vocab, rng)
 
+    def statistics(self, example: Example, vocab: Vocab) -> list[Statistic]:
+        """What one encoder example shows of this rule, next to the settings (``Objective.statistics``).
 
-def _fraction(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
-
-
-def example_stats(example: Example, vocab: Vocab) -> dict[str, float]:
-    """Corruption statistics of one example, for ``polytrain inspect`` (sum the counts over many).
-
-    Encoder objectives (no ``decoder_input_ids``): counts ``tokens``, ``candidates`` (ordinary
-    tokens before corruption), ``targets``, ``masked`` / ``random`` / ``kept`` targets, and the
-    fractions ``target_fraction`` (targets / candidates) and ``masked_fraction`` /
-    ``random_fraction`` / ``kept_fraction`` (of the targets). A random replacement that drew the
-    original token counts as kept (it is indistinguishable).
-
-    Encoder-decoder objectives: ``input_tokens``, ``target_tokens``, ``mask_tokens`` (``<mask>``
-    in the encoder input), ``length_ratio`` (input / target) and ``masked_fraction``: the share of
-    the target's ordinary tokens missing from the input, exact when ``mask_random == 0`` and
-    ``insert_ratio == 0`` (random replacement tokens look like kept text).
-    Fractions of an empty denominator are 0.0.
-    """
-    labels = example.labels
-    is_target = labels != IGNORE_INDEX  # (T,) or (T_dec,)
-    if example.decoder_input_ids is not None:
-        target_ordinary = int(ordinary(labels[is_target], vocab).sum())
-        input_ordinary = int(ordinary(example.input_ids, vocab).sum())
-        return {
-            "input_tokens": float(len(example.input_ids)),
-            "target_tokens": float(is_target.sum()),
-            "mask_tokens": float((example.input_ids == vocab.mask_id).sum()),
-            "length_ratio": _fraction(len(example.input_ids), int(is_target.sum())),
-            "masked_fraction": _fraction(max(target_ordinary - input_ordinary, 0), target_ordinary),
-        }
-    inputs = example.input_ids[is_target]
-    originals = labels[is_target]
-    targets = int(is_target.sum())
-    masked = int((inputs == vocab.mask_id).sum())
-    kept = int((inputs == originals).sum())
-    candidates = int(ordinary(example.input_ids[~is_target], vocab).sum()) + targets
-    return {
-        "tokens": float(len(example.input_ids)),
-        "candidates": float(candidates),
-        "targets": float(targets),
-        "masked": float(masked),
-        "random": float(targets - masked - kept),
-        "kept": float(kept),
-        "target_fraction": _fraction(targets, candidates),
-        "masked_fraction": _fraction(masked, targets),
-        "random_fraction": _fraction(targets - masked - kept, targets),
-        "kept_fraction": _fraction(kept, targets),
-    }
+        ``selected_fraction`` (targets / ordinary tokens, vs ``mask_prob``), ``mask_share``,
+        ``random_share`` and ``kept_share`` (of the targets, vs the replacement probabilities; a
+        random draw of the original token counts as kept, it is indistinguishable), and with
+        ``whole_word_mask`` ``selected_word_fraction`` (words whose every token is a target).
+        """
+        is_target = example.labels != IGNORE_INDEX  # (T,)
+        inputs, originals = example.input_ids[is_target], example.labels[is_target]
+        targets = int(is_target.sum())
+        masked = int((inputs == vocab.mask_id).sum())
+        kept = int((inputs == originals).sum())
+        candidates = int(ordinary(example.input_ids[~is_target], vocab).sum()) + targets
+        kept_param = "1 - mask_replace_prob - random_replace_prob"
+        stats = [
+            Statistic("selected_fraction", targets, candidates, "targets / ordinary tokens", self.mask_prob, "mask_prob"),
+            Statistic("mask_share", masked, targets, "targets replaced by <mask>", self.mask_replace_prob,
+                      "mask_replace_prob"),
+            Statistic("random_share", targets - masked - kept, targets, "targets replaced by a random token",
+                      self.random_replace_prob, "random_replace_prob"),
+            Statistic("kept_share", kept, targets, "targets left unchanged",
+                      round(1.0 - self.mask_replace_prob - self.random_replace_prob, 10), kept_param),
+        ]
+        if self.whole_word_mask:
+            original = np.where(is_target, example.labels, example.input_ids)  # (T,)
+            words = span_units(original, vocab, "word")
+            covered = np.concatenate([[0], np.cumsum(is_target)])  # targets before each position
+            whole = int(((covered[words.ends] - covered[words.starts]) == words.ends - words.starts).sum())
+            stats.append(Statistic("selected_word_fraction", whole, len(words), "words whose every token is a target",
+                                   self.mask_prob, "mask_prob"))
+        return stats

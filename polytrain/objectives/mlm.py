@@ -15,28 +15,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
-from polytrain.objectives.masking import TokenMasker, check_ids, lang_index, truncate
-from polytrain.types import IGNORE_INDEX, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
-
-
-def single_text(ids: np.ndarray, lang: str, key: str, vocab: Vocab, room: int, what: str) -> Example:
-    """``<s> ids </s>`` with positions 0.. and ``lang``'s index on every token, labels all ignored.
-
-    The unmasked layout of MLM (and of TLM's first segment). ``ids`` longer than ``room`` are cut
-    at the end with a warning; an id outside the vocabulary or an unknown ``lang`` raises, naming
-    ``what``.
-    """
-    ids = truncate(check_ids(ids, vocab, what), room, what)
-    framed = np.concatenate([[vocab.bos_id], ids, [vocab.eos_id]]).astype(np.int64)  # (T,)
-    return Example(
-        input_ids=framed,
-        labels=np.full(len(framed), IGNORE_INDEX, dtype=np.int64),
-        positions=np.arange(len(framed), dtype=np.int64),
-        langs=np.full(len(framed), lang_index(vocab, lang, what), dtype=np.int64),
-        lang=lang,
-        key=key,
-    )
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
+    TextPair, TokenMasker, single_text, target_cross_entropy, where)
 
 
 class MaskedLM(Objective):
@@ -92,9 +72,8 @@ class MaskedLM(Objective):
         """
         if not isinstance(sample, TextBlock):
             raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
-        what = f"{type(self).__name__}: block {sample.key!r}"
-        room = self.max_length - self.added_tokens
-        example = single_text(sample.ids, sample.lang, sample.key, self.vocab, room, what)
+        room = self.max_length - self.added_tokens  # MLM reads no sentence ends: single_text's checks suffice
+        example = single_text(sample.ids, sample.lang, sample.key, self.vocab, room, where(self, sample))
         example.input_ids, example.labels = self.masker(example.input_ids, self.vocab, rng)
         return example
 
@@ -106,3 +85,7 @@ class MaskedLM(Objective):
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets; accuracy and perplexity on the targets only."""
         return target_cross_entropy(outputs, batch)
+
+    def statistics(self, sample: TextBlock | TextPair, example: Example) -> list[Statistic]:
+        """The target fraction and the 80/10/10 split (``TokenMasker.statistics``)."""
+        return self.masker.statistics(example, self.vocab)

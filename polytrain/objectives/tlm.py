@@ -21,10 +21,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
-from polytrain.objectives.masking import TokenMasker, check_ids, lang_index
-from polytrain.objectives.mlm import single_text
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
+    TextPair, TokenMasker, check_ids, lang_index, single_text, target_cross_entropy, where)
 
 
 def longest_first(la: int, lb: int, budget: int) -> tuple[int, int]:
@@ -98,7 +96,7 @@ class TranslationLM(Objective):
         if not isinstance(sample, TextPair):
             raise TypeError(f"{type(self).__name__} reads parallel TextPairs, got {type(sample).__name__}")
         vocab = self.vocab
-        what = f"{type(self).__name__}: pair {sample.key!r}"
+        what = where(self, sample)
         sides = [
             (check_ids(sample.src_ids, vocab, f"{what} (source)"), lang_index(vocab, sample.src_lang, what)),
             (check_ids(sample.tgt_ids, vocab, f"{what} (target)"), lang_index(vocab, sample.tgt_lang, what)),
@@ -129,3 +127,7 @@ class TranslationLM(Objective):
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy on the targets of both sides; accuracy and perplexity on them."""
         return target_cross_entropy(outputs, batch)
+
+    def statistics(self, sample: TextBlock | TextPair, example: Example) -> list[Statistic]:
+        """The target fraction over both sides and the 80/10/10 split (``TokenMasker.statistics``)."""
+        return self.masker.statistics(example, self.vocab)

@@ -79,6 +79,13 @@ def _worker() -> tuple[int, int]:
     return (0, 1) if info is None else (info.id, info.num_workers)
 
 
+def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> list[np.ndarray]:
+    """(T_i,) int64 token ids of each text, without special tokens: how the stream tokenizes."""
+    # encode_batch_fast (tokenizers >= 0.21) skips the character offsets nobody here uses.
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+    return [np.asarray(e.ids, dtype=np.int64) for e in encode(texts, add_special_tokens=False)]
+
+
 Sample = TextBlock | TextPair
 Split = Literal["train", "val"]
 
@@ -174,11 +181,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
         return self._tokenizer
 
     def _encode(self, texts: list[str]) -> list[np.ndarray]:
-        tokenizer = self.tokenizer()
-        # encode_batch_fast (tokenizers >= 0.21) skips the character offsets nobody here uses.
-        encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
-        encodings = encode(texts, add_special_tokens=False)
-        return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        return encode_texts(self.tokenizer(), texts)
 
     def _pair(self, sample: ShardSample, shard: ShardInfo) -> TextPair | None:
         src, tgt = self._encode([sample.texts["src.txt"], sample.texts["tgt.txt"]])

@@ -39,6 +39,22 @@ def train(demo_data, tmp_path: Path, fragments: tuple[str, ...]) -> list[dict[st
         return list(csv.DictReader(f))
 
 
+def check_objective_counts(rows: list[dict[str, str]], objectives: tuple[str, ...]) -> None:
+    """Each logged step (log_every_n_steps=1) counts the one objective it drew, and only that objective's
+    loss is written at that step: no value carried over from an earlier step (docs/training.md)."""
+    steps = [r for r in rows if r.get(f"train/{objectives[0]}/batches")]
+    assert len(steps) == STEPS
+    drawn = {o: 0 for o in objectives}
+    for row in steps:
+        counts = {o: float(row[f"train/{o}/batches"]) for o in objectives}
+        assert sorted(counts.values()) == [0.0] * (len(objectives) - 1) + [1.0], counts
+        for o in objectives:
+            assert bool(row.get(f"train/{o}/loss")) == (counts[o] == 1.0)
+            assert (float(row[f"train/{o}/tokens"]) > 0) == (counts[o] == 1.0)
+            drawn[o] += int(counts[o])
+    assert all(n >= 5 for n in drawn.values()), drawn  # a 50/50 mixture over 30 steps
+
+
 @pytest.mark.parametrize("name", RUNS)
 def test_objective_trains_and_loss_falls(name, demo_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # checkpoints go to ./runs/checkpoints
@@ -54,4 +70,6 @@ def test_objective_trains_and_loss_falls(name, demo_data, tmp_path, monkeypatch)
         assert any(c.startswith(f"train/{objective}/") and c.endswith("/loss") for c in columns)
     if "denoise" in name:
         assert "val/denoise/bleu" in columns and "val/denoise/chrf" in columns
+    if len(objectives) > 1:
+        check_objective_counts(rows, objectives)
     assert (tmp_path / "runs" / "checkpoints" / "last.ckpt").exists()

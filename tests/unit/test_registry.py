@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from importlib.metadata import EntryPoint
 
 import pytest
 
-from polytrain.objectives.base import Objective
-from polytrain.registry import RegistryError, discover, objectives
+from polytrain import plugins
+from polytrain.objectives import Objective
+from polytrain.registry import RegistryError, discover, objectives, scan
 
 
 class _Dist:
@@ -68,6 +70,41 @@ def test_plugins_list_command_prints_provenance(capsys):
     assert main(["plugins", "list"]) == 0
     out = capsys.readouterr().out
     assert "mlm" in out and "polytrain.objectives.mlm.MaskedLM" in out and "polytrain" in out
+
+
+BROKEN_SET = [
+    _ep("mlm", "polytrain.objectives.mlm:MaskedLM", "polytrain"),
+    _ep("tlm", "polytrain.objectives.tlm:TranslationLM", "polytrain"),
+    _ep("broken", "no_such_module_xyz:Thing", "broken-dist"),
+    _ep("half", "tests.unit.test_registry:Incomplete", "half-dist"),
+    _ep("twice", "polytrain.objectives.mlm:MaskedLM", "polytrain"),
+    _ep("twice", "polytrain.objectives.tlm:TranslationLM", "other-dist"),
+]
+
+
+def test_scan_keeps_what_loads_and_names_what_is_broken():
+    found = scan(BROKEN_SET)
+    assert list(found.found) == ["mlm", "tlm"]
+    assert set(found.broken) == {"broken", "half", "twice"}
+    assert "no_such_module_xyz" in str(found.broken["broken"]) and "broken-dist" in str(found.broken["broken"])
+    assert "does not implement: loss" in str(found.broken["half"])
+    assert "registered twice" in str(found.broken["twice"])
+    with pytest.raises(RegistryError, match="'broken' = 'no_such_module_xyz:Thing'"):  # the first by name
+        discover(BROKEN_SET)
+
+
+def test_plugins_list_lists_the_others_and_marks_the_broken_one(monkeypatch, capsys):
+    monkeypatch.setattr(plugins, "scan", lambda: scan(BROKEN_SET))
+    assert plugins.main([]) == 1
+    out, err = capsys.readouterr()
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert "polytrain.objectives.mlm.MaskedLM" in rows["mlm"] and "TranslationLM" in rows["tlm"]
+    assert rows["broken"].split()[1] == "BROKEN:" and "failed to import" in rows["broken"]
+    assert rows["twice"].split()[1] == "BROKEN:" and "registered twice" in rows["twice"]
+    assert len(err.splitlines()) == 3 and all(line.startswith("polytrain plugins list: error: ") for line in err.splitlines())
+    assert plugins.main(["--json"]) == 1
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["mlm"]["distribution"] == "polytrain" and set(listed["half"]) == {"error"}
 
 
 def test_a_broken_plugin_stops_fit_with_one_line(monkeypatch, capsys):

@@ -50,8 +50,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from polytrain.objectives.base import DataKind, ModelKind, Objective, target_cross_entropy
-from polytrain.types import Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+from polytrain.objectives import (Batch, DataKind, Example, ModelKind, ModelOutput, Objective, Statistic, TextBlock,
+    TextPair, Vocab, checked_block, lang_index, missing_units, ordinary, target_cross_entropy, where)
 
 
 def random_segmentation(num_items: int, num_segments: int, rng: np.random.Generator) -> np.ndarray:
@@ -232,24 +232,15 @@ class SpanCorruption(Objective):
             self._warned.add(key)
             warnings.warn(message, stacklevel=3)
 
-    def _checked_text(self, sample: TextBlock) -> np.ndarray:
-        """(T,) int64 block ids, checked, truncated to ``max_length - 1``, sentinel ids -> ``<unk>``."""
-        what = f"{type(self).__name__}: block {sample.key!r}"
-        ids = np.asarray(sample.ids, dtype=np.int64)
-        if ids.ndim != 1:
-            raise ValueError(f"{what}: token ids must be 1-D, got shape {ids.shape}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab.size):
-            raise ValueError(f"{what}: token id out of range [0, {self.vocab.size}): min {ids.min()}, max {ids.max()}")
-        room = self.max_length - self.added_tokens
-        if len(ids) > room:
-            self._warn_once("truncated", f"{what}: {len(ids)} tokens exceed the room of {room}; truncated")
-            ids = ids[:room]
+    def _checked_text(self, sample: TextBlock | TextPair) -> np.ndarray:
+        """(T,) int64 block ids, checked and truncated (``checked_block``), sentinel ids -> ``<unk>``."""
+        ids, _ = checked_block(self, sample)
         reserved = self.is_sentinel(ids)
         if reserved.any():
             self.reserved_replaced += int(reserved.sum())
-            self._warn_once("reserved", f"{what}: {int(reserved.sum())} tokens use ids in {self.sentinel_ids}, "
-                            f"which {type(self).__name__} reserves as sentinels; they become <unk> "
-                            f"(counted in reserved_replaced)")
+            self._warn_once("reserved", f"{where(self, sample)}: {int(reserved.sum())} tokens use ids in "
+                            f"{self.sentinel_ids}, which {type(self).__name__} reserves as sentinels; they become "
+                            f"<unk> (counted in reserved_replaced)")
             ids = np.where(reserved, self.vocab.unk_id, ids)
         return ids
 
@@ -259,10 +250,10 @@ class SpanCorruption(Objective):
         Returns:
             (T,) bool, True on noise.
         """
-        ordinary = text >= self.vocab.num_special  # (T,)
+        maskable = ordinary(text, self.vocab)  # (T,)
         mask = np.zeros(len(text), dtype=bool)
-        mask[ordinary] = random_spans_noise_mask(
-            int(ordinary.sum()), self.noise_density, self.mean_noise_span_length, rng, self.random_roll
+        mask[maskable] = random_spans_noise_mask(
+            int(maskable.sum()), self.noise_density, self.mean_noise_span_length, rng, self.random_roll
         )
         return mask
 
@@ -318,11 +309,9 @@ class SpanCorruption(Objective):
             An ``Example`` with (T_enc,) ``input_ids``/``positions``/``langs`` and (T_dec,)
             ``labels``/``decoder_input_ids``; ``T_enc, T_dec <= max_length``.
         """
-        if not isinstance(sample, TextBlock):
-            raise TypeError(f"{type(self).__name__} reads mono TextBlocks, got {type(sample).__name__}")
         vocab = self.vocab
-        lang = vocab.lang_index(sample.lang)
         text = self._checked_text(sample)
+        lang = lang_index(vocab, sample.lang, where(self, sample))
         inputs, targets = self.corrupt(text, self.noise_mask(text, rng))
         input_ids = np.concatenate([inputs, [vocab.eos_id]]).astype(np.int64)  # (T_enc,)
         labels = np.concatenate([targets, [vocab.eos_id]]).astype(np.int64)  # (T_dec,)
@@ -340,3 +329,18 @@ class SpanCorruption(Objective):
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean cross-entropy over every target token (sentinels, spans, ``</s>``), as in T5."""
         return target_cross_entropy(outputs, batch)
+
+    def statistics(self, sample: TextBlock | TextPair, example: Example) -> list[Statistic]:
+        """What ``polytrain inspect`` shows next to the settings: the noise fraction (text tokens
+        missing from the input, vs ``noise_density``), sentinels per example, and noise tokens per
+        sentinel (the mean span length, vs ``mean_noise_span_length``)."""
+        text = np.asarray(sample.ids, dtype=np.int64)[: self.max_length - self.added_tokens]
+        missing, total = missing_units(text, example.input_ids, self.vocab, "token")
+        sentinels = int(self.is_sentinel(example.input_ids).sum())
+        return [
+            Statistic("noise_fraction", missing, total, "text tokens missing from the encoder input",
+                      self.noise_density, "noise_density"),
+            Statistic("sentinels_per_example", sentinels, 1, "sentinel tokens in the encoder input"),
+            Statistic("tokens_per_sentinel", missing, sentinels, "missing tokens per sentinel", self.mean_noise_span_length,
+                      "mean_noise_span_length"),
+        ]

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
+from polytrain.objectives import IGNORE_INDEX, Example, ModelOutput, TextBlock, TextPair, Vocab, make_rng
 from polytrain.stream.collate import collate
-from polytrain.rng import make_rng
-from polytrain.types import IGNORE_INDEX, SPECIAL_TOKENS, Example, ModelOutput, TextBlock, TextPair, Vocab
+from polytrain.testing import synthetic_vocab
+from polytrain.types import SPECIAL_TOKENS
 from polytrain_t5span.objective import SpanCorruption, random_spans_noise_mask, span_bounds
 
 LANGUAGES = ("de", "en")
@@ -30,11 +31,8 @@ TEXT_IDS = np.concatenate([np.arange(NUM_SPECIAL, SIZE - BYTES - 300), np.arange
 
 
 def make_vocab(size: int = SIZE) -> Vocab:
-    return Vocab(
-        size=size, pad_id=PAD, bos_id=BOS, eos_id=EOS, unk_id=UNK, mask_id=4, languages=LANGUAGES,
-        lang_token_ids=tuple(range(len(SPECIAL_TOKENS), NUM_SPECIAL)), num_special=NUM_SPECIAL,
-        word_start=np.zeros(size, dtype=bool),
-    )
+    """polytrain's id layout (``<s> <pad> </s> <unk> <mask>``, two language tags), no tokenizer file."""
+    return synthetic_vocab(size, LANGUAGES, word_start=np.zeros(size, dtype=bool))
 
 
 def make_objective(max_length: int = MAX_LENGTH, **kwargs: float | bool | int) -> SpanCorruption:

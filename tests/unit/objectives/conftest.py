@@ -10,6 +10,7 @@ import torch
 
 from polytrain.stream.collate import collate
 from polytrain.rng import make_rng
+from polytrain.testing import synthetic_vocab
 from polytrain.types import IGNORE_INDEX, SPECIAL_TOKENS, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
 
 LANGUAGES = ("de", "en", "fr")
@@ -19,20 +20,7 @@ NUM_SPECIAL = len(SPECIAL_TOKENS) + len(LANGUAGES)  # 8: <s> <pad> </s> <unk> <m
 
 def build_vocab() -> Vocab:
     """polytrain's id layout with 3 language tags; every third ordinary id starts a word."""
-    word_start = np.zeros(SIZE, dtype=bool)
-    word_start[NUM_SPECIAL::3] = True
-    return Vocab(
-        size=SIZE,
-        pad_id=1,
-        bos_id=0,
-        eos_id=2,
-        unk_id=3,
-        mask_id=4,
-        languages=LANGUAGES,
-        lang_token_ids=tuple(range(len(SPECIAL_TOKENS), NUM_SPECIAL)),
-        num_special=NUM_SPECIAL,
-        word_start=word_start,
-    )
+    return synthetic_vocab(SIZE, LANGUAGES, word_start=3)
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
-"""Denoising: infilling statistics over >= 100k tokens, span structure, permutation, layouts, loss.
+"""Denoising: infilling statistics over >= 100k tokens, in words and in tokens, span structure,
+permutation, layouts, loss.
 
-Definitions (docs/objectives.md): masked fraction = tokens covered by spans / ordinary tokens of the
-block; mean span length = covered tokens / all spans, zero-length spans included. Each block's
-last span is cut to the budget, which lowers the mean by about (lambda / 2) / (spans per block)
-(the expected overshoot of a Poisson renewal process); the tests allow for that bias.
+Definitions (docs/objectives.md), in the span unit (words for mBART, tokens for BART): masked
+fraction = units covered by spans / units of the block; mean span length = covered units / all
+spans, zero-length spans included. Each block's last span is cut to the budget, which lowers the
+mean by about (lambda / 2) / (spans per block) (the expected overshoot of a Poisson renewal
+process); the tests allow for that bias. The synthetic vocabulary starts a word at every third
+ordinary id, so words are 3 tokens long on average (geometric): counting tokens or words then
+gives clearly different corruptions, which the tests tell apart.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import numpy as np
 import pytest
 import torch
 
+from polytrain.objectives import Statistic, Units, place_spans, sample_span_lengths, span_units
+from polytrain.objectives.denoising import Denoising, Noised, permute_sentences
 from polytrain.rng import make_rng
-from polytrain.objectives.denoising import Denoising, Noised, permute_sentences, place_spans, sample_span_lengths
-from polytrain.objectives.masking import example_stats
+from polytrain.testing import synthetic_vocab
 from polytrain.types import TextBlock, TextPair
 
 MAX_LENGTH = 512
@@ -75,9 +80,9 @@ def test_bart_layout(vocab, blocks):
         assert example.input_ids[0] == vocab.bos_id and example.input_ids[-1] == vocab.eos_id
 
 
-def test_masked_fraction(vocab, blocks):
+def test_masked_fraction_in_tokens(vocab, blocks):
     covered = candidates = 0
-    for block, noised in noised_blocks(Denoising(), vocab, blocks(NUM_BLOCKS)):
+    for block, noised in noised_blocks(Denoising(span_unit="token"), vocab, blocks(NUM_BLOCKS)):
         n = int((noised.permuted >= vocab.num_special).sum())
         masked = int(noised.span_lengths.sum())
         # The budget is the randomized rounding of 0.35 n, and every budgeted token is placed.
@@ -93,16 +98,92 @@ def test_masked_fraction(vocab, blocks):
     assert abs(covered / candidates - 0.35) < 0.002
 
 
-def test_masked_fraction_from_examples(vocab, blocks):
-    stats = [example_stats(e, vocab) for _, e in examples(Denoising(), vocab, blocks(NUM_BLOCKS))]
-    weights = np.array([s["target_tokens"] for s in stats])
-    fraction = np.average([s["masked_fraction"] for s in stats], weights=weights)
-    assert abs(fraction - 0.35) < 0.02
+def word_coverage(noised: Noised, vocab) -> tuple[int, int, int]:
+    """(words wholly covered by spans, words partly covered, words) of the permuted block."""
+    words = span_units(noised.permuted, vocab, "word")
+    covered = np.zeros(len(noised.permuted) + 1, dtype=np.int64)
+    covered[1:] = np.cumsum(np.isin(np.arange(len(noised.permuted)), spans_positions(noised)))
+    inside = covered[words.ends] - covered[words.starts]  # covered tokens per word
+    size = words.ends - words.starts
+    return int((inside == size).sum()), int(((inside > 0) & (inside < size)).sum()), len(words)
+
+
+def spans_positions(noised: Noised) -> np.ndarray:
+    return np.concatenate([np.arange(s, s + n) for s, n in zip(noised.span_starts, noised.span_lengths)] or [[]])
+
+
+def test_masked_fraction_in_words(vocab, blocks):
+    """mBART masks 35 % of the words: spans cover whole words only, and exactly the randomized
+    rounding of 0.35 W of the W words of every block."""
+    whole = words = 0
+    for _, noised in noised_blocks(Denoising(), vocab, blocks(NUM_BLOCKS)):
+        full, partial, count = word_coverage(noised, vocab)
+        assert partial == 0  # a span never cuts a word
+        assert full == noised.span_units.sum()
+        assert np.floor(0.35 * count) <= full <= np.ceil(0.35 * count) and count == noised.num_units
+        whole += full
+        words += count
+    assert words >= 40_000  # ~127k tokens in words of 3 tokens on average
+    # Rounding is the only source of deviation (sd <= sqrt(blocks / 4) / words per block).
+    assert abs(whole / words - 0.35) < 0.002
+
+
+def test_token_units_mask_tokens_not_words(vocab, blocks):
+    """The same mask_ratio counted in tokens covers 35 % of the tokens but leaves fewer than 35 % of
+    the words without any token (spans start and end inside words): the two units differ."""
+    whole = words = 0
+    for _, noised in noised_blocks(Denoising(span_unit="token"), vocab, blocks(NUM_BLOCKS)):
+        full, partial, count = word_coverage(noised, vocab)
+        whole += full
+        words += count
+    assert whole / words < 0.30
+
+
+def test_mean_span_length_in_words(vocab, blocks):
+    """Poisson(3.5) span lengths counted in words (mBART)."""
+    made = noised_blocks(Denoising(), vocab, blocks(NUM_BLOCKS))
+    covered = sum(int(n.span_units.sum()) for _, n in made)
+    spans = sum(len(n.span_starts) + n.zero_spans for _, n in made)
+    expected = 3.5 - (3.5 / 2) * len(made) / spans  # last-span trim bias
+    assert abs(covered / spans - expected) < 5 * np.sqrt(3.5 / spans), (covered / spans, expected)
+    tokens = sum(int(n.span_lengths.sum()) for _, n in made)
+    assert tokens / spans > 1.5 * expected  # in tokens the spans are ~3x longer (3-token words)
+
+
+def test_statistics_hook_reports_words_in_the_papers_units(vocab, blocks):
+    """What ``polytrain inspect`` prints for the mBART preset: words masked and words per <mask>."""
+    totals: dict[str, list[float]] = {}
+    # Unpermuted: a synthetic sentence may start inside a word, so permuting would change a few
+    # words at sentence joins (real Metaspace text starts every sentence with a word).
+    objective = Denoising(permute_sentence_ratio=0.0)
+    for block, example in examples(objective, vocab, blocks(100)):
+        for stat in objective.statistics(block, example):
+            assert isinstance(stat, Statistic)
+            totals.setdefault(stat.name, [0.0, 0.0, stat.expected])
+            totals[stat.name][0] += stat.numerator
+            totals[stat.name][1] += stat.denominator
+    fraction, per_mask = totals["masked_word_fraction"], totals["words_per_mask"]
+    assert fraction[2] == 0.35 and per_mask[2] == 3.5
+    assert fraction[0] / fraction[1] == pytest.approx(0.35, abs=0.01)
+    assert per_mask[0] / per_mask[1] == pytest.approx(3.5, abs=0.3)
+    tokens = Denoising(span_unit="token")
+    tokens.setup(vocab, MAX_LENGTH)
+    token_stats = {s.name for s in tokens.statistics(block, example)}
+    assert {"masked_token_fraction", "tokens_per_mask"} <= token_stats
+
+
+def test_word_units_need_word_starts(vocab):
+    flat = synthetic_vocab(100, ("en",), word_start=np.zeros(100, dtype=bool))
+    with pytest.raises(ValueError, match="span_unit='word' needs word starts.*span_unit: token"):
+        Denoising().setup(flat, 64)
+    Denoising(span_unit="token").setup(flat, 64)
+    with pytest.raises(ValueError, match="span_unit must be 'word' or 'token'"):
+        Denoising(span_unit="piece")  # type: ignore[arg-type]
 
 
 def test_mean_span_length(vocab, blocks):
     for poisson_lambda in (3.5, 3.0):
-        objective = Denoising(poisson_lambda=poisson_lambda)
+        objective = Denoising(poisson_lambda=poisson_lambda, span_unit="token")
         made = noised_blocks(objective, vocab, blocks(NUM_BLOCKS))
         covered = sum(int(n.span_lengths.sum()) for _, n in made)
         spans = sum(len(n.span_starts) + n.zero_spans for _, n in made)
@@ -228,10 +309,22 @@ def test_truncation_clips_sentences(vocab, blocks):
 
 def test_place_spans_fragmentation_shortens():
     candidates = np.array([1, 1, 0, 1, 1, 0, 1, 1], dtype=bool)
-    starts, lengths = place_spans(candidates, np.array([3, 2]), make_rng(0))
-    assert lengths.sum() <= 5 and (lengths >= 1).all()
-    covered = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
+    positions = np.flatnonzero(candidates)
+    spans = place_spans(Units(positions, positions + 1), np.array([3, 2]), make_rng(0))
+    assert spans.lengths.sum() <= 5 and (spans.lengths >= 1).all() and np.array_equal(spans.units, spans.lengths)
+    covered = spans.positions()
     assert candidates[covered].all() and len(set(covered.tolist())) == len(covered)
+
+
+def test_place_spans_of_words_cover_whole_words_and_never_cross_a_special_token():
+    # Words [0,2) [2,5) [5,6) | special at 6 | [7,9) [9,10): runs of 3 and 2 words.
+    units = Units(np.array([0, 2, 5, 7, 9]), np.array([2, 5, 6, 9, 10]))
+    for seed in range(50):
+        spans = place_spans(units, np.array([2, 1]), make_rng(seed))
+        boundaries = set(units.starts.tolist()) | set(units.ends.tolist())
+        assert set(spans.starts.tolist()) <= boundaries and set(spans.ends.tolist()) <= boundaries
+        assert 6 not in spans.positions() and sorted(spans.units.tolist()) == [1, 2]
+        assert len(set(spans.positions().tolist())) == int(spans.lengths.sum())
 
 
 def test_deterministic_per_rng(vocab, blocks):
@@ -256,14 +349,6 @@ def test_errors(vocab, blocks):
         objective.make_example(bad, make_rng(0))
     with pytest.raises(TypeError, match="TextBlock"):
         objective.make_example(TextPair("p", "de", "en", block.ids, block.ids), make_rng(0))
-
-
-def test_example_stats(vocab, blocks):
-    for _, example in examples(Denoising(), vocab, blocks(3)):
-        stats = example_stats(example, vocab)
-        assert stats["input_tokens"] == len(example.input_ids)
-        assert stats["target_tokens"] == len(example.labels)
-        assert stats["mask_tokens"] >= 1 and 0.3 < stats["masked_fraction"] < 0.4
 
 
 def test_loss_random_and_perfect_logits(vocab, blocks, fake_outputs):

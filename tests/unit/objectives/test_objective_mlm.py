@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from polytrain.rng import make_rng
-from polytrain.objectives.masking import example_stats, word_spans
+from polytrain.objectives import word_spans
 from polytrain.objectives.mlm import MaskedLM
+from polytrain.rng import make_rng
 from polytrain.types import IGNORE_INDEX, TextBlock
 
 MAX_LENGTH = 512
@@ -204,14 +204,28 @@ def test_bad_input_is_named(vocab, blocks):
         objective.make_example(TextBlock("b0", "xx", block.ids, block.sentence_ends), make_rng(0))
 
 
-def test_example_stats_counts(vocab, blocks):
-    made = make(MaskedLM(), vocab, blocks(5))
-    for block, example in made:
-        stats = example_stats(example, vocab)
-        assert stats["candidates"] == (original(block, vocab) >= vocab.num_special).sum()
-        assert stats["targets"] == (example.labels != IGNORE_INDEX).sum()
-        assert stats["masked"] + stats["random"] + stats["kept"] == stats["targets"]
-        assert 0.0 <= stats["target_fraction"] <= 1.0
+@pytest.mark.parametrize("whole_word_mask", [False, True])
+def test_statistics_hook_counts_and_configured_values(vocab, blocks, whole_word_mask):
+    """What ``polytrain inspect`` prints: counts of one example, each next to the setting it tracks."""
+    objective = MaskedLM(mask_prob=0.2, whole_word_mask=whole_word_mask)
+    sums: dict[str, list[float]] = {}
+    for block, example in make(objective, vocab, blocks(60)):
+        stats = {s.name: s for s in objective.statistics(block, example)}
+        targets = int((example.labels != IGNORE_INDEX).sum())
+        assert stats["selected_fraction"].numerator == targets
+        assert stats["selected_fraction"].denominator == (original(block, vocab) >= vocab.num_special).sum()
+        assert sum(stats[k].numerator for k in ("mask_share", "random_share", "kept_share")) == targets
+        for stat in stats.values():
+            sums.setdefault(stat.name, [0.0, 0.0])
+            sums[stat.name][0] += stat.numerator
+            sums[stat.name][1] += stat.denominator
+    assert (stats["selected_fraction"].expected, stats["selected_fraction"].parameter) == (0.2, "mask_prob")
+    assert stats["kept_share"].expected == pytest.approx(0.1)
+    assert sums["selected_fraction"][0] / sums["selected_fraction"][1] == pytest.approx(0.2, abs=0.01)
+    assert sums["mask_share"][0] / sums["mask_share"][1] == pytest.approx(0.8, abs=0.03)
+    assert ("selected_word_fraction" in sums) == whole_word_mask
+    if whole_word_mask:  # words are what mask_prob counts here
+        assert sums["selected_word_fraction"][0] / sums["selected_word_fraction"][1] == pytest.approx(0.2, abs=0.005)
 
 
 def test_loss_random_and_perfect_logits(vocab, blocks, fake_outputs):

@@ -7,6 +7,7 @@ prints an objective's examples and achieved statistics as docs/inspect.md shows 
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -14,10 +15,9 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from polytrain.stream.dataset import Sample
+from polytrain.objectives import IGNORE_INDEX, Example, TextPair, Vocab
 from polytrain.shards.vocab import WORD_START
-from polytrain.inspect_stats import ACHIEVED
-from polytrain.types import IGNORE_INDEX, Example, TextPair, Vocab
+from polytrain.stream.dataset import Sample
 
 Ids = Sequence[int] | np.ndarray
 _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -45,6 +45,12 @@ class Renderer:
                 self.pieces[idx] = token
         self.byte_of = {i: int(m.group(1), 16) for i, p in enumerate(self.pieces) if (m := _BYTE.match(p))}
 
+    def with_names(self, names: dict[int, str]) -> Renderer:
+        """This renderer, also showing ``names`` as special tokens (e.g. an objective's sentinels)."""
+        other = copy.copy(self)
+        other.names = {**self.names, **names}
+        return other
+
     def _special(self, idx: int) -> str | None:
         if idx == IGNORE_INDEX:
             return "·"
@@ -67,8 +73,7 @@ class Renderer:
                 run.append(self.byte_of[idx])
                 continue
             if run:
-                text = bytes(run).decode("utf-8", errors="surrogateescape")
-                out.append((re.sub(r"[\udc80-\udcff]", lambda m: f"<0x{ord(m.group()) - 0xDC00:02X}>", text), False))
+                out.append((_decode_bytes(run), False))
                 run = []
             if idx is not None:
                 special = self._special(idx)
@@ -99,6 +104,16 @@ class Renderer:
             segments.append((f"{lead}[{orig.strip() or WORD_START}→{now.strip() or WORD_START}]", False))
             start = pos + 1
         return join_segments(segments + self.segments(input_ids[start:]))
+
+
+def _decode_bytes(run: list[int]) -> str:
+    """Byte-fallback tokens as text: UTF-8 characters where they form printable ones, ``<0xNN>`` for
+    bytes that form no character or an invisible one (a control character such as a random ``<0x01>``
+    replacement), so that every byte stays visible and reads as its token does."""
+    text = bytes(run).decode("utf-8", errors="surrogateescape")
+    return "".join(f"<0x{ord(c) - 0xDC00:02X}>" if "\udc80" <= c <= "\udcff"
+                   else c if c.isprintable() or c == " " else "".join(f"<0x{b:02X}>" for b in c.encode())
+                   for c in text)
 
 
 def join_segments(segments: Sequence[tuple[str, bool]]) -> str:
@@ -161,7 +176,7 @@ def _print_stats(report: dict[str, Any]) -> None:
     print(f"{'statistic':<24} {'configured':>10} {'achieved':>9}  meaning")
     for key, value in stats["achieved"].items():
         conf = stats["configured"].get(key)
-        meaning = ACHIEVED[key][2] + (f" ({conf['param']})" if conf else "")
+        meaning = stats["meaning"][key] + (f" ({conf['param']})" if conf else "")
         print(f"{key:<24} {'' if conf is None else format(conf['value'], '.3f'):>10} {value:>9.3f}  {meaning}")
     if report["skipped"]:
         print("skipped while reading: " + ", ".join(f"{v} {k}" for k, v in report["skipped"].items()))
