@@ -142,7 +142,8 @@ def test_a_refused_value_is_one_line_naming_it(demo_data, tmp_path, run_polytrai
     if objective is not None:
         (tmp_path / "objective.yaml").write_text(OBJECTIVE_YAML.format(name=objective[0], args=objective[1]))
         extra = ("-c", str(tmp_path / "objective.yaml"), *extra)
-    result = run_polytrain(small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra), tmp_path)
+    args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra)
+    result = run_polytrain(args, tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     lines = [line for line in result.stderr.splitlines() if line.startswith("polytrain fit: error: ")]
     assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
@@ -180,8 +181,8 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
     assert saved["trainer"]["logger"][0]["init_args"]["save_dir"] == "{root}"
     assert saved["trainer"]["default_root_dir"] == "exp"  # reusing the file resumes exp ...
 
-    moved = run_polytrain(["fit", "--config", str(saved_config), "--trainer.default_root_dir=exp2", "--ckpt_path=auto"],
-                      tmp_path)
+    moved = run_polytrain(["fit", "--config", str(saved_config), "--trainer.default_root_dir=exp2",
+                           "--ckpt_path=auto"], tmp_path)
     assert moved.returncode == 0, moved.stderr[-3000:]  # ... and with another root starts there
     assert (tmp_path / "exp2" / "checkpoints" / "last.ckpt").is_file()
     assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt"]

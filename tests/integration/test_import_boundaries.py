@@ -1,7 +1,8 @@
 """What importing polytrain loads, read from one fresh interpreter (this one has imported everything
 already): importing the models and the HF import/export does not load transformers (an optional
-dependency, needed by ``polytrain export hf`` and the import at run time), and importing the CLI, the module and the data module
-loads no plugin (core never depends on plugins; discovery loads them on purpose, plain imports never)."""
+dependency, needed by ``polytrain export hf`` and the import at run time), and importing the CLI, the
+module and the data module loads no plugin (core never depends on plugins; discovery loads them on
+purpose, plain imports never)."""
 
 from __future__ import annotations
 
