@@ -23,7 +23,15 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from polytrain import __version__
 from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
-from polytrain.errors import ConfigError, DataError, config_error_line
+from polytrain.errors import (
+    ConfigError,
+    DataError,
+    LaunchError,
+    SaveError,
+    config_error_line,
+    config_file_arguments,
+    yaml_syntax_error,
+)
 from polytrain.registry import RegistryError, unknown_objective
 
 # Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
@@ -215,9 +223,12 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
 
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
-        a checkpoint of another architecture or tokenizer is refused before anything is loaded."""
+        a checkpoint of another architecture or tokenizer is refused before anything is loaded. Under
+        SLURM, a launch that would hang in the process group's rendezvous is refused first."""
         from polytrain.checkpoint.resume import apply_auto_resume
+        from polytrain.distributed.slurm_checks import check_job_start
 
+        check_job_start()
         apply_auto_resume(self)
 
     def before_validate(self) -> None:
@@ -287,11 +298,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] not in TRAINER_COMMANDS:
         print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    problem = yaml_syntax_error(config_file_arguments(argv))
+    if problem:
+        print(f"polytrain {argv[0]}: error: {problem}", file=sys.stderr)
+        return 2
     from polytrain.callbacks.faults import TrainingAborted
 
     try:
         cli_main(None if from_sys else argv)  # LightningCLI reads sys.argv itself (and warns if given both)
-    except (ConfigError, FileNotFoundError, RegistryError) as err:
+    except (ConfigError, FileNotFoundError, RegistryError, LaunchError) as err:
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 2
     except pickle.UnpicklingError as err:  # a loader outside polytrain's (weights_only=True) refused a file
@@ -299,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"polytrain {argv[0]}: error: {checkpoint_refusal(err)}", file=sys.stderr)
         return 2
-    except TrainingAborted as err:  # e.g. NonFiniteGuard: the state before the fault is saved and named
+    except (TrainingAborted, SaveError) as err:  # e.g. NonFiniteGuard, a full disk: the message names the file
         print(f"polytrain {argv[0]}: error: {err}", file=sys.stderr)
         return 1
     except DataError as err:  # from a DataLoader worker: its traceback is in the message; the last line says it

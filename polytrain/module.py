@@ -7,6 +7,9 @@ names the objective that made it.
 from __future__ import annotations
 
 import logging
+import os
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -32,6 +35,20 @@ from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
 from polytrain.checkpoint.warm_start import NewRowInit, read_weights, warm_state
 
 log = logging.getLogger(__name__)
+
+SYNCED_PREFIXES = ("val/", "train/", "tokens/", "mixture/")
+"""Metrics polytrain logs with ``sync_dist=False`` because they are all-rank values already
+(torchmetrics states synchronised in ``compute``, all-reduced counters): Lightning's advice to add
+``sync_dist=True`` (one warning per key and run, 38 in a 2-node run) does not apply to them."""
+
+
+def quiet_synced_metric_advice() -> None:
+    """Silence Lightning's ``sync_dist=True`` advice for :data:`SYNCED_PREFIXES` only (process-wide)."""
+    from lightning.pytorch.utilities.warnings import PossibleUserWarning
+
+    keys = "|".join(re.escape(prefix) for prefix in SYNCED_PREFIXES)
+    warnings.filterwarnings("ignore", message=rf"It is recommended to use `self\.log\('({keys})",
+                            category=PossibleUserWarning)
 
 
 def _loss_scaler(plugin: Precision) -> torch.amp.GradScaler | None:
@@ -70,7 +87,8 @@ class PretrainModule(LightningModule):
         architecture: the network's shape (see ``configs/model/``).
         optimizer: AdamW and learning-rate schedule.
         tokenizer: path or URL of ``tokenizer.json``; the vocabulary size, special ids and languages
-            are derived from it (the CLI links it from ``data.tokenizer``).
+            are derived from it (the CLI links it from ``data.tokenizer``). Checkpoints record a
+            local path made absolute, so that they load from any directory.
         max_length: longest input the data produces (linked from ``data.max_length``); must fit
             ``architecture.max_positions``.
         val_generate_batches: for encoder-decoder objectives, how many validation batches (the
@@ -102,6 +120,8 @@ class PretrainModule(LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        if "://" not in tokenizer:  # a relative path would resolve against whatever directory loads the checkpoint
+            self.hparams["tokenizer"] = os.path.abspath(tokenizer)
         self.architecture = architecture
         self.optim_config = optimizer
         self.scale = scale or ScaleConfig()
@@ -144,6 +164,7 @@ class PretrainModule(LightningModule):
     def setup(self, stage: str) -> None:
         """With a tokenizer without language tags (XLM-R's), take the languages of the per-language
         metrics from the data module (before any metric is updated or restored)."""
+        quiet_synced_metric_advice()  # in every rank's process
         trainer = attached_trainer(self)
         languages = getattr(trainer.datamodule, "languages", None) if trainer is not None else None
         if not self.vocab.languages and languages:
@@ -405,11 +426,15 @@ class PretrainModule(LightningModule):
     def load_from_checkpoint(cls, checkpoint_path: Any, map_location: Any = None, hparams_file: Any = None,
                              strict: bool | None = None, **kwargs: Any) -> PretrainModule:  # type: ignore[override]
         """Lightning's ``load_from_checkpoint``, but never unpickling code, also for ``http(s)`` URLs
-        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint.io``."""
+        (where Lightning uses ``weights_only=False``); see ``polytrain.checkpoint.io``. When the
+        tokenizer the checkpoint records has moved, the run's copy next to the checkpoint is used
+        (``polytrain.callbacks.checkpoint.tokenizer_for``); ``tokenizer=...`` names another."""
+        from polytrain.callbacks.checkpoint import tokenizer_for
         from polytrain.checkpoint.io import safe_load_from_checkpoint
 
+        if "tokenizer" not in kwargs and (copy := tokenizer_for(checkpoint_path)) is not None:
+            kwargs["tokenizer"] = copy
         kwargs.setdefault("init_from", None)  # the checkpoint holds the weights; init_from's folder may be gone
-
         return safe_load_from_checkpoint(cls, checkpoint_path, map_location=map_location,  # type: ignore[return-value]
                                          hparams_file=hparams_file, strict=strict, **kwargs)
 

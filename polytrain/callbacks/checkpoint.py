@@ -1,7 +1,9 @@
 """Callbacks that write checkpoints and tie a run to its data (docs/reliability.md).
 
 - :class:`Checkpoint` is Lightning's ``ModelCheckpoint`` that also writes ``last.ckpt`` when
-  training stops between two validations, so the final steps of a run are never lost.
+  training stops between two validations, so the final steps of a run are never lost, and keeps a
+  copy of the tokenizer next to the checkpoints (:func:`tokenizer_for` finds it when the original
+  has moved).
 - :func:`save_last` saves the full training state to ``last.ckpt`` now (every rank calls it).
 - :class:`ResumeGuard` stores the data manifest's sha256 in every checkpoint and refuses to resume
   on other data unless told to.
@@ -13,11 +15,12 @@ import logging
 import os
 from typing import Any
 
+import fsspec
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from polytrain.checkpoint.io import CheckpointError
+from polytrain.checkpoint.io import SHARDED_META, CheckpointError, is_local, load_checkpoint, local_path
 from polytrain.checkpoint.resume import last_checkpoint_path, warn_rank_zero
 from polytrain.compat import mark_checkpoint_saved
 from polytrain.types import PathLike
@@ -37,6 +40,12 @@ class Checkpoint(ModelCheckpoint):
     saved_step: int = -1
     """The step of the newest full checkpoint this trainer wrote (any callback, ``save_last``)."""
 
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        source = getattr(pl_module, "tokenizer_path", None)
+        if stage == "fit" and trainer.is_global_zero and source and self.dirpath and is_local(self.dirpath):
+            keep_tokenizer_copy(str(source), local_path(self.dirpath))
+
     def on_save_checkpoint(self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]) -> None:
         # Lightning calls this for every full (resumable) save, from whichever callback it comes.
         super().on_save_checkpoint(trainer, pl_module, checkpoint)
@@ -48,14 +57,15 @@ class Checkpoint(ModelCheckpoint):
             save_last(trainer, self.dirpath)
 
 
-def save_last(trainer: Trainer, dirpath: PathLike | None = None) -> str:
+def save_last(trainer: Trainer, dirpath: PathLike | None = None, mark_saved: bool = True) -> str:
     """Save the full training state (resume, not just weights) to :func:`last_checkpoint_path`
     now; every rank calls it. Returns the path.
 
     The run's ``ModelCheckpoint`` is told before the save: ``last_model_path`` is part of its saved
     state, and a resumed run whose state named another file would version its next save
-    (``last-v1.ckpt``) instead of replacing ``last.ckpt``; its saved-step marker
-    (``compat.mark_checkpoint_saved``) keeps it from saving the same step again.
+    (``last-v1.ckpt``) instead of replacing ``last.ckpt``. With ``mark_saved`` its saved-step marker
+    (``compat.mark_checkpoint_saved``) keeps it from saving the same step again (also its top-k
+    checkpoint of a validation at this step: leave it off for a save in the middle of training).
     """
     path = last_checkpoint_path(trainer, dirpath)
     if trainer.is_global_zero and os.path.islink(path):
@@ -63,9 +73,55 @@ def save_last(trainer: Trainer, dirpath: PathLike | None = None) -> str:
     callback = trainer.checkpoint_callback
     if isinstance(callback, ModelCheckpoint) and path == last_checkpoint_path(trainer):
         callback.last_model_path = path
-        mark_checkpoint_saved(callback, trainer.global_step)
+        if mark_saved:
+            mark_checkpoint_saved(callback, trainer.global_step)
     trainer.save_checkpoint(path, weights_only=False)
     return path
+
+
+TOKENIZER_COPY = "tokenizer.json"
+"""The copy of the run's tokenizer in its checkpoint folder."""
+
+
+def keep_tokenizer_copy(source: str, dirpath: str) -> str:
+    """Copy the tokenizer file (path or URL) to ``<dirpath>/tokenizer.json`` unless the same bytes are
+    there; written to a temporary name and renamed. Returns the copy's path."""
+    copy = os.path.join(dirpath, TOKENIZER_COPY)
+    with fsspec.open(source, "rb") as f:
+        data = f.read()
+    if os.path.isfile(copy) and os.path.getsize(copy) == len(data):
+        with open(copy, "rb") as f:
+            if f.read() == data:
+                return copy
+    os.makedirs(dirpath, exist_ok=True)
+    tmp = f"{copy}.partial-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, copy)
+    return copy
+
+
+def tokenizer_for(checkpoint_path: Any) -> str | None:
+    """The run's copy of the tokenizer when the path a checkpoint recorded no longer exists, else None.
+
+    Checkpoints record the tokenizer's absolute path (``PretrainModule``); a run folder moved to
+    another place or machine loses it, and :class:`Checkpoint` keeps ``tokenizer.json`` next to the
+    checkpoint files for that case. ``None`` also for URLs and for a recorded path that exists.
+    """
+    if not is_local(checkpoint_path):
+        return None
+    path = local_path(checkpoint_path)
+    file = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
+    if not os.path.isfile(file):
+        return None
+    stored = load_checkpoint(file, mmap=True).get("hyper_parameters", {}).get("tokenizer")
+    if not isinstance(stored, str) or not is_local(stored) or os.path.exists(local_path(stored)):
+        return None
+    copy = os.path.join(os.path.dirname(os.path.abspath(path)), TOKENIZER_COPY)
+    if not os.path.isfile(copy):
+        return None
+    warn_rank_zero(f"the checkpoint's tokenizer {stored} does not exist: using the run's copy {copy}")
+    return copy
 
 
 def _data_fingerprint(trainer: Trainer) -> dict[str, Any] | None:

@@ -6,6 +6,8 @@
 - :func:`load_checkpoint` reads a checkpoint from a path or an fsspec URL (``file://``,
   ``http(s)://``, ``s3://`` ...) without ever unpickling code; Lightning's own loader uses
   ``weights_only=False`` for ``http(s)`` URLs.
+- :func:`dcp_metadata_problem` checks a sharded checkpoint's ``.metadata`` before
+  ``torch.distributed.checkpoint`` reads it with plain ``pickle.load``.
 
 Which checkpoint a run resumes from is ``polytrain.checkpoint.resume``; the callbacks that save
 (``Checkpoint``) and guard (``ResumeGuard``) are in ``polytrain.callbacks.checkpoint``.
@@ -13,10 +15,14 @@ Which checkpoint a run resumes from is ``polytrain.checkpoint.resume``; the call
 
 from __future__ import annotations
 
+import errno
+import importlib
 import io
 import logging
 import os
 import pickle
+import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +32,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch import LightningModule
 
-from polytrain.errors import ConfigError
+from polytrain.errors import ConfigError, SaveError
 from polytrain.types import PathLike
 
 log = logging.getLogger(__name__)
@@ -92,8 +98,64 @@ def load_checkpoint(path: PathLike, map_location: Any = "cpu", mmap: bool = Fals
     except (RuntimeError, EOFError, OSError, ValueError) as err:
         if isinstance(err, FileNotFoundError):
             raise
-        first = " ".join(str(err).split(".")[0].split()) or type(err).__name__
-        raise CheckpointError(f"{path} is not a complete checkpoint (truncated or corrupt: {first})") from None
+        raise CheckpointError(f"{path} is not a complete checkpoint (truncated or corrupt: {first_sentence(err)})") from None
+
+
+def first_sentence(err: BaseException) -> str:
+    """``err``'s message on one line, up to the end of its first sentence: a period followed by a space
+    or the end (torch appends paragraphs of advice), never a dot inside a name like ``data.pkl``."""
+    text = " ".join(str(err).split())
+    return re.split(r"\.(?:\s|$)", text, maxsplit=1)[0] or type(err).__name__
+
+
+DCP_METADATA = ".metadata"
+"""The file of a sharded (torch.distributed.checkpoint) folder that DCP reads with plain ``pickle.load``."""
+_DCP_GLOBALS = {
+    "torch.distributed.checkpoint.metadata": None,  # its dataclasses and enum (None: any class of the module)
+    "torch.distributed.checkpoint.filesystem": {"_StorageInfo"},
+    "torch.serialization": {"_get_layout"},  # a layout from its name ("torch.strided")
+    "torch": {"Size"},  # and torch's dtypes, layouts and memory formats: see _DcpMetadataReader
+    "pathlib": {"Path", "PosixPath", "PurePosixPath", "WindowsPath", "PureWindowsPath"},
+    "collections": {"OrderedDict"},
+}
+
+
+class _DcpMetadataReader(pickle.Unpickler):
+    """Unpickles DCP metadata and nothing else: every global must be one DCP writes (``_DCP_GLOBALS``)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _DCP_GLOBALS.get(module, set())
+        value = getattr(importlib.import_module(module), name, None) if module in _DCP_GLOBALS else None
+        plain = isinstance(value, (torch.dtype, torch.layout, torch.memory_format)) and module == "torch"
+        own_class = isinstance(value, type) and value.__module__ == module
+        if (allowed is None and own_class) or (allowed and name in allowed) or plain:
+            return value
+        raise pickle.UnpicklingError(f"global {module}.{name} is not part of torch.distributed.checkpoint metadata")
+
+
+def dcp_metadata_problem(folder: PathLike) -> str | None:
+    """Why the ``.metadata`` of sharded checkpoint ``folder`` must not be read by DCP, or ``None``.
+
+    DCP's ``FileSystemReader.read_metadata`` loads it with plain ``pickle.load``, which runs any code
+    the file names. Here it is unpickled first by a reader that only resolves the classes DCP itself
+    writes (its metadata dataclasses, ``torch.Size``, dtypes, layouts, paths); any other global (e.g.
+    ``os.system``) is refused before it is called, and the result must be a DCP ``Metadata``.
+    """
+    from torch.distributed.checkpoint.metadata import Metadata
+
+    path = os.path.join(local_path(folder), DCP_METADATA)
+    try:
+        with open(path, "rb") as f:
+            loaded = _DcpMetadataReader(f).load()
+    except FileNotFoundError:
+        return f"no {DCP_METADATA}"
+    except pickle.UnpicklingError as err:
+        return f"{DCP_METADATA} refused: {first_sentence(err)} (loading it could run code)"
+    except Exception as err:  # noqa: BLE001 - any failure to parse: not a metadata file
+        return f"{DCP_METADATA} is not torch.distributed.checkpoint metadata ({type(err).__name__}: {first_sentence(err)})"
+    if not isinstance(loaded, Metadata):
+        return f"{DCP_METADATA} holds a {type(loaded).__name__}, not torch.distributed.checkpoint metadata"
+    return None
 
 
 def checkpoint_refusal(err: pickle.UnpicklingError, path: PathLike = "--ckpt_path") -> CheckpointError:
@@ -176,6 +238,10 @@ def atomic_torch_save(obj: Any, path: str) -> None:
 
     The temporary file is in the same folder (a rename across filesystems is a copy, not atomic)
     and its name does not end in ``.ckpt``, so nothing ever selects it. On failure it is removed.
+
+    Raises:
+        SaveError: the file could not be written (a full disk names ``No space left on device``,
+            the file and the space left), one line instead of torch's writer error.
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -186,11 +252,34 @@ def atomic_torch_save(obj: Any, path: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)  # atomic: readers see the old file or the new one
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, (OSError, RuntimeError)):
+            raise save_error(err, path) from err
         raise
     _fsync_dir(directory)
+
+
+def save_error(err: OSError | RuntimeError, path: PathLike) -> SaveError:
+    """The one-line :class:`SaveError` for a failed checkpoint write of ``path``.
+
+    torch reports a full disk as ``OSError(ENOSPC)`` when it writes to a Python file, but as
+    ``RuntimeError: [enforce fail at inline_container.cc:...] ... file write failed`` (no errno)
+    when it writes to a path itself; then the space left on the folder's filesystem tells.
+    """
+    directory = os.path.dirname(os.path.abspath(local_path(path)))
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        free = None
+    left = f"{free / 2**20:.1f} MiB left" if free is not None else "space left unknown"
+    no_space = getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or (
+        isinstance(err, RuntimeError) and free is not None and free < 2**20)
+    if no_space:
+        return SaveError(f"No space left on device: could not write checkpoint {path} ({left} on {directory}); "
+                         "free some space and resume with --ckpt_path auto (the previous checkpoint is intact)")
+    return SaveError(f"could not write checkpoint {path}: {first_sentence(err)} ({left} on {directory})")
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

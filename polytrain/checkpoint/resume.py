@@ -1,7 +1,8 @@
 """Which checkpoint a run resumes from: the newest complete one (``--ckpt_path auto``), checked first.
 
-- :func:`resolve_resume` picks the newest complete checkpoint of a folder, says which and why it
-  skipped others, and refuses to start from step 0 when checkpoints exist but none is usable.
+- :func:`resolve_resume` picks the newest complete checkpoint of a folder that the run's strategy can
+  load, says which and why it skipped others, and refuses to start from step 0 when checkpoints
+  exist but none is usable.
 - :func:`check_before_loading` hands a checkpoint's ``"polytrain"`` record to the module before
   any weight is loaded (another architecture or tokenizer is refused in one line).
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.strategies import FSDPStrategy, ModelParallelStrategy, Strategy
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_only
 
 from polytrain.checkpoint.io import (
@@ -23,6 +25,7 @@ from polytrain.checkpoint.io import (
     REPLACED_SUFFIX,
     SHARDED_META,
     CheckpointError,
+    dcp_metadata_problem,
     is_local,
     local_path,
     load_checkpoint,
@@ -57,23 +60,35 @@ class Candidate:
 
 
 def sharded_folder_problem(path: str) -> str | None:
-    """Why the folder ``path`` is not a finished sharded (DCP) checkpoint, or ``None`` if it is:
-    ``meta.pt`` is written last, after ``.metadata`` and the ``*.distcp`` shards."""
+    """Why the folder ``path`` is not a finished sharded (DCP) checkpoint that is safe to read, or
+    ``None``: ``meta.pt`` is written last, after ``.metadata`` and the ``*.distcp`` shards, and the
+    ``.metadata`` that DCP unpickles must pass :func:`polytrain.checkpoint.io.dcp_metadata_problem`."""
     shards = [name for name in os.listdir(path) if name.endswith(".distcp")]
-    if os.path.isfile(os.path.join(path, SHARDED_META)) and os.path.isfile(os.path.join(path, ".metadata")) and shards:
-        return None
-    return f"sharded folder without {SHARDED_META}, .metadata and *.distcp shards (unfinished save)"
+    if not (os.path.isfile(os.path.join(path, SHARDED_META)) and os.path.isfile(os.path.join(path, ".metadata"))
+            and shards):
+        return f"sharded folder without {SHARDED_META}, .metadata and *.distcp shards (unfinished save)"
+    return dcp_metadata_problem(path)
 
 
-def inspect_checkpoint(path: str) -> Candidate:
+def loads_sharded(strategy: Strategy | None) -> bool:
+    """Whether ``strategy`` can resume from a sharded checkpoint folder (every strategy loads files)."""
+    return strategy is None or isinstance(strategy, (ModelParallelStrategy, FSDPStrategy))
+
+
+def inspect_checkpoint(path: str, sharded_ok: bool = True) -> Candidate:
     """Check that ``path`` is a complete checkpoint training can resume from (header only).
 
     A file must load with ``torch.load(weights_only=True, mmap=True)`` (the zip directory at its end
     is intact, so it was written to the end) and hold the state training needs. A sharded folder
-    must hold ``meta.pt`` (written last) and ``.metadata``. Flipped bits inside tensor data are not
-    detected: torch does not check the zip CRCs on load.
+    must hold ``meta.pt`` (written last) and a ``.metadata`` that is safe to unpickle, and the
+    strategy must load folders (``sharded_ok``). Flipped bits inside tensor data are not detected:
+    torch does not check the zip CRCs on load.
     """
     mtime = os.path.getmtime(path) if os.path.exists(path) else 0.0
+    if os.path.isdir(path) and not sharded_ok:
+        return Candidate(path, None, mtime, "a sharded checkpoint folder, which this run's strategy cannot load "
+                                            "(it loads single-file checkpoints; resume it with the FSDP strategy "
+                                            "that wrote it)")
     if os.path.isdir(path):
         problem = sharded_folder_problem(path)
         if problem is not None:
@@ -111,11 +126,13 @@ def find_checkpoints(ckpt_dir: str) -> tuple[list[str], list[str]]:
     return candidates, leftovers
 
 
-def resolve_resume(ckpt_dir: PathLike) -> str | None:
+def resolve_resume(ckpt_dir: PathLike, sharded_ok: bool = True) -> str | None:
     """The newest complete checkpoint in ``ckpt_dir``, or ``None`` when there is none (fresh start).
 
-    "Newest" is the highest ``global_step``, newer files first among equals. Every candidate that
-    is skipped is named with the reason, and so are leftovers of interrupted saves.
+    "Newest" is the highest ``global_step``, newer files first among equals, among the candidates
+    this run can load: with ``sharded_ok=False`` (a strategy that loads only files, e.g. DDP) a
+    sharded folder is skipped, however high its step. Every candidate that is skipped is named with
+    the reason, and so are leftovers of interrupted saves.
 
     Raises:
         CheckpointError: checkpoints exist but none is usable. Starting again from step 0 would
@@ -132,7 +149,7 @@ def resolve_resume(ckpt_dir: PathLike) -> str | None:
     if not paths:
         rank_zero_info(f"resume: no checkpoint in {directory}: starting a fresh run")
         return None
-    found = [inspect_checkpoint(p) for p in paths]
+    found = [inspect_checkpoint(p, sharded_ok) for p in paths]
     usable = sorted((c for c in found if c.problem is None), key=lambda c: (c.step, c.mtime), reverse=True)
     for bad in (c for c in found if c.problem is not None):
         warn_rank_zero(f"resume: skipping {bad.path}: {bad.problem}")
@@ -171,7 +188,7 @@ def resolve_ckpt_path(ckpt_path: PathLike | None, trainer: Trainer) -> PathLike 
     """``"auto"`` -> :func:`resolve_resume` of the trainer's checkpoint folder; anything else unchanged."""
     if ckpt_path != AUTO:
         return ckpt_path
-    return resolve_resume(checkpoint_dir(trainer))
+    return resolve_resume(checkpoint_dir(trainer), loads_sharded(trainer.strategy))
 
 
 def apply_auto_resume(cli: Any) -> None:
@@ -188,15 +205,24 @@ def check_before_loading(ckpt_path: PathLike | None, trainer: Trainer, module: L
     is loaded. ``on_load_checkpoint`` runs too late for sharded checkpoints: the strategy loads
     their shards into the model first, and a size mismatch there is a traceback, not one line.
 
-    ``last`` is looked up where Lightning looks (the checkpoint folder); URLs and paths that do not
-    exist are left to Lightning (which names them).
+    A sharded folder is refused in one line when the strategy cannot load folders, and when it is
+    unfinished or its ``.metadata`` is not safe to unpickle (the strategy would hand it to DCP's
+    ``pickle.load``). ``last`` is looked up where Lightning looks (the checkpoint folder); URLs and
+    paths that do not exist are left to Lightning (which names them).
     """
-    if ckpt_path is None or not hasattr(module, "check_checkpoint"):
+    if ckpt_path is None:
         return
     if not is_local(ckpt_path):
         _resumes_instead_of_init_from(module, str(ckpt_path))
         return
     path = last_checkpoint_path(trainer) if ckpt_path == "last" else local_path(ckpt_path)
+    if os.path.isdir(path):
+        problem = sharded_folder_problem(path) if loads_sharded(trainer.strategy) else inspect_checkpoint(
+            path, sharded_ok=False).problem
+        if problem is not None:
+            raise CheckpointError(f"{path}: {problem}")
+    if not hasattr(module, "check_checkpoint"):
+        return
     target = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
     if os.path.isfile(target):
         module.check_checkpoint(load_checkpoint(target, mmap=not os.path.isdir(path)).get("polytrain", {}))

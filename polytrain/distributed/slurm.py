@@ -2,10 +2,11 @@
 
 The script asks SLURM for one task per device (Lightning's ``SLURMEnvironment`` maps each task to a
 rank), sends ``SIGUSR1`` to the tasks ``requeue_signal_seconds`` before the time limit, and runs
-``exec srun polytrain fit ... --ckpt_path auto`` so that a requeued run resumes from the newest
-complete checkpoint (and a first run, which has none, starts fresh). Saving and requeueing on the signal is
-done by ``polytrain.callbacks.requeue.SlurmRequeue`` (``configs/trainer/slurm.yaml``).
-docs/slurm.md walks through every line of the rendered script.
+``srun <this installation's polytrain> fit ... --ckpt_path auto`` so that a requeued run resumes from the
+newest complete checkpoint (and a first run, which has none, starts fresh). Saving and stopping on the
+signal is ``polytrain.callbacks.signals.SaveOnSignal`` (every run); ``SlurmRequeue``
+(``configs/trainer/slurm.yaml``) asks for the requeue, which the script runs once ``srun`` has
+returned, i.e. after every rank has exited. docs/slurm.md walks through every line of the rendered script.
 """
 
 from __future__ import annotations
@@ -16,19 +17,35 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+REQUEUE_FILE_VARIABLE = "POLYTRAIN_REQUEUE_FILE"
+"""Set by the rendered script: the file in which rank 0 asks for a requeue that the script runs after ``srun``."""
+NEVER_STARTS = frozenset({"PartitionConfig", "BadConstraints", "PartitionNodeLimit", "PartitionTimeLimit",
+                          "ReqNodeNotAvail", "InvalidAccount", "InvalidQOS", "QOSMaxCpuPerJobLimit"})
+"""``squeue`` pending reasons of a job that will not start as submitted."""
 _TIME = re.compile(r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SlurmConfigError(ValueError):
     """A job description that would fail or misbehave on the cluster; the message is one line."""
+
+
+def default_command() -> list[str]:
+    """The ``polytrain`` console script next to this Python (absolute), else ``<this python> -m polytrain``.
+
+    The script is preferred: ``python -m`` puts the working directory first on ``sys.path``, where a
+    ``polytrain/`` folder that is not the installed package would shadow it.
+    """
+    script = Path(sys.executable).parent / "polytrain"
+    return [str(script)] if os.access(script, os.X_OK) else [sys.executable, "-m", "polytrain"]
 
 
 @dataclass
@@ -57,8 +74,9 @@ class SlurmJob:
         env: variables exported before ``srun`` (e.g. ``NCCL_SOCKET_IFNAME``; ``MASTER_ADDR`` for
             the CPU test cluster whose node names do not resolve).
         setup: shell lines run before ``srun`` (``module load ...``, ``source .venv/bin/activate``).
-        command: how to start polytrain on the nodes; ``["python", "-m", "polytrain.cli"]`` when the
-            console script is not on the job's PATH.
+        command: how to start polytrain on the nodes; default: :func:`default_command`, an absolute
+            path that works without an activated environment (a bare ``polytrain`` is looked up by
+            ``srun``, which runs a ``polytrain/`` folder of the working directory instead).
         srun_args: options for ``srun``; ``--kill-on-bad-exit=1`` ends every rank when one dies
             instead of leaving the others blocked in a collective until the time limit.
     """
@@ -72,11 +90,11 @@ class SlurmJob:
     account: str | None = None
     job_name: str = "polytrain"
     requeue_signal_seconds: int = 120
-    output: str = "runs/slurm/%x-%j.out"
+    output: str = "runs/slurm/%x-%j.out"  # polytrain slurm: <trainer.default_root_dir>/slurm/%x-%j.out
     extra_sbatch: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     setup: list[str] = field(default_factory=list)
-    command: list[str] = field(default_factory=lambda: ["polytrain"])
+    command: list[str] = field(default_factory=lambda: default_command())
     srun_args: list[str] = field(default_factory=lambda: ["--kill-on-bad-exit=1"])
 
     def validate(self) -> None:
@@ -144,32 +162,30 @@ def render_sbatch(job: SlurmJob, fit_args: Sequence[str]) -> str:
     lines += [f"export {key}={shlex.quote(value)}" for key, value in job.env.items()]
     lines += list(job.setup)
     argv = [*job.command, "fit", *fit_args, "--ckpt_path", "auto"]
-    # exec: srun replaces the shell, so nothing sits between SLURM's signals and the tasks.
-    lines += ["", f"exec srun {shlex.join([*job.srun_args, *argv])}", ""]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *_run_then_requeue(job, shlex.join([*job.srun_args, *argv])), ""])
 
 
-def check_slurm_launch(environ: Mapping[str, str] | None = None) -> None:
-    """Refuse a multi-task SLURM run started without ``srun`` (it would hang at process-group setup).
-
-    In the batch shell SLURM sets ``SLURM_NTASKS`` to the whole allocation's task count but starts
-    only one process; Lightning then waits for ranks that never come. Every ``srun`` task has
-    ``SLURM_STEP_ID``; the batch shell does not. Interactive allocations (job name ``bash`` or
-    ``interactive``), where Lightning starts its own processes, are left alone, as Lightning does.
-
-    Raises:
-        RuntimeError: SLURM_NTASKS > 1 outside any job step.
-    """
-    env = os.environ if environ is None else environ
-    if "SLURM_JOB_ID" not in env or env.get("SLURM_JOB_NAME") in ("bash", "interactive"):
-        return
-    ntasks = int(env.get("SLURM_NTASKS", "1") or 1)
-    if ntasks > 1 and "SLURM_STEP_ID" not in env:
-        raise RuntimeError(
-            f"SLURM job {env['SLURM_JOB_ID']} has {ntasks} tasks but this process was not started by srun, so "
-            "the other ranks never start and training would hang: run `srun polytrain fit ...` in the batch "
-            "script (`polytrain slurm` writes it)"
-        )
+def _run_then_requeue(job: SlurmJob, srun_args: str) -> list[str]:
+    """``srun`` in the background (this shell passes a ``--signal=B:USR1`` on to it), then the
+    requeue that rank 0 asked for, once every rank has exited (``SlurmRequeue``)."""
+    folder = str(Path(job.output).parent) if "%" not in str(Path(job.output).parent) else "."
+    where = shlex.quote(folder) if Path(folder).is_absolute() else f'"$PWD"/{shlex.quote(folder)}'
+    return [
+        "# Rank 0 asks for a requeue in this file; it runs below, after srun has returned (every rank has exited).",
+        f"export {REQUEUE_FILE_VARIABLE}={where}/.requeue-${{SLURM_JOB_ID}}",
+        f'rm -f "${REQUEUE_FILE_VARIABLE}"',
+        f"srun {srun_args} &",
+        "srun_pid=$!",
+        "trap 'kill -USR1 \"$srun_pid\" 2>/dev/null' USR1  # a --signal=B:USR1 reaches only this shell: pass it on",
+        'status=0; wait "$srun_pid" || status=$?',
+        'while kill -0 "$srun_pid" 2>/dev/null; do status=0; wait "$srun_pid" || status=$?; done  # after a trap',
+        f'if [ "$status" -eq 0 ] && [ -s "${REQUEUE_FILE_VARIABLE}" ]; then',
+        f'  job=$(cat "${REQUEUE_FILE_VARIABLE}"); rm -f "${REQUEUE_FILE_VARIABLE}"',
+        '  echo "polytrain: every rank has exited; scontrol requeue $job at $(date -Is)"',
+        '  scontrol requeue "$job"',
+        "fi",
+        'exit "$status"',
+    ]
 
 
 # ------------------------------------------------------------------------------- reading configs
@@ -238,7 +254,10 @@ def check_against_config(job: SlurmJob, config: dict[str, Any]) -> list[str]:
     """Compare the job with the fit config; raise on a mismatch, return fit arguments to append.
 
     Returns:
-        ``["--trainer.num_nodes", N]`` when the config does not set ``num_nodes`` and ``N > 1``.
+        ``["--trainer.num_nodes", N]`` when the config does not set ``num_nodes`` and ``N > 1``, and
+        ``["--trainer.devices", T]`` (tasks per node) when it leaves ``devices`` to Lightning
+        (unset, ``auto`` or ``-1``): on CPU that would be 1 device, which Lightning refuses against
+        ``--ntasks-per-node`` > 1.
 
     Raises:
         SlurmConfigError: tasks per node differ from ``trainer.devices``, nodes from
@@ -246,6 +265,8 @@ def check_against_config(job: SlurmJob, config: dict[str, Any]) -> list[str]:
     """
     trainer = config.get("trainer") or {}
     devices = trainer.get("devices")
+    if isinstance(devices, str) and devices.strip().isdigit():
+        devices = int(devices)
     if isinstance(devices, int) and devices > 0 and devices != job.tasks_per_node:
         raise SlurmConfigError(
             f"--tasks-per-node {job.tasks_per_node} but trainer.devices={devices}: SLURM starts one task per "
@@ -262,7 +283,10 @@ def check_against_config(job: SlurmJob, config: dict[str, Any]) -> list[str]:
     num_nodes = trainer.get("num_nodes")
     if num_nodes is not None and num_nodes != job.nodes:
         raise SlurmConfigError(f"--nodes {job.nodes} but trainer.num_nodes={num_nodes}: they must be equal")
-    return ["--trainer.num_nodes", str(job.nodes)] if num_nodes is None and job.nodes > 1 else []
+    extra = ["--trainer.num_nodes", str(job.nodes)] if num_nodes is None and job.nodes > 1 else []
+    if devices in (None, "auto", -1, "-1"):
+        extra += ["--trainer.devices", str(job.tasks_per_node)]
+    return extra
 
 
 # ------------------------------------------------------------------------------------- the command
@@ -289,15 +313,23 @@ def _parser() -> argparse.ArgumentParser:
     add("--job-name", default=default.job_name)
     add("--signal-seconds", type=int, default=default.requeue_signal_seconds,
         help="send SIGUSR1 this many seconds before the time limit (default %(default)s; 0: never)")
-    add("--output", default=default.output, help="job log; %%x job name, %%j job id (default %(default)s)")
+    add("--output", default=None,
+        help="job log; %%x job name, %%j job id (default <trainer.default_root_dir>/slurm/%%x-%%j.out)")
     add("--sbatch", action="append", default=[], metavar="OPTION", help="extra sbatch option (repeatable)")
     add("--env", action="append", default=[], metavar="NAME=VALUE", help="export before srun (repeatable)")
     add("--setup", action="append", default=[], metavar="LINE", help="shell line before srun (repeatable)")
-    add("--command", default="polytrain", help="how the nodes start polytrain (default %(default)s)")
+    add("--command", default=None, help="how the nodes start polytrain (default: the absolute path of this "
+        f"installation's, {shlex.join(default.command)})")
     add("--out", default=None, help="write the script here instead of stdout")
-    add("--submit", action="store_true", help="write the script (to --out or runs/slurm/<job-name>.sbatch) and sbatch it")
+    add("--submit", action="store_true",
+        help="write the script (to --out or <trainer.default_root_dir>/slurm/<job-name>.sbatch) and sbatch it")
     add("fit_args", nargs=argparse.REMAINDER, help="-- then the arguments of `polytrain fit`")
     return parser
+
+
+def run_folder(config: dict[str, Any]) -> Path:
+    """Where the run writes: ``trainer.default_root_dir`` (Lightning's default: the working directory)."""
+    return Path(str((config.get("trainer") or {}).get("default_root_dir") or "."))
 
 
 def _job_from_args(ns: argparse.Namespace, config: dict[str, Any]) -> SlurmJob:
@@ -315,8 +347,9 @@ def _job_from_args(ns: argparse.Namespace, config: dict[str, Any]) -> SlurmJob:
     return SlurmJob(
         nodes=ns.nodes, tasks_per_node=tasks, gpus_per_node=ns.gpus_per_node, cpus_per_task=cpus, time=ns.time,
         partition=ns.partition, account=ns.account, job_name=ns.job_name,
-        requeue_signal_seconds=ns.signal_seconds, output=ns.output, extra_sbatch=list(ns.sbatch), env=env,
-        setup=list(ns.setup), command=shlex.split(ns.command),
+        requeue_signal_seconds=ns.signal_seconds, output=ns.output or str(run_folder(config) / "slurm" / "%x-%j.out"),
+        extra_sbatch=list(ns.sbatch), env=env, setup=list(ns.setup),
+        command=shlex.split(ns.command) if ns.command else SlurmJob().command,
     )
 
 
@@ -342,6 +375,54 @@ def submit(script_path: Path, sbatch: Sequence[str] = ("sbatch",)) -> str:
     return proc.stdout.strip().split(";")[0]
 
 
+def largest_node_cpus(partition: str | None, sinfo: Sequence[str] = ("sinfo",)) -> int | None:
+    """The most CPUs any node of ``partition`` (default: every partition) has, from ``sinfo``; None if unknown."""
+    command = [*sinfo, "--noheader", "--Node", "--format=%c", *(["--partition", partition] if partition else [])]
+    try:
+        proc = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    counts = [int(word) for word in proc.stdout.split() if word.isdigit()]
+    return max(counts) if proc.returncode == 0 and counts else None
+
+
+def warn_if_it_cannot_fit(job: SlurmJob, sinfo: Sequence[str] = ("sinfo",)) -> None:
+    """Warn when a node of the job needs more CPUs than the largest node has: sbatch may accept it,
+    and SLURM then leaves it pending for ever (reason ``PartitionConfig``)."""
+    needed = job.tasks_per_node * job.cpus_per_task
+    largest = largest_node_cpus(job.partition, sinfo)
+    if largest is not None and needed > largest:
+        where = f"partition {job.partition}" if job.partition else "this cluster"
+        print(f"polytrain slurm: warning: --tasks-per-node {job.tasks_per_node} x --cpus-per-task "
+              f"{job.cpus_per_task} = {needed} CPUs per node, but the largest node of {where} has {largest}: "
+              "the job would never start", file=sys.stderr)
+
+
+def report_state(job_id: str, squeue: Sequence[str] = ("squeue",), wait_s: float = 10.0) -> str:
+    """Print (and return) the job's state and pending reason a moment after submission, naming
+    reasons that mean it will never start as submitted (:data:`NEVER_STARTS`)."""
+    deadline, line = time.monotonic() + wait_s, ""
+    while time.monotonic() < deadline:
+        try:
+            proc = subprocess.run([*squeue, "--noheader", "--jobs", job_id, "--format=%T %r"], check=False,
+                                  capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        if proc.returncode != 0:  # no squeue here, or the job is already gone
+            return ""
+        line = proc.stdout.strip()
+        if line and not line.endswith(" None"):  # the scheduler has looked at it
+            break
+        time.sleep(0.5)
+    state, _, reason = line.partition(" ")
+    if not state:
+        return ""
+    hopeless = f": it will not start as submitted (scancel {job_id}, then fix the request)" if reason in NEVER_STARTS else ""
+    print(f"polytrain slurm: job {job_id} is {state}" + (f" ({reason})" if state == "PENDING" else "") + hopeless,
+          file=sys.stderr)
+    return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``polytrain slurm``: validate, render to stdout or ``--out``, and with ``--submit`` sbatch it.
 
@@ -362,10 +443,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"polytrain slurm: error: {error}", file=sys.stderr)
         return 2
     if job.requeue_signal_seconds and not _has_requeue_callback(config):
-        print("polytrain slurm: warning: no polytrain.callbacks.requeue.SlurmRequeue in trainer.callbacks, so "
-              "SIGUSR1 falls to Lightning's auto-requeue (it saves inside the signal handler); "
-              "add -c configs/trainer/slurm.yaml", file=sys.stderr)
-    out = Path(ns.out) if ns.out else (Path("runs/slurm") / f"{job.job_name}.sbatch" if ns.submit else None)
+        print("polytrain slurm: warning: no polytrain.callbacks.requeue.SlurmRequeue in trainer.callbacks: the job "
+              "saves and stops on SIGUSR1 but is not requeued; add -c configs/trainer/slurm.yaml", file=sys.stderr)
+    warn_if_it_cannot_fit(job)
+    default_out = run_folder(config) / "slurm" / f"{job.job_name}.sbatch"
+    out = Path(ns.out) if ns.out else (default_out if ns.submit else None)
     if out is None:
         sys.stdout.write(script)
         return 0
@@ -382,7 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as error:
         print(f"polytrain slurm: error: {error}", file=sys.stderr)
         return 1
-    print(job_id)
+    print(job_id, flush=True)
+    report_state(job_id)
     return 0
 
 

@@ -49,8 +49,8 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     Lightning's ``ModelParallelStrategy`` saves the model and optimizer states as DCP shards and
     everything else (hyper-parameters, step, callbacks) in ``meta.pt``. The module is built from
     ``meta.pt`` and only its own tensors are read from the shards: no optimizer state, no full copy
-    on disk. DCP reads the folder's ``.metadata`` with plain pickle: export only folders you trust
-    (docs/reliability.md).
+    on disk. DCP reads the folder's ``.metadata`` with plain pickle: it is checked first
+    (``checkpoint.io.dcp_metadata_problem``, docs/reliability.md).
 
     Raises:
         ConfigError: ``folder`` is not a complete sharded checkpoint.
@@ -61,9 +61,13 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     from polytrain.checkpoint.resume import sharded_folder_problem
     from polytrain.module import PretrainModule
 
+    from polytrain.callbacks.checkpoint import tokenizer_for
+
     problem = sharded_folder_problem(folder)
     if problem is not None:
         raise ConfigError(f"{folder}: {problem}")
+    if "tokenizer" not in overrides and (copy := tokenizer_for(folder)) is not None:
+        overrides = {**overrides, "tokenizer": copy}  # the temporary meta-only file below has no run next to it
     checkpoint = load_checkpoint(os.path.join(folder, SHARDED_META))
     checkpoint["state_dict"] = {}  # the weights come from the shards below
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():

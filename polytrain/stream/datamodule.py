@@ -341,7 +341,7 @@ class PretrainDataModule(LightningDataModule):
         # batch_size=None: the dataset batches itself (one objective per batch). Its own generator:
         # starting a loader then never draws from torch's global one, which dropout uses
         # (a resumed run starts its loaders at other steps than an uninterrupted one).
-        # Workers ignore the requeue signals: only the main process saves and stops (SlurmRequeue).
+        # Workers ignore the stop signals: only the main process saves and stops (SaveOnSignal).
         if self.num_workers > 0:
             end_workers_at_exit()
         return DataLoader(dataset, batch_size=None, num_workers=self.num_workers, pin_memory=self.pin_memory,

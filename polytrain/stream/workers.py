@@ -1,7 +1,7 @@
 """DataLoader worker processes tied to the training process: they ignore job signals and die with it.
 
-Only the training process saves and stops on SLURM's signals (``polytrain.callbacks.requeue``);
-its DataLoader workers must neither die of those signals nor outlive it.
+Only the training process saves and stops on stop signals (``polytrain.callbacks.signals``); its
+DataLoader workers must neither die of those signals nor outlive it.
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ import time
 
 
 def worker_ignore_signals(worker_id: int = 0) -> None:
-    """``worker_init_fn`` for DataLoaders: workers ignore SIGUSR1, SIGUSR2 and SIGTERM.
+    """``worker_init_fn`` for DataLoaders: workers ignore SIGUSR1, SIGUSR2, SIGTERM and SIGINT.
 
     SLURM signals every process of a job step (``--signal=USR1@N``, ``scancel --signal``, and the
-    SIGTERM of preemption or the time limit), DataLoader workers included. A dead worker makes the
-    training process raise "DataLoader worker ... killed by signal" at its next batch, before any
-    save. Forked workers inherit ``SlurmRequeue``'s SIGUSR1 handler, which does nothing outside the
-    training process; but spawned (or forkserver) workers start with the default action, which
+    SIGTERM of preemption or the time limit), DataLoader workers included, and a terminal's Ctrl-C
+    sends SIGINT to the whole foreground process group. A dead worker makes the training process
+    raise "DataLoader worker ... killed by signal" (or "exited unexpectedly") at its next batch,
+    before any save. Forked workers inherit ``SaveOnSignal``'s handler, which does nothing outside
+    the training process; but spawned (or forkserver) workers start with the default action, which
     kills them, and torch gives every worker a SIGTERM handler that kills it. Workers still end with
     their DataLoader; and when the training process dies (``kill -9``, the OOM killer), Linux kills
     them at once (``end_with_parent``).
     """
-    for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
+    for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_IGN)
     end_with_parent()
 

@@ -1,4 +1,4 @@
-"""A tiny Lightning run with ``SlurmRequeue`` that signals itself mid-training; used by test_requeue.py.
+"""A tiny Lightning run with ``SaveOnSignal`` and ``SlurmRequeue`` that signals itself mid-training (test_requeue.py).
 
 Run directly (one process) or under torchrun (DDP over gloo). The chosen rank sends the signal to
 itself from inside ``training_step`` at ``--signal-step``; every rank prints one line at the end:
@@ -20,6 +20,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
 from polytrain.callbacks.requeue import SlurmRequeue
+from polytrain.callbacks.signals import SaveOnSignal
 from polytrain.stream.workers import worker_ignore_signals
 
 
@@ -35,6 +36,7 @@ class SelfSignalling(LightningModule):
         self.layer = torch.nn.Linear(4, 1)
         self.signal_rank, self.signal_step, self.signum = signal_rank, signal_step, signum
         self.steps_run = 0
+        self.validations = 0  # after the sanity check
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         self.steps_run += 1
@@ -46,6 +48,9 @@ class SelfSignalling(LightningModule):
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self.log("val_loss", self.layer(batch[0]).pow(2).mean())
+
+    def on_validation_end(self) -> None:
+        self.validations += 0 if self.trainer.sanity_checking else 1
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=0.01)
@@ -68,16 +73,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--devices", type=int, default=1)
     args = parser.parse_args(argv)
     model = SelfSignalling(args.signal_rank, args.signal_step, int(signal.Signals[args.signal]))
-    requeue = SlurmRequeue(requeue_command=args.requeue_command, save_on_sigterm=True)
+    saver = SaveOnSignal()
     trainer = Trainer(
         accelerator="cpu", devices=args.devices, strategy="ddp" if args.devices > 1 else "auto",
         max_steps=args.max_steps, logger=False, enable_progress_bar=False, enable_model_summary=False,
-        callbacks=[ModelCheckpoint(dirpath=args.ckpt_dir, save_top_k=0, save_last=False), requeue],
+        callbacks=[ModelCheckpoint(dirpath=args.ckpt_dir, save_top_k=0, save_last=False), saver,
+                   SlurmRequeue(requeue_command=args.requeue_command)],
         default_root_dir=args.ckpt_dir,
     )
     trainer.fit(model, loader(256, worker_ignore_signals), loader(8, worker_ignore_signals))
     print(f"probe rank={trainer.global_rank} steps_run={model.steps_run} global_step={trainer.global_step} "
-          f"status={trainer.state.status.value} saved={requeue.saved_path}", flush=True)
+          f"status={trainer.state.status.value} validations={model.validations} saved={saver.saved_path}",
+          flush=True)
     return 0
 
 

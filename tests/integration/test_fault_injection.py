@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(300)
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 OURS = ("polytrain.checkpoint.", "polytrain.callbacks.checkpoint.", "polytrain.callbacks.faults.",
-        "polytrain.callbacks.requeue.")
+        "polytrain.callbacks.requeue.", "polytrain.callbacks.signals.")
 KEPT = ("polytrain.callbacks.checkpoint.Checkpoint",)  # base.yaml's ModelCheckpoint: where last.ckpt goes
 
 # Test-only callbacks, importable by class path from the runs (written next to the run).
@@ -103,12 +103,13 @@ sys.exit(cli.main())
 '''
 
 
-def write_base(tmp_path: Path, callbacks: list[dict[str, Any]]) -> Path:
-    """configs/base.yaml with AtomicCheckpointIO and ``callbacks`` instead of any of polytrain's fault pieces."""
+def write_base(tmp_path: Path, callbacks: list[dict[str, Any]], keep_ours: bool = False) -> Path:
+    """configs/base.yaml with AtomicCheckpointIO and ``callbacks`` instead of (or, ``keep_ours``, after)
+    polytrain's fault pieces."""
     config = yaml.safe_load((CONFIGS / "base.yaml").read_text())
     trainer = config["trainer"]
-    trainer["callbacks"] = [c for c in trainer.get("callbacks", [])
-                            if c.get("class_path") in KEPT or not str(c.get("class_path")).startswith(OURS)]
+    trainer["callbacks"] = [c for c in trainer.get("callbacks", []) if keep_ours
+                            or c.get("class_path") in KEPT or not str(c.get("class_path")).startswith(OURS)]
     trainer["callbacks"] += callbacks
     plugins = [p for p in trainer.get("plugins") or [] if not str(p.get("class_path")).startswith(OURS)]
     trainer["plugins"] = plugins + [{"class_path": "polytrain.checkpoint.io.AtomicCheckpointIO"}]
@@ -155,9 +156,9 @@ def beacon_callback(beacon: Path, sleep: float = 0.0) -> dict[str, Any]:
 @pytest.mark.parametrize("signum", [signal.SIGUSR1, signal.SIGTERM], ids=["SIGUSR1", "SIGTERM"])
 def test_signal_saves_at_a_step_boundary_exits_0_and_auto_resumes(demo_data: Any, tmp_path: Path,
                                                                   signum: signal.Signals) -> None:
+    """A plain `polytrain fit` with base.yaml (no SLURM fragment): the signal saves and the run exits 0."""
     beacon = tmp_path / "steps.txt"
-    requeue = {"class_path": "polytrain.callbacks.requeue.SlurmRequeue", "init_args": {"save_on_sigterm": True}}
-    base = write_base(tmp_path, [requeue, beacon_callback(beacon, sleep=0.05)])
+    base = write_base(tmp_path, [beacon_callback(beacon, sleep=0.05)], keep_ours=True)
     # Gradient accumulation makes "a step boundary" mean something: never half a step saved.
     proc = launch(tmp_path, fit_args(demo_data, base, "--trainer.max_steps=1000", "--trainer.val_check_interval=1000",
                                      "--trainer.accumulate_grad_batches=2"))
@@ -172,7 +173,7 @@ def test_signal_saves_at_a_step_boundary_exits_0_and_auto_resumes(demo_data: Any
     progress = saved["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]
     assert progress["processed"] == 2 * stopped  # both micro-batches of every saved step, nothing more
     name = "SIGTERM" if signum == signal.SIGTERM else "SIGUSR1"
-    assert f"SlurmRequeue: {name} received; saved {last} at step {stopped}" in err
+    assert f"SaveOnSignal: {name} received; saved {last} at step {stopped} and stopping (no validation)" in err
     if signum != signal.SIGUSR1:
         return
     # The same command with --ckpt_path auto continues from that checkpoint.

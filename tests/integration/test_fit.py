@@ -62,7 +62,10 @@ def metrics_rows(run_dir: Path) -> list[dict[str, str]]:
 
 
 def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_path):
-    first = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml"), tmp_path)
+    # The tokenizer as a path relative to the run's directory, as users give it.
+    (tmp_path / "tok.json").write_bytes(Path(demo_data.tokenizer).read_bytes())
+    relative = ("--data.tokenizer=tok.json",)
+    first = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml", extra=relative), tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     last = tmp_path / "runs" / "checkpoints" / "last.ckpt"
     assert last.exists()
@@ -94,7 +97,7 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert provenance["installed_objectives"]["mlm"]["version"]
 
     resumed = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml",
-                              extra=("--trainer.max_steps=10", "--ckpt_path=last")), tmp_path)
+                              extra=(*relative, "--trainer.max_steps=10", "--ckpt_path=last")), tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     # Step 10 is not a validation step (every 3): last.ckpt is still written when training ends,
     # and replaced in place, not versioned (last-v1.ckpt).
@@ -102,6 +105,15 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     assert sorted(p.name for p in last.parent.glob("last*")) == ["last.ckpt"]
     steps = [int(r["step"]) for r in metrics_rows(tmp_path) if r.get("train/loss")]
     assert steps and min(steps) >= 6, steps  # the resumed run did not start again at step 0
+
+    # The checkpoint loads from another directory (this process's): the tokenizer path is stored
+    # resolved; and once that file is gone, from the run's copy next to the checkpoints.
+    from polytrain.module import PretrainModule
+
+    assert Path.cwd() != tmp_path
+    assert PretrainModule.load_from_checkpoint(last).tokenizer_path == str(tmp_path / "tok.json")
+    (tmp_path / "tok.json").unlink()
+    assert PretrainModule.load_from_checkpoint(last).tokenizer_path == str(last.parent / "tokenizer.json")
 
 
 @pytest.mark.parametrize(
@@ -185,7 +197,7 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
                            "--ckpt_path=auto"], tmp_path)
     assert moved.returncode == 0, moved.stderr[-3000:]  # ... and with another root starts there
     assert (tmp_path / "exp2" / "checkpoints" / "last.ckpt").is_file()
-    assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt"]
+    assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt", "tokenizer.json"]
 
     other = fit("--model.architecture.n_layers=2")
     assert other.returncode == 2, other.stderr[-3000:]

@@ -13,7 +13,7 @@ import pytest
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch import LightningModule
-from payloads import malicious
+from payloads import Payload, malicious
 
 from polytrain.checkpoint import io as ckpt
 from polytrain.checkpoint.io import AtomicCheckpointIO, CheckpointError, load_checkpoint, safe_load_from_checkpoint
@@ -81,6 +81,32 @@ def test_truncated_or_foreign_files_are_named_as_incomplete(tmp_path: Path) -> N
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.ckpt")
     assert load_checkpoint(good)["global_step"] == 3
+
+
+def test_checkpoint_errors_keep_their_first_sentence_whole(tmp_path: Path) -> None:
+    """Not cut at the first "." (which named ``data`` for ``data.pkl``); torch's advice paragraph is left out."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "nodata.ckpt", "w") as archive:  # a zip, but not a torch checkpoint
+        archive.writestr("archive/version", "3\n")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "nodata.ckpt")
+    assert str(err.value) == (f"{tmp_path / 'nodata.ckpt'} is not a complete checkpoint (truncated or corrupt: "
+                              "PytorchStreamReader failed locating file data.pkl: file not found)")
+
+
+def test_a_full_disk_during_a_save_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """The temporary file of the save is made to point at /dev/full, where every write fails with ENOSPC."""
+    from polytrain.errors import SaveError
+
+    target = complete(tmp_path / "last.ckpt", 3)
+    (tmp_path / f".last.ckpt.partial-{os.getpid()}").symlink_to("/dev/full")
+    with pytest.raises(SaveError) as err:
+        AtomicCheckpointIO().save_checkpoint({"state_dict": {"w": torch.zeros(1000)}, "global_step": 4}, target)
+    message = str(err.value)
+    assert message.startswith(f"No space left on device: could not write checkpoint {target} (") and "\n" not in message
+    assert f"MiB left on {tmp_path})" in message
+    assert load_checkpoint(target)["global_step"] == 3 and os.listdir(tmp_path) == ["last.ckpt"]
 
 
 class Tiny(LightningModule):
@@ -207,20 +233,57 @@ def test_checkpoints_that_all_fail_stop_the_run_instead_of_a_silent_fresh_start(
     assert "last.ckpt: is not a complete checkpoint" in message and "weights.ckpt: lacks" in message
 
 
+def sharded(path: Path, step: int, resumable: bool = True) -> Path:
+    """A sharded checkpoint folder as Lightning's ModelParallelStrategy writes it: the model and optimizer
+    states in DCP shards (with DCP's real ``.metadata``), everything else in ``meta.pt``, written last."""
+    import torch.distributed.checkpoint as dcp
+
+    with pytest.warns(UserWarning, match="single process"):  # no process group: DCP saves as one rank
+        dcp.save({"state_dict": {"w": torch.zeros(3)}}, checkpoint_id=path)
+    torch.save({"global_step": step, **({"loops": {}, "lr_schedulers": []} if resumable else {})}, path / "meta.pt")
+    return path
+
+
 def test_sharded_checkpoint_folders_count_only_when_finished(tmp_path: Path) -> None:
     unfinished = tmp_path / "step000009.ckpt"  # rank files written, meta.pt not yet
     unfinished.mkdir()
     (unfinished / "__0_0.distcp").write_bytes(b"shard")
-    done = tmp_path / "step000006.ckpt.replaced"  # FSDP2Strategy moves the old one aside while replacing it
-    done.mkdir()
-    (done / ".metadata").write_bytes(b"written by torch.distributed.checkpoint")
-    (done / "__0_0.distcp").write_bytes(b"shard")
-    # As Lightning's ModelParallelStrategy writes it: model and optimizer states live in the shards.
-    torch.save({"global_step": 6, "loops": {}, "lr_schedulers": []}, done / "meta.pt")
-    weights_only = tmp_path / "step000008.ckpt"  # newer, but a weights-only save: cannot resume training
-    weights_only.mkdir()
-    (weights_only / ".metadata").write_bytes(b"written by torch.distributed.checkpoint")
-    (weights_only / "__0_0.distcp").write_bytes(b"shard")
-    torch.save({"global_step": 8}, weights_only / "meta.pt")
+    # FSDP2Strategy moves the old one aside while replacing it.
+    done = sharded(tmp_path / "step000006.ckpt.replaced", 6)
+    sharded(tmp_path / "step000008.ckpt", 8, resumable=False)  # newer, but weights only: cannot resume training
     (tmp_path / "step000012.ckpt.partial").mkdir()  # FSDP2Strategy's staging folder
     assert resolve_resume(tmp_path) == str(done)
+
+
+def test_auto_picks_what_the_strategy_can_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A sharded folder with a higher step must not beat an intact file that a DDP run can load."""
+    folder = sharded(tmp_path / "step000009.ckpt", 9)
+    single = complete(tmp_path / "last.ckpt", 6)
+    assert resolve_resume(tmp_path, sharded_ok=True) == str(folder)  # FSDP2 (ModelParallelStrategy) loads both
+    with caplog.at_level(logging.WARNING, logger="polytrain.checkpoint.resume"):
+        assert resolve_resume(tmp_path, sharded_ok=False) == str(single)
+    assert "step000009.ckpt: a sharded checkpoint folder, which this run's strategy cannot load" in caplog.text
+    single.unlink()
+    with pytest.raises(CheckpointError, match="none can be resumed from .*step000009.ckpt: a sharded checkpoint"):
+        resolve_resume(tmp_path, sharded_ok=False)
+
+
+def test_a_dcp_metadata_that_would_run_code_is_refused_before_dcp_reads_it(tmp_path: Path) -> None:
+    """DCP reads ``.metadata`` with plain ``pickle.load``; polytrain reads it first with an allow-list."""
+    import pickle
+
+    from polytrain.checkpoint.io import dcp_metadata_problem
+
+    folder = sharded(tmp_path / "step000009.ckpt", 9)
+    assert dcp_metadata_problem(folder) is None  # DCP's own metadata passes
+    marker = tmp_path / "ran"
+    (folder / ".metadata").write_bytes(pickle.dumps(Payload(marker)))
+    problem = dcp_metadata_problem(folder)
+    assert problem == ".metadata refused: global io.open is not part of torch.distributed.checkpoint " \
+                      "metadata (loading it could run code)"
+    (folder / ".metadata").write_bytes(pickle.dumps({"not": "metadata"}))
+    assert dcp_metadata_problem(folder) == ".metadata holds a dict, not torch.distributed.checkpoint metadata"
+    (folder / ".metadata").write_bytes(pickle.dumps(Payload(marker)))
+    complete(tmp_path / "step000003.ckpt", 3)
+    assert resolve_resume(tmp_path) == str(tmp_path / "step000003.ckpt")  # the folder is skipped, named
+    assert not marker.exists()
