@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 from test_fit import CONFIGS, small_fit_args
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)  # what a fit may handle
 
 
 @pytest.fixture
@@ -22,6 +25,7 @@ def run_polytrain(monkeypatch: pytest.MonkeyPatch,
     (~5 s of imports each). Returns its exit code and what it printed, as ``subprocess.run`` does.
 
     Keep a subprocess where the process is the point: signals, kill -9, exit with live workers."""
+    from polytrain.callbacks.signals import SaveOnSignal
     from polytrain.cli import main
 
     def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -29,10 +33,17 @@ def run_polytrain(monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setattr(sys, "argv", ["polytrain", *args])
         _log_to_this_stderr(monkeypatch)
         capfd.readouterr()
+        handlers = {signum: signal.getsignal(signum) for signum in SIGNALS}
         try:
             code = main()
         except SystemExit as exit:  # jsonargparse's usage errors
             code = exit.code if isinstance(exit.code, int) else 1
+        finally:
+            # A process's signal handlers end with it. A fit stopped by an exception from a DataLoader
+            # worker leaves SaveOnSignal's installed (not restored): later tests expect the ones before.
+            for signum, handler in handlers.items():
+                if isinstance(getattr(signal.getsignal(signum), "__self__", None), SaveOnSignal):
+                    signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         out, err = capfd.readouterr()
         return subprocess.CompletedProcess(args, code, out, err)
 

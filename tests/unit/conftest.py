@@ -1,4 +1,4 @@
-"""The unit tier's guard: tests here run in this process, in well under a second each.
+"""The unit tier's guard: tests here run in this process and stay cheap (the tier takes about a minute).
 
 A unit test that starts a process (``subprocess``, ``os.system``, a ``spawn``/``forkserver``
 multiprocessing start that re-imports torch), builds a Lightning ``Trainer`` or joins a
