@@ -1,4 +1,4 @@
-"""The ``polytrain`` command: LightningCLI for fit/validate, plus data and tooling subcommands.
+"""``polytrain fit`` and ``polytrain validate``: LightningCLI (the other commands: ``polytrain.commands``).
 
 ``polytrain fit -c configs/base.yaml -c configs/model/tiny.yaml ...`` parses composable YAML
 fragments into ``PretrainModule`` and ``PretrainDataModule``; values that must agree are linked here.
@@ -6,14 +6,11 @@ fragments into ``PretrainModule`` and ``PretrainDataModule``; values that must a
 
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 import re
 import sys
 import warnings
-from collections.abc import Callable
-
 from typing import Any, NoReturn
 
 import yaml
@@ -21,8 +18,10 @@ from jsonargparse import Namespace, get_loader
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
-from polytrain import __version__
+from polytrain import __version__, commands
+from polytrain.commands import TRAINER_COMMANDS
 from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
+from polytrain.config_files import resolve_config_args
 from polytrain.errors import (
     ConfigError,
     DataError,
@@ -32,30 +31,8 @@ from polytrain.errors import (
     config_file_arguments,
     yaml_syntax_error,
 )
+from polytrain.objective_args import address_by_name
 from polytrain.registry import RegistryError, unknown_objective
-
-# Subcommands that are not Trainer methods: "words" -> "module:function(argv) -> exit code".
-TOOLS: dict[tuple[str, ...], tuple[str, str]] = {
-    ("data", "shard"): ("polytrain.prepare.shard:main", "raw text/jsonl/tsv -> WebDataset tar shards + manifest.json"),
-    ("tokenizer", "train"): ("polytrain.prepare.tokenizer:main", "train a multilingual Unigram/BPE tokenizer on shards"),
-    ("tokenizer", "extend"): ("polytrain.prepare.tokenizer_extend:main",
-                              "append pieces and tags for new languages to a tokenizer (old ids kept)"),
-    ("plugins", "list"): ("polytrain.plugins:main", "list objectives found through entry points, with provenance"),
-    ("slurm",): ("polytrain.distributed.slurm:main", "render (and with --submit, submit) an sbatch script for polytrain fit with requeue"),
-    ("demo",): ("polytrain.demo:main", "shard the bundled corpus, train a tokenizer and a tiny MLM on CPU"),
-    ("inspect",): ("polytrain.inspect:main", "show corrupted examples of an objective next to the original text"),
-    ("export", "hf"): ("polytrain.hf.command:export_main", "write a Hugging Face model folder from a checkpoint"),
-    ("import", "hf"): ("polytrain.hf.command:import_main",
-                       "convert a transformers XLM-R / mBART folder into weights, tokenizer and config to start from"),
-    ("evaluate",): ("polytrain.evaluate.command:main", "judge a trained model: loss, retrieval, classify, translate"),
-    ("report",): ("polytrain.evaluate.report:main", "plots and a markdown summary of a run folder"),
-}
-TRAINER_COMMANDS = {
-    "fit": "train a model (polytrain fit -c configs/base.yaml -c ... )",
-    "validate": "run validation on a checkpoint",
-}
-# Not ``test``: pretraining has no test split or test_step (``validate`` runs the held-out shards).
-
 
 MOVED: dict[str, str] = {
     "polytrain.data.resume.GlobalRngState": "polytrain.callbacks.rng_state.GlobalRngState",
@@ -181,6 +158,16 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
         parser.link_arguments("data.max_length", "model.max_length")
         parser.link_arguments("seed_everything", "data.seed")
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        """LightningCLI's parsing, after two rewrites of the command line: ``-c NAME`` of a shipped
+        config (``config_files.resolve_config_args``) and objectives addressed by name,
+        ``--model.objectives.mlm.weight 0.8`` (``objective_args.address_by_name``)."""
+        if isinstance(args, (dict, Namespace)):
+            super().parse_arguments(parser, args)
+            return
+        argv = resolve_config_args(sys.argv[1:] if args is None else list(args))
+        self.config = parser.parse_args(address_by_name(parser, argv))
+
     def instantiate_classes(self) -> None:
         """Build the objects; a constructor's refusal of a value is a configuration error (one line).
 
@@ -206,11 +193,12 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """The trainer, with polytrain's progress bar (``callbacks.progress``) where Lightning would
-        add its Rich bar: the bar is on and the config names none (Lightning allows only one)."""
+        add its Rich bar: the bar is on and the config names none (Lightning allows only one); and
+        with ``ProgressLog`` (plain lines where no bar is seen) unless the config names one."""
         from lightning.pytorch.callbacks import ProgressBar
         from lightning_utilities.core.imports import RequirementCache
 
-        from polytrain.callbacks.progress import StreamProgressBar
+        from polytrain.callbacks.progress import ProgressLog, StreamProgressBar
 
         init = self.config_init.get(str(self.subcommand), self.config_init) if self.subcommand else self.config_init
         trainer = {**(init.get("trainer") or {}), **kwargs}
@@ -218,18 +206,24 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
         shows_bar = trainer.get("enable_progress_bar") is not False
         if RequirementCache("rich") and shows_bar and not any(isinstance(c, ProgressBar) for c in callbacks):
-            kwargs["callbacks"] = [*callbacks, StreamProgressBar()]
+            callbacks = kwargs["callbacks"] = [*callbacks, StreamProgressBar()]
+        if not any(isinstance(c, ProgressLog) for c in callbacks):
+            kwargs["callbacks"] = [*callbacks, ProgressLog()]
         return super().instantiate_trainer(**kwargs)
 
     def before_fit(self) -> None:
         """``--ckpt_path auto``: the newest complete checkpoint of the ModelCheckpoint folder, or a fresh start;
-        a checkpoint of another architecture or tokenizer is refused before anything is loaded. Under
-        SLURM, a launch that would hang in the process group's rendezvous is refused first."""
+        a checkpoint of another architecture or tokenizer is refused before anything is loaded; a
+        resumed ``fit`` logs to the version folders of the run it resumes. Under SLURM, a launch that
+        would hang in the process group's rendezvous is refused first."""
+        from polytrain.checkpoint.logs import continue_logs
         from polytrain.checkpoint.resume import apply_auto_resume
         from polytrain.distributed.slurm_checks import check_job_start
 
         check_job_start()
         apply_auto_resume(self)
+        if self.subcommand == "fit":
+            continue_logs(self.config_init[self.subcommand].get("ckpt_path"), self.trainer)
 
     def before_validate(self) -> None:
         """As ``before_fit``: ``auto`` and the architecture/tokenizer check also apply to ``validate``."""
@@ -238,22 +232,6 @@ class PolytrainCLI(KeepConfigOnCkptPath, LightningCLI):
     @staticmethod
     def subcommands() -> dict[str, set[str]]:
         return {name: kwargs for name, kwargs in LightningCLI.subcommands().items() if name in TRAINER_COMMANDS}
-
-
-def _usage() -> str:
-    lines = [f"polytrain {__version__}: multilingual MLM / TLM / denoising pretraining", "", "usage: polytrain COMMAND ...", ""]
-    lines += [f"  {name:<18} {text}" for name, text in TRAINER_COMMANDS.items()]
-    lines += [f"  {' '.join(words):<18} {text}" for words, (_, text) in TOOLS.items()]
-    lines += ["", "Run 'polytrain COMMAND --help' for the options of a command."]
-    return "\n".join(lines)
-
-
-def _tool(argv: list[str]) -> tuple[Callable[[list[str]], int], list[str]] | None:
-    for words, (target, _) in TOOLS.items():
-        if tuple(argv[: len(words)]) == words:
-            module, func = target.split(":")
-            return getattr(importlib.import_module(module), func), argv[len(words):]
-    return None
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
@@ -282,22 +260,11 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> PolytrainCLI:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``polytrain`` console script."""
+    """``polytrain fit`` and ``validate``; any other command goes to ``polytrain.commands.main``."""
     from_sys = argv is None
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
-        print(_usage())
-        return 0
-    if argv[0] == "--version":
-        print(__version__)
-        return 0
-    tool = _tool(argv)
-    if tool is not None:
-        func, rest = tool
-        return func(rest)
-    if argv[0] not in TRAINER_COMMANDS:
-        print(f"polytrain: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
-        return 2
+    if not argv or argv[0] not in TRAINER_COMMANDS:
+        return commands.main(None if from_sys else argv)
     problem = yaml_syntax_error(config_file_arguments(argv))
     if problem:
         print(f"polytrain {argv[0]}: error: {problem}", file=sys.stderr)

@@ -14,6 +14,8 @@ somewhere in a run.
 | ``LightningCLI.config`` during ``instantiate_classes`` | ``instantiating`` | no argument for the config to build from |
 | ``_SignalConnector`` / ``_HandlersCompose`` | ``is_lightning_signal_handler`` | Lightning's handlers are not marked publicly |
 | ``ModelParallelStrategy._data_parallel_size`` etc. | ``set_mesh_sizes``, ``saves_sharded`` | the sizes are known only in ``setup_environment`` |
+| ``CSVLogger``/``TensorBoardLogger._version``, ``TensorBoardLogger._kwargs`` | ``continue_logger`` | a version can only be given to the constructor, which runs before the checkpoint to resume is known |
+| CSV ``ExperimentWriter.metrics``, ``.metrics_keys`` | ``keep_csv_rows`` | the writer deletes an existing ``metrics.csv`` and has no way to continue one |
 | torchmetrics ``Metric._apply(fn, exclude_state)`` | ``Float64States`` | torchmetrics' documented way to keep states out of a cast |
 | jsonargparse global settings | ``configure_parsing`` | parser-level options do not reach the docstring parser and loaders |
 """
@@ -81,6 +83,28 @@ def is_lightning_signal_handler(handler: Any, ours: Any = None) -> bool:
         return False
     return all(isinstance(getattr(h, "__self__", None), _SignalConnector) or (ours is not None and h == ours)
                for h in handler.signal_handlers)
+
+
+def continue_logger(logger: Any, version: int | str, step: int) -> bool:
+    """Make a ``CSVLogger`` or ``TensorBoardLogger`` write to ``version`` (whose run resumes at
+    ``step``) instead of a new one; TensorBoard then hides that version's events from ``step`` on
+    (``SummaryWriter(purge_step=step)``). False (nothing changed) for a logger whose version the
+    config fixed, one that already chose its version, or another kind of logger."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    if not isinstance(logger, (CSVLogger, TensorBoardLogger)) or logger._version is not None:
+        return False
+    logger._version = version
+    if isinstance(logger, TensorBoardLogger):
+        logger._kwargs["purge_step"] = step
+    return True
+
+
+def keep_csv_rows(writer: Any, rows: list[dict[str, str]], keys: list[str]) -> None:
+    """Give a fresh CSV ``ExperimentWriter`` the ``rows`` (and columns ``keys``) of the file it
+    replaces; its next ``save()`` writes them before its own."""
+    writer.metrics = list(rows)
+    writer.metrics_keys = sorted(keys)
 
 
 def set_mesh_sizes(strategy: ModelParallelStrategy, data_parallel: int, tensor_parallel: int) -> None:

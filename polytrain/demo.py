@@ -9,9 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from polytrain.config_files import config_root
+
 CORPUS = Path(__file__).resolve().parent / "demo_corpus"
-CONFIGS = REPO / "configs"
+CONFIGS = config_root()  # the shipped fragments: the demo also runs from a pip install
 
 
 def data_stages(out: Path, vocab_size: int) -> int:

@@ -14,6 +14,10 @@ class ConfigError(ValueError):
     """A configuration or input problem found before any work starts; the message names what and where."""
 
 
+class EvalError(ConfigError):
+    """Bad input to ``polytrain evaluate``/``report``: one line naming what is wrong and where."""
+
+
 class DataError(RuntimeError):
     """The data stopped being usable during training (e.g. every shard of a language is corrupt).
 

@@ -17,10 +17,11 @@ from typing import Any
 import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision
-from lightning.pytorch.utilities import GradClipAlgorithmType
+from lightning.pytorch.utilities import GradClipAlgorithmType, rank_zero_warn
 from torch import nn
 
 from polytrain.shards.vocab import load_vocab
+from polytrain.checkpoint.logs import logger_versions
 from polytrain.compat import attached_trainer
 from polytrain.errors import ConfigError
 from polytrain.distributed.strategy import ScaleConfig, parallelize
@@ -28,7 +29,7 @@ from polytrain.metrics import GroupTokenStats, ObjectiveCounts, ReconstructionSc
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig, shape_changes
 from polytrain.objectives.base import Objective
-from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
+from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups, warmup_problem
 from polytrain import __version__
 from polytrain.registry import bind_objectives, provenance
 from polytrain.types import IGNORE_INDEX, Batch, ModelOutput, Vocab
@@ -366,6 +367,8 @@ class PretrainModule(LightningModule):
             "init_from": self.init_from,
             # Every rank saves together (Trainer.save_checkpoint): this sum is a collective.
             "tokens_seen": dict(zip(self.groups, compute_quietly(self.tokens_seen)["tokens"].tolist())),
+            # A resume writes to the same version_N folders (polytrain.checkpoint.logs).
+            "log_versions": logger_versions(self.trainer) if attached_trainer(self) is not None else [],
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -474,5 +477,7 @@ class PretrainModule(LightningModule):
         total = self.trainer.max_steps
         if total is None or total < 0:
             raise ValueError("set trainer.max_steps: the learning-rate schedule and the infinite data stream stop by steps")
+        if (problem := warmup_problem(self.optim_config, total)) is not None:
+            rank_zero_warn(problem)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, self.optim_config, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -75,3 +75,15 @@ def lr_factor(step: int, cfg: OptimizerConfig, total_steps: int) -> float:
     progress = min(1.0, (step - cfg.warmup_steps) / (total_steps - cfg.warmup_steps))
     decay = 1.0 - progress if cfg.schedule == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
     return cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * decay
+
+
+def warmup_problem(cfg: OptimizerConfig, total_steps: int) -> str | None:
+    """Why the schedule cannot do what it says in ``total_steps`` steps, or ``None``: a warmup of
+    ``total_steps`` or more never reaches ``lr`` and never decays (a 50-step run with a 1000-step
+    warmup trains at 5 % of its learning rate at most)."""
+    if total_steps <= 0 or cfg.warmup_steps < total_steps:
+        return None
+    reached = lr_factor(total_steps - 1, cfg, total_steps)
+    return (f"model.optimizer.warmup_steps={cfg.warmup_steps} >= trainer.max_steps={total_steps}: the whole run is "
+            f"warmup, the learning rate reaches {reached:.1%} of lr={cfg.lr:g} at the last step and never decays; "
+            "give fewer warmup steps (--model.optimizer.warmup_steps, commonly 1-10 % of max_steps)")

@@ -10,8 +10,6 @@ import argparse
 import json
 import sys
 
-from polytrain.registry import scan
-
 
 def main(argv: list[str] | None = None) -> int:
     """Print name, class path, distribution, version and summary of each registered objective.
@@ -22,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="polytrain plugins list", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="machine-readable output (a broken one has only 'error')")
     args = parser.parse_args(argv)
+    from polytrain.registry import scan  # imports every plugin (and torch): not for --help
+
     found = scan()
     if args.json:
         rows = {n: {"class_path": e.class_path, "distribution": e.distribution, "version": e.version, "summary": e.summary}

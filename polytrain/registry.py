@@ -137,6 +137,18 @@ def short_name(cls: type[Objective]) -> str:
     return cls.__name__.lower()
 
 
+def run_names(classes: Sequence[type[Objective]]) -> list[str]:
+    """The names the objectives of a run get, in order: registry short names, and a repeated class
+    gets ``name_2``, ``name_3``... (metric keys, ``Batch.objective``, ``--model.objectives.<name>.*``)."""
+    seen: dict[str, int] = {}
+    names = []
+    for cls in classes:
+        base = short_name(cls)
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return names
+
+
 def bind_objectives(objectives: Sequence[Objective], vocab: Vocab, max_length: int) -> None:
     """Name each objective and ``setup`` it for the run, once: the one place objectives are bound.
 
@@ -148,11 +160,7 @@ def bind_objectives(objectives: Sequence[Objective], vocab: Vocab, max_length: i
         ValueError: an objective is bound to another tokenizer or ``max_length`` already, or
             ``setup`` refuses ``max_length``.
     """
-    seen: dict[str, int] = {}
-    for objective in objectives:
-        base = short_name(type(objective))
-        seen[base] = seen.get(base, 0) + 1
-        name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+    for objective, name in zip(objectives, run_names([type(o) for o in objectives])):
         if objective.is_set_up:
             if (objective.vocab.sha256, objective.max_length, objective.name) != (vocab.sha256, max_length, name):
                 raise ValueError(f"objective {objective.name!r} is bound to another run (tokenizer sha256 "

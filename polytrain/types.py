@@ -11,10 +11,12 @@ import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # at run time torch is imported where a tensor is made: data preparation never loads it
+    import torch
 
 PathLike = str | os.PathLike
 """A file's location: a path, or an fsspec URL as a string."""
@@ -204,6 +206,8 @@ class Batch:
         return self._map_tensors(lambda t: t.to(*args, **kwargs))
 
     def _map_tensors(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
+        import torch
+
         mapped = {f.name: fn(getattr(self, f.name)) for f in dataclasses.fields(self)
                   if isinstance(getattr(self, f.name), torch.Tensor)}
         return dataclasses.replace(self, **mapped)

@@ -63,6 +63,18 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
     return DemoData(root, manifest, tok)
 
 
+@pytest.fixture(scope="session")
+def demo_tokens(demo_data: DemoData) -> Path:
+    """``manifest.json`` of the demo shards as token shards (``polytrain data tokenize``)."""
+    from polytrain.prepare import tokens
+
+    out = demo_data.root / "tokens"
+    if not out.exists():
+        assert tokens.main(["--shards", str(demo_data.manifest), "--tokenizer", str(demo_data.tokenizer),
+                            "--out", str(out)]) == 0
+    return out / "manifest.json"
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass

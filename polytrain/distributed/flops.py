@@ -132,16 +132,17 @@ def training_flops(
 
 
 def flops_per_token(arch: ModelConfig, vocab_size: int, length: int, target_fraction: float) -> float:
-    """Encoder training FLOPs per input token for full (packed) sequences of ``length`` tokens.
+    """Training FLOPs per input token for full (packed) sequences of ``length`` tokens.
 
     Args:
-        arch: an ``encoder`` shape.
+        arch: the model's shape; an encoder-decoder's decoder is taken to be as long as its input
+            (denoising reconstructs the input).
         vocab_size: ``V``.
         length: sequence length ``T`` (no padding).
-        target_fraction: share of positions that are targets (0.15 for MLM, Devlin et al. 2019).
+        target_fraction: share of positions with a loss: 0.15 for MLM (Devlin et al. 2019), 1.0
+            for denoising (every decoder position).
     """
-    if arch.kind != "encoder":
-        raise ValueError(f"flops_per_token: needs an encoder shape, got kind={arch.kind!r} (use training_flops)")
-    return training_flops(arch, vocab_size, tokens=length, length=length, targets=0).total / length + (
-        6.0 * (arch.d_model**2 + arch.d_model * vocab_size) * target_fraction
-    )
+    decoder = length if arch.kind == "encoder_decoder" else 0
+    return training_flops(arch, vocab_size, tokens=length, length=length, targets=0, decoder_tokens=decoder,
+                          decoder_length=decoder).total / length + training_flops(
+        arch, vocab_size, tokens=0, length=0, targets=1).head * target_fraction

@@ -212,6 +212,9 @@ def _option(args: Sequence[str], i: int) -> tuple[str, str | None]:
 
 
 def _load_mapping(path: str) -> dict[str, Any]:
+    from polytrain.config_files import find_shipped
+
+    path = path if Path(path).is_file() else str(find_shipped(path) or path)  # -c base: a shipped config
     if not Path(path).is_file():
         raise SlurmConfigError(f"config file {path} not found (relative paths are read from {Path.cwd()})")
     loaded = yaml.safe_load(Path(path).read_text()) or {}
@@ -297,8 +300,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="polytrain slurm",
         description="Render (and with --submit, submit) an sbatch script that runs `polytrain fit` with requeue.",
         epilog="example: polytrain slurm --nodes 2 --gpus-per-node 8 --time 24:00:00 --submit -- "
-        "-c configs/base.yaml -c configs/model/base.yaml -c configs/objective/mlm.yaml "
-        "-c configs/data/my-shards.yaml -c configs/trainer/slurm.yaml",
+        "-c configs/base.yaml -c configs/model/base.yaml -c configs/objective/mlm.yaml -c configs/trainer/slurm.yaml "
+        "--data.shards shards/manifest.json --data.tokenizer tok.json",
     )
     default = SlurmJob()
     add = parser.add_argument

@@ -19,12 +19,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+from polytrain.errors import ConfigError, EvalError
 
-from polytrain.errors import ConfigError
-from polytrain.evaluate.finetune import FineTuneConfig
-from polytrain.evaluate.loading import EvalError, LoadedModel, load_model
+if TYPE_CHECKING:  # torch and Lightning load when a model does, not for --help
+    from polytrain.evaluate.loading import LoadedModel
 
 PROG = "polytrain evaluate"
 
@@ -113,6 +113,7 @@ def run_loss(args: argparse.Namespace, loaded: LoadedModel) -> dict:
 def run_classify(args: argparse.Namespace, loaded: LoadedModel) -> dict:
     """The ``classify`` task's JSON result for the parsed ``args``."""
     from polytrain.evaluate.classify import evaluate_classify
+    from polytrain.evaluate.finetune import FineTuneConfig
     from polytrain.evaluate.inputs import named_file
 
     config = FineTuneConfig(args.epochs, args.batch_size, args.lr, args.head_lr, args.seed)
@@ -122,6 +123,7 @@ def run_classify(args: argparse.Namespace, loaded: LoadedModel) -> dict:
 
 def run_translate(args: argparse.Namespace, loaded: LoadedModel) -> dict:
     """The ``translate`` task's JSON result for the parsed ``args``."""
+    from polytrain.evaluate.finetune import FineTuneConfig
     from polytrain.evaluate.inputs import named_file
     from polytrain.evaluate.translate import evaluate_translate
 
@@ -186,6 +188,10 @@ TASKS: dict[str, Callable[[argparse.Namespace, LoadedModel], dict]] = {
 def main(argv: list[str] | None = None) -> int:
     """``polytrain evaluate``: 0 on success, 2 with one error line on bad input."""
     args = parser().parse_args(argv)
+    import torch
+
+    from polytrain.evaluate.loading import load_model
+
     try:
         if args.batch_size < 1:
             raise EvalError(f"--batch-size must be >= 1, got {args.batch_size}")

@@ -27,15 +27,11 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
-from polytrain.errors import ConfigError
+from polytrain.errors import ConfigError, EvalError  # noqa: F401  # EvalError: the evaluate modules import it from here
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
 from polytrain.objectives.base import Objective, plain_layout
 from polytrain.types import Vocab
-
-
-class EvalError(ConfigError):
-    """Bad input to ``polytrain evaluate``/``report``: one line naming what is wrong and where."""
 
 
 @dataclass

@@ -30,7 +30,7 @@ from polytrain.shards.manifest import Manifest
 from polytrain.stream.packing import packer_for
 from polytrain.rng import make_rng
 from polytrain.prepare.inputs import ShardError, ShardOptions, discover_sources, iter_samples, new_counts
-from polytrain.shards.reader import StreamStats, read_shard
+from polytrain.shards.reader import StreamStats, read_documents
 from polytrain.evaluate.loading import EvalError, LoadedModel
 from polytrain.module import run_model
 from polytrain.objectives.base import Objective, target_cross_entropy
@@ -97,11 +97,16 @@ class DataSource:
                 self.skipped[reason] = self.skipped.get(reason, 0) + count
 
     def _shard_documents(self, manifest: Manifest, kind: str, skipped: dict[str, int]) -> Iterator[Document]:
+        if manifest.encoding != "text":
+            raise EvalError(f"{manifest.location}: token shards hold ids, not text: evaluate the text shards they "
+                            "were made from")
         stats = StreamStats()
         for shard in manifest.shards(kind, self.split):
             url = manifest.shard_url(shard)
-            for sample in read_shard(url, kind, stats):
-                yield Document(sample.key, shard.lang, sample.texts, url)
+            for doc in read_documents(url, kind, stats):  # one or many documents per tar sample
+                lines = doc.sentences or []
+                texts = {"txt": "\n".join(lines)} if kind == "mono" else {"src.txt": lines[0], "tgt.txt": lines[1]}
+                yield Document(doc.key, shard.lang, texts, url)
         skipped.update((reason, n) for reason, n in stats.totals.items() if ":" not in reason)  # not per shard
 
     def _file_documents(self, kind: str, skipped: dict[str, int]) -> Iterator[Document]:

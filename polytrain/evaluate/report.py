@@ -29,8 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from polytrain.errors import ConfigError
-from polytrain.evaluate.loading import EvalError
+from polytrain.errors import ConfigError, EvalError
 
 PROG = "polytrain report"
 Series = dict[str, dict[int, float]]

@@ -13,14 +13,13 @@ when that file has moved; its sha256 must match the checkpoint's).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import torch
 
 from polytrain.errors import ConfigError
 
@@ -55,6 +54,7 @@ def load_sharded(folder: str, **overrides: Any) -> PretrainModule:
     Raises:
         ConfigError: ``folder`` is not a complete sharded checkpoint.
     """
+    import torch
     import torch.distributed.checkpoint as dcp
 
     from polytrain.checkpoint.io import SHARDED_META, load_checkpoint
@@ -127,19 +127,21 @@ def export_main(argv: list[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
-    print(f"{PROG}: wrote {out} (AutoModelForMaskedLM / MBartForConditionalGeneration and AutoTokenizer load it)")
+    written = json.loads((out / "config.json").read_text(encoding="utf-8"))["architectures"][0]
+    print(f"{PROG}: wrote {out}: {written} and its tokenizer ({written}.from_pretrained and "
+          "AutoTokenizer.from_pretrained load them)")
     return 0
 
 
 def import_main(argv: list[str] | None = None) -> int:
     """``polytrain import hf``: 0 on success, 2 with one error line on bad input or a refused model."""
-    from polytrain.hf.importer import CHECKPOINT, FRAGMENT, TOKENIZER, import_hf
-
     p = argparse.ArgumentParser(prog=IMPORT_PROG, description="Convert a local transformers XLM-R or mBART folder "
                                 "(save_pretrained) into weights, tokenizer and config fragment for polytrain fit.")
     p.add_argument("--model", required=True, type=Path, help="the folder save_pretrained wrote (with tokenizer.json)")
     p.add_argument("--out", required=True, type=Path, help="the folder to write (created if missing)")
     args = p.parse_args(argv)
+    from polytrain.hf.importer import CHECKPOINT, FRAGMENT, TOKENIZER, import_hf  # torch: not for --help
+
     try:
         _needs_transformers()
         imported = import_hf(args.model, args.out)

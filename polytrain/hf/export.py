@@ -22,6 +22,7 @@ The exported tokenizer adds the special tokens the objectives add (``encoder_tem
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,5 +203,16 @@ def save_hf(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     hf_model.save_pretrained(out)
+    _give_default_mode(out)
     _write_tokenizer(vocab, tokenizer_path, out, config.max_positions, templates)
     return out
+
+
+def _give_default_mode(folder: Path) -> None:
+    """Give the files ``save_pretrained`` wrote through a temporary file (``model.safetensors``,
+    mode 0600) the mode of any new file, ``0o666 & ~umask``, so the export can be shared."""
+    umask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mode & 0o777 == 0o600:
+            path.chmod(0o666 & ~umask)

@@ -14,21 +14,20 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jsonargparse import ArgumentParser, Namespace
 
-from polytrain.cli import expand_objective_names
+from polytrain.config_files import resolve as resolve_config
 from polytrain.errors import ConfigError, config_error_line
-from polytrain.inspect.render import Renderer, describe, print_report
 from polytrain.inspect.samples import iter_examples
-from polytrain.inspect.stats import Tally
 from polytrain.objectives import Objective, Vocab
-from polytrain.shards.manifest import Manifest
-from polytrain.shards.reader import StreamStats
+from polytrain.shards.manifest import Manifest, Split
 from polytrain.shards.vocab import check_languages, load_vocab
-from polytrain.stream.dataset import Split
+
+if TYPE_CHECKING:  # the stream, torch and Lightning load when examples are made, not for --help
+    from polytrain.inspect.render import Renderer
 
 PROG = "polytrain inspect"
 
@@ -61,6 +60,8 @@ def _configured(parser: ArgumentParser, cfg: Namespace, where: str) -> Configure
 def objectives_from_config(items: Any, where: str, names: dict[str, str]) -> list[Configured]:
     """Instantiate a config's ``model.objectives`` list with jsonargparse, as LightningCLI does (names
     expanded by ``polytrain.cli.expand_objective_names``)."""
+    from polytrain.cli import expand_objective_names
+
     if not isinstance(items, list) or not items:
         raise ConfigError(f"{where}: model.objectives must be a non-empty list of {{class_path, init_args}}")
     try:
@@ -86,7 +87,8 @@ def read_configs(paths: Sequence[str]) -> tuple[Any, str, dict[str, Any]]:
     defaults are ``shards``, ``tokenizer``, ``max_length`` and ``seed`` (``seed_everything``).
     """
     items, source, data = None, "", {}
-    for path in paths:
+    for given in paths:
+        path = resolve_config(given)  # a file, or a shipped config's name (-c objective/mlm)
         try:
             with open(path, encoding="utf-8") as f:
                 cfg = yaml.safe_load(f) or {}
@@ -120,6 +122,10 @@ class Data:
 def inspect_objective(item: Configured, data: Data, *, split: Split, seed: int, lang: str | None,
                       num_examples: int, stats_samples: int) -> dict[str, Any]:
     """Show ``num_examples`` examples and tally ``max(num_examples, stats_samples)`` (already set up)."""
+    from polytrain.inspect.render import describe
+    from polytrain.inspect.stats import Tally
+    from polytrain.shards.reader import StreamStats
+
     obj = item.objective
     sentinels = getattr(obj, "sentinel_ids", None)
     sentinels = sentinels if isinstance(sentinels, range) and len(sentinels) else None
@@ -180,6 +186,8 @@ def _expand_argv(argv: list[str], names: dict[str, str]) -> list[str]:
 
 def _expand_value(value: str, names: dict[str, str]) -> str:
     """``--objective``'s value with a registered name expanded, as ``polytrain fit`` expands configs."""
+    from polytrain.cli import expand_objective_names
+
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
@@ -194,6 +202,8 @@ def _expand_value(value: str, names: dict[str, str]) -> str:
 
 
 def _load_data(shards: str | None, tokenizer: str | None) -> Data:
+    from polytrain.inspect.render import Renderer
+
     if not shards:
         raise ConfigError("--shards is required (or data.shards in a --config file)")
     if not tokenizer:
@@ -231,9 +241,14 @@ def _prepare(item: Configured, manifest: Manifest, vocab: Vocab, max_length: int
 def _run(argv: list[str] | None) -> int:
     from polytrain.registry import objectives, short_name
 
-    names = {name: entry.class_path for name, entry in objectives().items()}  # imports every plugin class
     parser = build_parser()
     raw = sys.argv[1:] if argv is None else argv
+    if any(arg in ("-h", "--help") for arg in raw):  # before the plugins (and torch) are imported
+        parser.print_help()
+        return 0
+    from polytrain.inspect.render import print_report
+
+    names = {name: entry.class_path for name, entry in objectives().items()}  # imports every plugin class
     try:
         args = parser.parse_args(_expand_argv(list(raw), names))
     except SystemExit as stop:  # --help

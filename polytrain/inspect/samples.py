@@ -8,13 +8,14 @@ with a packer from ``packer_for`` (the training stream's own code); only the ord
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polytrain.objectives import Example, Objective, make_rng
-from polytrain.shards.manifest import Manifest, ShardInfo
-from polytrain.shards.reader import StreamStats
-from polytrain.stream.dataset import PretrainStream, Sample, Split, shuffle_buffer
-from polytrain.stream.packing import packer_for
+from polytrain.shards.manifest import Manifest, ShardInfo, Split
+
+if TYPE_CHECKING:  # the stream (and torch) load when examples are made: `polytrain inspect --help` stays light
+    from polytrain.shards.reader import StreamStats
+    from polytrain.stream.dataset import PretrainStream, Sample
 
 TRAIN_SHUFFLE = 100
 """Documents per language held for shuffling with ``split="train"`` (a peek, not a training run)."""
@@ -27,6 +28,9 @@ def _samples(stream: PretrainStream, objective: Objective, shards: list[ShardInf
     Val: shards in manifest order, each packed on its own and flushed (validation's blocks).
     Train: shards once each in a seeded order, documents shuffled, one packer for all of them.
     """
+    from polytrain.stream.dataset import shuffle_buffer
+    from polytrain.stream.packing import packer_for
+
     rng = make_rng(seed, "inspect", split, shards[0].lang)
     if split == "train":
         shards = [shards[int(i)] for i in rng.permutation(len(shards))]
@@ -63,6 +67,8 @@ def iter_examples(objective: Objective, manifest: Manifest, tokenizer: str, *, s
         lang: only this language (mono) or pair (parallel).
         stats: where skipped-data counters go (the stream's ``StreamStats``).
     """
+    from polytrain.stream.dataset import PretrainStream
+
     stream = PretrainStream(manifest, tokenizer, objective.vocab, [objective], batch_size=1, seed=seed, split=split)
     if stats is not None:
         stream.stats = stats

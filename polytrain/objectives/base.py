@@ -24,13 +24,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-import torch
-from torch import nn
 
 from polytrain.types import IGNORE_INDEX, Batch, Example, ModelOutput, TextBlock, TextPair, Vocab
+
+if TYPE_CHECKING:  # torch is imported where a loss is computed: `polytrain inspect --help` never loads it
+    import torch
+    from torch import nn
 
 ModelKind = Literal["encoder", "encoder_decoder"]
 DataKind = Literal["mono", "parallel"]
@@ -196,8 +198,10 @@ def target_cross_entropy(outputs: ModelOutput, batch: Batch) -> tuple[torch.Tens
     The metrics also carry ``token_loss`` and ``token_correct`` (N,), from which ``PretrainModule``
     derives per-language figures without recomputing the softmax.
     """
+    import torch
+
     targets = batch.labels[batch.labels.ne(IGNORE_INDEX)]  # (N,)
-    token_loss = nn.functional.cross_entropy(outputs.logits.float(), targets, reduction="none")  # (N,)
+    token_loss = torch.nn.functional.cross_entropy(outputs.logits.float(), targets, reduction="none")  # (N,)
     if targets.numel() == 0:
         # Possible only for very short texts: a zero loss (keeps the graph) instead of NaN; the
         # per-language figures simply receive no tokens from this batch.

@@ -60,6 +60,9 @@ class ShardOptions:
     max_doc_chars: int = 1_000_000
     """Longer documents are cut at sentence boundaries into several documents, which bounds
     memory on one-sentence-per-line corpora without blank lines."""
+    member_bytes: int = 1_000_000
+    """A tar sample holds documents until their text reaches this many bytes: one tar header per
+    sample instead of two per document keeps shards of short documents near their text's size."""
     seed: int = 0
     """Seed of the validation split hash."""
 
@@ -70,6 +73,7 @@ class ShardOptions:
                   ("min_val", self.min_val >= 0, ">= 0"),
                   ("max_line_chars", self.max_line_chars >= 1, ">= 1"),
                   ("max_doc_chars", self.max_doc_chars >= self.max_line_chars, ">= max_line_chars"),
+                  ("member_bytes", self.member_bytes >= 1, ">= 1"),
                   ("seed", self.seed >= 0, ">= 0")]
         for name, ok, rule in checks:
             if not ok:
@@ -175,6 +179,17 @@ def _txt_documents(src: Source, opts: ShardOptions, counts: dict[str, int]) -> I
         if not blank:
             cleaned = (None if line is None else _clean(line, opts, counts) for line in run)
             yield from _cut((s for s in cleaned if s), opts.max_doc_chars)
+
+
+def blank_line_report(src: Source, opts: ShardOptions) -> int | None:
+    """For a .txt input without any blank line (so one document, cut every ``max_doc_chars``):
+    its number of lines (at least 2); ``None`` otherwise. Stops at the first blank line."""
+    lines = 0
+    for _, raw in _raw_lines(src.path, MAX_LINE_BYTES_PER_CHAR * opts.max_line_chars):
+        if raw is not None and not raw.strip():
+            return None
+        lines += 1
+    return lines if lines >= 2 else None
 
 
 def _jsonl_documents(src: Source, opts: ShardOptions,

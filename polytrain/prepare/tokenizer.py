@@ -21,13 +21,14 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tokenizers import AddedToken, Tokenizer, trainers
 
 from polytrain.shards.manifest import Manifest
 from polytrain.shards.mixture import format_mixture_table, natural_probs
+from polytrain.progress import Progress, add_progress_option
 from polytrain.rng import make_rng
 from polytrain.prepare.tokenizer_layout import (
     BYTE_TOKENS,
@@ -67,18 +68,19 @@ def check_vocab_size(vocab_size: int, n_langs: int, byte_fallback: bool) -> int:
     return reserved
 
 
-def _make_trainer(model: TokenizerModel, vocab_size: int, specials: list[str]) -> trainers.Trainer:
+def _make_trainer(model: TokenizerModel, vocab_size: int, specials: list[str],
+                  show_progress: bool = False) -> trainers.Trainer:
     # normalized=False: NFKC (and Metaspace) never touch or split the tags (tokenizers#1408).
     added = [AddedToken(tok, special=True, normalized=False) for tok in specials]
     if model == "unigram":
         return trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=added, unk_token=UNK,
-                                       show_progress=False)
-    return trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=added, show_progress=False)
+                                       show_progress=show_progress)
+    return trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=added, show_progress=show_progress)
 
 
 def train_from_sample(sample: TextSample, languages: Iterable[str] | None = None,
                       vocab_size: int = 8000, model: TokenizerModel = "unigram",
-                      byte_fallback: bool = True) -> Tokenizer:
+                      byte_fallback: bool = True, show_progress: bool = False) -> Tokenizer:
     """Train on a :class:`TextSample` and return the canonical tokenizer (layout checked).
 
     Args:
@@ -88,6 +90,7 @@ def train_from_sample(sample: TextSample, languages: Iterable[str] | None = None
         model: ``"unigram"`` or ``"bpe"``.
         byte_fallback: append the 256 ``<0xNN>`` tokens and encode unknown characters as bytes
             instead of ``<unk>`` (the trainers do not create them: tokenizers#1183, #1515).
+        show_progress: the ``tokenizers`` trainer draws its progress bars on stderr (terminals).
     """
     langs = sorted(set(sample.texts) if languages is None else set(languages))
     untagged = sorted(set(sample.texts) - set(langs))
@@ -98,7 +101,7 @@ def train_from_sample(sample: TextSample, languages: Iterable[str] | None = None
     if sum(sample.sampled_chars.values()) == 0:
         raise TokenizerTrainError("no training text: every sentence is empty")
     tokenizer = build_tokenizer(model)
-    trainer = _make_trainer(model, vocab_size - (len(BYTE_TOKENS) if byte_fallback else 0), specials)
+    trainer = _make_trainer(model, vocab_size - (len(BYTE_TOKENS) if byte_fallback else 0), specials, show_progress)
     try:
         tokenizer.train_from_iterator(sample.iter_texts(), trainer)
     except Exception as err:  # tokenizers raises plain Exception, e.g. when the alphabet does not fit
@@ -216,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="most passes over a small language's text when upsampling it")
     p.add_argument("--report-chars", type=int, default=1_000_000,
                    help="characters per language the report encodes")
+    add_progress_option(p)
     return p
 
 
@@ -262,15 +266,26 @@ def _manifest_languages(man: Manifest) -> list[str]:
     return sorted(langs)
 
 
+def _reading(texts: Iterable[tuple[str, str]], progress: Progress, what: str, total: int) -> Iterator[tuple[str, str]]:
+    """``texts``, reporting the characters read so far (``total``: the manifest's count, about)."""
+    chars = 0
+    for lang, sentence in texts:
+        chars += len(sentence)
+        progress.update(lambda: f"{what}: {chars:,} of about {total:,} characters ({chars / max(total, 1):.0%})")
+        yield lang, sentence
+
+
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     _check_args(args)
+    progress = Progress(PROG, args.progress_every)
     man = Manifest.load(args.shards)
+    total = sum(shard.chars for shard in man.shards(split="train"))
     languages = _manifest_languages(man)
     if not languages:
         raise TokenizerTrainError(f"{man.location}: the manifest lists no shards")
     check_vocab_size(args.vocab_size, len(languages), args.byte_fallback)  # before reading any text
     chars: dict[str, int] = dict.fromkeys(languages, 0)
-    for lang, sentence in iter_shard_texts(man, "train"):  # pass 1: exact n_l per language
+    for lang, sentence in _reading(iter_shard_texts(man, "train"), progress, "pass 1/2, counting", total):  # n_l
         chars[lang] += len(sentence)
     if not any(chars.values()):
         raise TokenizerTrainError(f"{man.location}: the train shards hold no text")
@@ -278,13 +293,17 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         warn(f"language {lang!r} has no train text: it gets a tag but no sampled vocabulary")
     chars = {lang: n for lang, n in chars.items() if n > 0}
     skipped: dict[str, int] = {}
-    sample = sample_texts(iter_shard_texts(man, "train", skipped), chars, args.alpha,
-                          make_rng(args.seed, "tokenizer-sample"), args.sample_chars, args.max_repeat)
+    sample = sample_texts(_reading(iter_shard_texts(man, "train", skipped), progress, "pass 2/2, sampling", total),
+                          chars, args.alpha, make_rng(args.seed, "tokenizer-sample"), args.sample_chars,
+                          args.max_repeat)
     print(f"language mixture (alpha={args.alpha}; observed = characters the trainer sees):")
     print(format_mixture_table(chars, sample.probs, sample.sampled_chars, unit="chars"))
     print(f"training {args.model} tokenizer, vocab size {args.vocab_size}, on "
           f"{sum(sample.sampled_chars.values()):,} characters ...", flush=True)
-    tokenizer = train_from_sample(sample, languages, args.vocab_size, args.model, args.byte_fallback)
+    with progress.heartbeat(f"training the {args.model} model"):  # in Rust: no progress to report but the time
+        tokenizer = train_from_sample(sample, languages, args.vocab_size, args.model, args.byte_fallback,
+                                      show_progress=progress.interactive)
+    progress.done(f"trained {tokenizer.get_vocab_size(with_added_tokens=True)} tokens; writing the report")
     size = tokenizer.get_vocab_size(with_added_tokens=True)
     if size != args.vocab_size:
         warn(f"the vocabulary has {size} entries, not the requested {args.vocab_size} (too little "

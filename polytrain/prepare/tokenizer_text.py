@@ -131,6 +131,9 @@ def iter_shard_texts(manifest: Manifest | str, split: str = "train",
             skipped as ``overlong_line`` (by reason).
     """
     man = manifest if isinstance(manifest, Manifest) else Manifest.load(manifest)
+    if man.encoding != "text":
+        raise TokenizerTrainError(f"{man.location}: token shards hold ids, not text: train the tokenizer on the "
+                                  "text shards they were made from")
     counts = skipped if skipped is not None else {}
     for shard in man.shards(split=split):
         sides = ({"txt": shard.lang} if shard.kind == "mono"

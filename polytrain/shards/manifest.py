@@ -13,18 +13,23 @@ import json
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from polytrain import __version__
 from polytrain.errors import ConfigError
 
 FORMAT = "polytrain-shards"
 """Value of the manifest's ``"format"`` field."""
-VERSION = 1
-"""Manifest format version this code reads and writes."""
+VERSION = 2
+"""Manifest format version this code writes: 2 adds ``encoding`` and ``tokenizer`` (token shards) and
+many documents per text sample, which polytrain 0.1 (version 1) cannot read."""
+READS: tuple[int, ...] = (1, 2)
+"""Versions this code reads; version 1 is text with one document per sample."""
+ENCODINGS: tuple[str, ...] = ("text", "tokens")
 MANIFEST_NAME = "manifest.json"
 KINDS: tuple[str, ...] = ("mono", "parallel")
 SPLITS: tuple[str, ...] = ("train", "val")
+Split = Literal["train", "val"]
 UNITS: tuple[str, ...] = ("samples", "chars", "sentences", "bytes", "tokens")
 """Per-shard counts that :meth:`Manifest.sizes` can sum."""
 
@@ -163,6 +168,9 @@ class Manifest:
         skipped: per input file (as given on the command line), skip counters by reason.
         options: the writer's options (``val_fraction``, ``max_samples``, ``seed``, ...).
         created_by: the program and version that wrote the shards.
+        encoding: ``"text"`` or ``"tokens"`` (``polytrain data tokenize``).
+        tokenizer: token shards only: ``{"sha256", "vocab_size", "dtype", "source"}`` of the
+            tokenizer that made them (training with another one is refused).
         location: the file or URL this manifest was loaded from; ``None`` if built in memory.
     """
 
@@ -171,15 +179,17 @@ class Manifest:
     skipped: dict[str, dict[str, int]]
     options: dict[str, Any]
     created_by: str = f"polytrain {__version__}"
+    encoding: str = "text"
+    tokenizer: dict[str, Any] | None = None
     location: str | None = field(default=None, compare=False)
     _loaded_sha256: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def build(cls, shards: list[ShardInfo], skipped: dict[str, dict[str, int]],
-              options: dict[str, Any]) -> Manifest:
+    def build(cls, shards: list[ShardInfo], skipped: dict[str, dict[str, int]], options: dict[str, Any],
+              encoding: str = "text", tokenizer: dict[str, Any] | None = None) -> Manifest:
         """A manifest whose ``totals`` are computed from ``shards``."""
         return cls(entries=list(shards), totals=compute_totals(shards), skipped=skipped,
-                   options=options)
+                   options=options, encoding=encoding, tokenizer=tokenizer)
 
     # ----------------------------------------------------------------- reading and writing
     @classmethod
@@ -211,9 +221,9 @@ class Manifest:
         if data.get("format") != FORMAT:
             raise ManifestError(f"{where}: 'format' is {data.get('format')!r}, expected {FORMAT!r} "
                                 "(is this a polytrain shard manifest?)")
-        if data.get("version") != VERSION:
+        if data.get("version") not in READS:
             raise ManifestError(f"{where}: manifest version {data.get('version')!r} is not "
-                                f"supported (this polytrain reads version {VERSION})")
+                                f"supported (this polytrain reads versions {', '.join(map(str, READS))})")
         for key, typ in (("shards", list), ("totals", dict), ("skipped", dict), ("options", dict)):
             if key not in data:
                 raise ManifestError(f"{where}: missing key {key!r}")
@@ -224,12 +234,15 @@ class Manifest:
         if len(set(paths)) != len(paths):
             dup = next(p for p in paths if paths.count(p) > 1)
             raise ManifestError(f"{where}: shard {dup!r} is listed twice")
+        encoding, tokenizer = _encoding(data, where)
         return cls(entries=shards, totals=data["totals"], skipped=data["skipped"],
-                   options=data["options"], created_by=str(data.get("created_by", "")))
+                   options=data["options"], created_by=str(data.get("created_by", "")),
+                   encoding=encoding, tokenizer=tokenizer)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object that :meth:`save` writes."""
         return {"format": FORMAT, "version": VERSION, "created_by": self.created_by,
+                "encoding": self.encoding, "tokenizer": self.tokenizer,
                 "shards": [s.to_dict() for s in self.entries], "totals": self.totals,
                 "skipped": self.skipped, "options": self.options}
 
@@ -317,6 +330,23 @@ class Manifest:
                                     f"{unit!r} count (tokens are only known for pre-tokenized shards)")
             out[shard.lang] = out.get(shard.lang, 0) + value
         return dict(sorted(out.items()))
+
+
+def _encoding(data: dict[str, Any], where: str) -> tuple[str, dict[str, Any] | None]:
+    """``(encoding, tokenizer)`` of a parsed manifest; version 1 is text."""
+    if data["version"] == 1:
+        return "text", None
+    encoding, tokenizer = data.get("encoding"), data.get("tokenizer")
+    if encoding not in ENCODINGS:
+        raise ManifestError(f"{where}: 'encoding' is {encoding!r}, expected one of {list(ENCODINGS)}")
+    if encoding == "text":
+        return "text", None
+    ok = (isinstance(tokenizer, dict) and isinstance(tokenizer.get("sha256"), str)
+          and isinstance(tokenizer.get("vocab_size"), int) and tokenizer.get("dtype") in ("uint16", "uint32"))
+    if not ok:
+        raise ManifestError(f"{where}: token shards need 'tokenizer' with 'sha256', 'vocab_size' and 'dtype' "
+                            f"(uint16 or uint32), got {tokenizer!r}")
+    return "tokens", tokenizer
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -2,9 +2,12 @@
 
 ``open_shard`` opens a local path or fsspec URL (``pipe:`` only when allowed); ``read_shard`` yields
 ``ShardSample``s and counts every skipped member or sample in a ``StreamStats`` (names below), with
-one warning per shard naming it. Nothing read from a shard is ever unpickled: only ``.txt``,
-``.src.txt``, ``.tgt.txt`` (strict UTF-8) and ``.json`` members are decoded; webdataset's default
-decoders are never used. ``polytrain.stream.dataset`` builds the training streams on top of this.
+one warning per shard naming it; ``read_documents`` yields the documents inside them
+(``polytrain.shards.documents``), in either encoding. Nothing read from a shard is ever unpickled:
+only ``.txt``, ``.src.txt``, ``.tgt.txt`` (strict UTF-8), ``.json`` and raw little-endian token
+arrays (``.ids.u16``, ``.ids.u32`` and their ``src.``/``tgt.`` forms, read with ``numpy.frombuffer``)
+are decoded; webdataset's default decoders are never used. ``polytrain.stream.dataset`` builds the
+training streams on top of this.
 """
 
 from __future__ import annotations
@@ -19,13 +22,25 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import fsspec
-from webdataset.tariterators import base_plus_ext
+import numpy as np
+
+from polytrain.shards.documents import (
+    TEXT_SUFFIXES,
+    TOKEN_DTYPES,
+    TOKEN_SUFFIXES,
+    Document,
+    LayoutError,
+    sample_documents,
+    token_member,
+)
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES: dict[str, tuple[str, ...]] = {"mono": ("txt",), "parallel": ("src.txt", "tgt.txt")}
-"""The text members a sample of each kind must have."""
-ALLOWED_SUFFIXES = frozenset({"txt", "src.txt", "tgt.txt", "json"})
+ENCODINGS: tuple[str, ...] = ("text", "tokens")
+"""What shard samples hold: text (tokenized by the stream) or token ids (``polytrain data tokenize``)."""
+_TOKEN_MEMBERS = frozenset(f"{name}.{dtype}" for names in TOKEN_SUFFIXES.values() for name in names
+                           for dtype in TOKEN_DTYPES)
+ALLOWED_SUFFIXES = frozenset({"txt", "src.txt", "tgt.txt", "json"}) | _TOKEN_MEMBERS
 """The only member suffixes that are decoded; every other member is refused unread."""
 
 # Counter names (``Batch.stats`` keys; ``"<name>:<shard url>"`` keys give the per-shard detail).
@@ -35,8 +50,12 @@ INVALID_UTF8 = "invalid_utf8"  # text member is not strict UTF-8; sample dropped
 INVALID_JSON = "invalid_json"  # .json member is not a JSON object; sample dropped
 DUPLICATE_MEMBER = "duplicate_member"  # same key and suffix twice in a row; the later one dropped
 NONCONTIGUOUS_KEY = "noncontiguous_key"  # a key reappears after another key; fragment dropped
-MISSING_TEXT = "missing_text"  # sample lacks its text member(s)
+MISSING_TEXT = "missing_text"  # sample lacks its text (or token) member(s)
 EMPTY_TEXT = "empty_text"  # text that tokenizes to nothing
+INVALID_LAYOUT = "invalid_layout"  # the .json does not describe the sample's documents; sample dropped
+INVALID_TOKENS = "invalid_tokens"  # a token member of a size no whole number of ids, or an id outside the vocabulary
+CUT_LINE = "cut_line"  # a sentence longer than max_line_chars: cut to that length before encoding
+CUT_CHARS = "cut_chars"  # the characters those cuts removed
 CORRUPT_SHARD = "corrupt_shard"  # truncated or invalid tar: the rest of the shard is skipped
 EMPTY_SHARD = "empty_shard"  # a shard that gave no usable sample (incl. a zero-byte file)
 
@@ -107,6 +126,8 @@ class ShardSample:
     key: str
     url: str
     texts: dict[str, str] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    """Token members (``ids.u16``, ...) as read-only arrays of their little-endian type."""
     meta: dict[str, Any] | None = None
     bad: bool = False
     """A member failed to decode (already counted); the sample must be dropped."""
@@ -133,7 +154,7 @@ class _CountingReader:
 
 
 def read_shard(url: str, kind: str, stats: StreamStats, allow_pipe: bool = False,
-               max_member_bytes: int = 16 * 2**20) -> Iterator[ShardSample]:
+               max_member_bytes: int = 16 * 2**20, encoding: str = "text") -> Iterator[ShardSample]:
     """Yield the usable samples of one shard; never raises for bad data, counts it instead.
 
     A truncated or corrupt tar ends the shard (``corrupt_shard``, one warning line naming the
@@ -145,6 +166,8 @@ def read_shard(url: str, kind: str, stats: StreamStats, allow_pipe: bool = False
         stats: where the counters go.
         allow_pipe: see :func:`open_shard` (a refused ``pipe:`` URL raises, it is a config error).
         max_member_bytes: members larger than this are skipped without being read into memory.
+        encoding: ``"text"`` (a sample needs its text members) or ``"tokens"`` (its token members
+            and its ``.json``).
     """
     _check_pipe(url, allow_pipe)  # a config error, not bad data: raise
     issues: Counter[str] = Counter()
@@ -156,7 +179,7 @@ def read_shard(url: str, kind: str, stats: StreamStats, allow_pipe: bool = False
             for sample in _samples(reader, url, shard_stats, max_member_bytes):
                 if sample.bad:
                     continue
-                if any(s not in sample.texts for s in TEXT_SUFFIXES[kind]):
+                if not _complete(sample, kind, encoding):
                     shard_stats.add(MISSING_TEXT)
                     continue
                 yielded += 1
@@ -166,6 +189,37 @@ def read_shard(url: str, kind: str, stats: StreamStats, allow_pipe: bool = False
     if not yielded and not issues[CORRUPT_SHARD] and not issues[EMPTY_SHARD]:
         shard_stats.add(EMPTY_SHARD)
     _warn_issues(url, issues)
+
+
+def _complete(sample: ShardSample, kind: str, encoding: str) -> bool:
+    if encoding == "text":
+        return all(s in sample.texts for s in TEXT_SUFFIXES[kind])
+    return sample.meta is not None and all(token_member(sample.arrays, s) is not None for s in TOKEN_SUFFIXES[kind])
+
+
+def read_documents(url: str, kind: str, stats: StreamStats, encoding: str = "text", allow_pipe: bool = False,
+                   max_member_bytes: int = 16 * 2**20, vocab_size: int | None = None) -> Iterator[Document]:
+    """The documents of one shard in file order, numbered from 0 (``Document.index``), in the
+    shard's encoding: text documents carry ``sentences``, token documents ``ids`` and ``ends``.
+
+    A sample whose ``.json`` disagrees with its members (``invalid_layout``) or that holds an id
+    ``>= vocab_size`` (``invalid_tokens``) is skipped and counted, with its documents; the others
+    keep their numbers. Arguments as :func:`read_shard`.
+    """
+    counter = _ShardCounter(stats, Counter(), url)
+    index = 0
+    for sample in read_shard(url, kind, stats, allow_pipe, max_member_bytes, encoding):
+        if vocab_size is not None and any(a.size and int(a.max()) >= vocab_size for a in sample.arrays.values()):
+            counter.add(INVALID_TOKENS)
+            continue
+        try:
+            docs = sample_documents(kind, sample.key, sample.texts, sample.arrays, sample.meta, index)
+        except LayoutError as err:
+            counter.add(INVALID_LAYOUT)
+            log.warning("shard %s: sample %s skipped: %s", url, sample.key, err)
+            continue
+        index += len(docs)
+        yield from docs
 
 
 class _ShardCounter:
@@ -199,6 +253,18 @@ _BAD = object()
 """Marks a member that failed to decode (its sample is dropped)."""
 
 
+def member_key(name: str) -> tuple[str | None, str | None]:
+    """``(key, suffix)`` of a tar member: the key is the path up to the first ``.`` of the file name,
+    the suffix the rest (WebDataset's naming: ``a/b.src.txt`` -> ``("a/b", "src.txt")``); ``(None,
+    None)`` for a name without one. Here rather than webdataset's helper, whose import loads torch:
+    ``polytrain data tokenize`` reads shards without it."""
+    folder, _, file = name.rpartition("/")
+    stem, dot, suffix = file.partition(".")
+    if not dot or not stem:
+        return None, None
+    return (f"{folder}/{stem}" if folder else stem), suffix
+
+
 def _samples(reader: _CountingReader, url: str, counter: _ShardCounter,
              max_member_bytes: int) -> Iterator[ShardSample]:
     """Group consecutive allow-listed members sharing a key into samples (WebDataset's rule).
@@ -212,7 +278,7 @@ def _samples(reader: _CountingReader, url: str, counter: _ShardCounter,
     done: set[str] = set()
     for info in tar:
         tar.members = []  # streaming: do not keep every TarInfo of the shard
-        key, suffix = base_plus_ext(info.name)
+        key, suffix = member_key(info.name)
         suffix = suffix.lower() if suffix else suffix
         if not info.isreg() or key is None or suffix not in ALLOWED_SUFFIXES:
             counter.add(REFUSED_MEMBER)
@@ -246,12 +312,21 @@ def _store(sample: ShardSample, suffix: str, value: Any) -> None:
         sample.bad = True
     elif suffix == "json":
         sample.meta = value
+    elif suffix in _TOKEN_MEMBERS:
+        sample.arrays[suffix] = value
     else:
         sample.texts[suffix] = value
 
 
 def _decode(suffix: str, data: bytes, counter: _ShardCounter) -> Any:
-    """Strict UTF-8 for text, ``json.loads`` (an object) for ``.json``; ``_BAD`` if invalid."""
+    """Strict UTF-8 for text, ``json.loads`` (an object) for ``.json``, a read-only little-endian
+    array for token members; ``_BAD`` if invalid."""
+    if suffix in _TOKEN_MEMBERS:
+        dtype = TOKEN_DTYPES[suffix.rsplit(".", 1)[1]]
+        if len(data) % dtype.itemsize:
+            counter.add(INVALID_TOKENS)
+            return _BAD
+        return np.frombuffer(data, dtype=dtype)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -21,7 +21,8 @@ from polytrain.shards.mixture import format_mixture_table
 from polytrain.distributed.collectives import gather
 from polytrain.shards.reader import StreamStats
 from polytrain.shards.mixture import mixture_probs
-from polytrain.stream.dataset import PretrainStream, Split
+from polytrain.shards.manifest import Split
+from polytrain.stream.dataset import PretrainStream
 from polytrain.stream.state import STATE_VERSION, StreamStateTracker, from_saved, to_saveable
 from polytrain.stream.workers import end_workers_at_exit, worker_ignore_signals
 from polytrain.registry import bind_objectives
@@ -50,6 +51,9 @@ class PretrainDataModule(LightningDataModule):
         seed: seed of all data randomness (shard order, shuffling, mixture, masking).
         val_batch_size: validation examples per batch; ``None`` = ``batch_size``.
         max_member_bytes: tar members larger than this are skipped (and counted) unread.
+        max_line_chars: text shards: a longer sentence is cut to this many characters before it is
+            tokenized, and counted (``cut_line``, ``cut_chars``); one huge line would otherwise cost
+            a worker minutes and gigabytes. ``polytrain data tokenize --max-line-chars`` does the same.
         allow_pipe: accept ``pipe:COMMAND`` shard URLs, which run COMMAND in a shell. Leave off
             unless you trust every config and manifest this run reads.
         pin_memory: page-locked batches for faster host-to-GPU copies.
@@ -68,19 +72,23 @@ class PretrainDataModule(LightningDataModule):
         seed: int = 0,
         val_batch_size: int | None = None,
         max_member_bytes: int = 16 * 2**20,
+        max_line_chars: int = 20_000,
         allow_pipe: bool = False,
         pin_memory: bool = False,
     ) -> None:
         super().__init__()
-        _check_options(max_length, batch_size, num_workers, sampling_alpha, val_batch_size, max_member_bytes)
+        _check_options(max_length, batch_size, num_workers, sampling_alpha, val_batch_size, max_member_bytes,
+                       max_line_chars)
         self.save_hyperparameters()
         self.shards, self.tokenizer = shards, tokenizer
         self.max_length, self.batch_size, self.num_workers = max_length, batch_size, num_workers
         self.sampling_alpha, self.size_unit, self.shuffle_buffer = sampling_alpha, size_unit, shuffle_buffer
         self.seed, self.val_batch_size = seed, val_batch_size
         self.max_member_bytes, self.allow_pipe, self.pin_memory = max_member_bytes, allow_pipe, pin_memory
+        self.max_line_chars = max_line_chars
         self.manifest: Manifest = Manifest.load(shards)
         self.tokenizer_sha256 = file_sha256(tokenizer)  # a missing file fails here, before any work
+        _check_token_shards(self.manifest, tokenizer, self.tokenizer_sha256)
         self._vocab: Vocab | None = None
         self.objectives: list[Objective] = []
         self.rank, self.world_size = 0, 1
@@ -220,7 +228,8 @@ class PretrainDataModule(LightningDataModule):
             raise RuntimeError("PretrainDataModule: call setup() (or connect(objectives)) before reading pairs")
         stream = PretrainStream(
             self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=1,
-            seed=self.seed, allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, split="val",
+            seed=self.seed, allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes,
+            max_line_chars=self.max_line_chars, split="val",
         )
         if stats is not None:
             stream.stats = stats
@@ -335,8 +344,8 @@ class PretrainDataModule(LightningDataModule):
         dataset = PretrainStream(
             self.manifest, self.tokenizer, self.vocab, self.objectives, batch_size=batch_size, seed=self.seed, rank=self.rank, world_size=self.world_size,
             shuffle_buffer=self.shuffle_buffer, sampling_alpha=self.sampling_alpha, size_unit=self.size_unit,
-            allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, split=split,
-            resume=self._train_resume() if split == "train" else None,
+            allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes, max_line_chars=self.max_line_chars,
+            split=split, resume=self._train_resume() if split == "train" else None,
         )
         # batch_size=None: the dataset batches itself (one objective per batch). Its own generator:
         # starting a loader then never draws from torch's global one, which dropout uses
@@ -413,10 +422,21 @@ def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in current.items() if saved.get(key) != value]
 
 
+def _check_token_shards(manifest: Manifest, tokenizer: str, digest: str) -> None:
+    """Token shards hold the ids of one tokenizer: another one is refused (one line)."""
+    made_by = manifest.tokenizer
+    if manifest.encoding == "tokens" and made_by is not None and made_by["sha256"] != digest:
+        raise ConfigError(
+            f"{manifest.location}: token shards made with tokenizer sha256 {made_by['sha256'][:12]} "
+            f"({made_by.get('source', '?')}), but data.tokenizer {tokenizer} has sha256 {digest[:12]}: train "
+            f"with that tokenizer, or tokenize the text shards again (polytrain data tokenize --tokenizer {tokenizer})")
+
+
 def _check_options(max_length: int, batch_size: int, num_workers: int, sampling_alpha: float,
-                   val_batch_size: int | None, max_member_bytes: int) -> None:
+                   val_batch_size: int | None, max_member_bytes: int, max_line_chars: int) -> None:
     for name, value, low in (("max_length", max_length, 2), ("batch_size", batch_size, 1),
-                             ("num_workers", num_workers, 0), ("max_member_bytes", max_member_bytes, 1)):
+                             ("num_workers", num_workers, 0), ("max_member_bytes", max_member_bytes, 1),
+                             ("max_line_chars", max_line_chars, 1)):
         if value < low:
             raise ConfigError(f"data.{name} must be >= {low}, got {value}")
     if val_batch_size is not None and val_batch_size < 1:

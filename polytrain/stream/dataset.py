@@ -2,14 +2,18 @@
 
 Stages, all inside DataLoader workers::
 
-    shard URL -> open_shard -> read_shard (polytrain.shards.reader: allow-list decoder, counters)
+    shard URL -> open_shard -> read_documents (polytrain.shards.reader: allow-list decoder, counters)
+      -> text documents: tokenize (polytrain.shards.tokenize.TextEncoder, HF tokenizers)
+         token documents (polytrain data tokenize): already ids
       -> per-language stream (train: shards resampled with replacement + shuffle buffer)
-      -> tokenize (HF tokenizers) -> Packer (mono) or TextPair (parallel)
+      -> Packer (mono) or TextPair (parallel)
       -> language mixture q = sampling_probs(sizes, alpha)
       -> Objective.make_example -> collate -> Batch (one objective per batch)
 
-Nothing read from a shard is ever unpickled: only ``.txt``/``.src.txt``/``.tgt.txt`` (strict
-UTF-8) and ``.json`` members are decoded; webdataset's default decoders are never used.
+Both encodings become the same tokenized documents before the shuffle buffer, so everything after
+it (packing, mixture, objectives, resume) is one code path. Nothing read from a shard is ever
+unpickled: only text (strict UTF-8), ``.json`` and raw little-endian token arrays are decoded;
+webdataset's default decoders are never used.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from itertools import islice
-from typing import Any, Literal, TypeVar
+from itertools import chain, islice
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -27,14 +31,17 @@ from tokenizers import Tokenizer
 
 from polytrain.objectives.base import Objective
 from polytrain.rng import make_rng
-from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.shards.mixture import mixture_probs
-from polytrain.shards.reader import EMPTY_TEXT, ShardSample, StreamStats, read_shard
+from polytrain.shards.documents import Document
+from polytrain.shards.reader import StreamStats
+from polytrain.shards.tokenize import TextEncoder, tokenized_documents
 from polytrain.shards.vocab import read_tokenizer_file
 from polytrain.stream.collate import collate
 from polytrain.stream.packing import Packer, packer_for
 from polytrain.stream.sources import LanguageStream, MixtureStream, ShardAccess
 from polytrain.stream.state import STATE_VERSION, DrawnCounts, SlotPlan, slot_plan
+from polytrain.stream.validation import by_group, round_robin, slot_units, val_units
 from polytrain.types import Batch, Example, TextBlock, TextPair, Vocab
 
 log = logging.getLogger(__name__)
@@ -80,14 +87,13 @@ def _worker() -> tuple[int, int]:
 
 
 def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> list[np.ndarray]:
-    """(T_i,) int64 token ids of each text, without special tokens: how the stream tokenizes."""
-    # encode_batch_fast (tokenizers >= 0.21) skips the character offsets nobody here uses.
-    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
-    return [np.asarray(e.ids, dtype=np.int64) for e in encode(texts, add_special_tokens=False)]
+    """(T_i,) int64 token ids of each text, without special tokens: how the stream tokenizes
+    (``TextEncoder`` with its default line cap; what is cut is not counted here)."""
+    (doc,) = TextEncoder(tokenizer).encode([Document(key="", index=0, sentences=list(texts))], lambda name, n: None)
+    return [ids.astype(np.int64) for ids in doc.split_ids()]
 
 
 Sample = TextBlock | TextPair
-Split = Literal["train", "val"]
 
 
 class PretrainStream(torch.utils.data.IterableDataset):
@@ -103,10 +109,11 @@ class PretrainStream(torch.utils.data.IterableDataset):
     ``resume`` continues exactly after the recorded batches (``polytrain.stream.sources``,
     docs/resume.md).
 
-    Validation (``split="val"``): finite and deterministic. Val shards are read in manifest order,
-    shard j by rank ``j % world_size`` and, on that rank, by worker ``k % num_workers`` for its k-th
-    shard; each shard is packed on its own and examples use ``make_rng(seed, "val", key)``, so the
-    examples do not depend on the number of workers or ranks.
+    Validation (``split="val"``): finite and deterministic. Each (objective, val shard) is packed
+    and batched on its own, examples use ``make_rng(seed, "val", key)``, and shards are dealt to
+    ranks and workers so that the loader's first batches cover every (objective, language) group
+    (``polytrain.stream.validation``): the batches do not depend on the number of workers or
+    ranks, only their order does.
 
     Args:
         manifest: the shard manifest (loaded).
@@ -123,6 +130,8 @@ class PretrainStream(torch.utils.data.IterableDataset):
         size_unit: manifest count the language sizes are measured in (``chars`` or ``samples``).
         allow_pipe: accept ``pipe:`` shard URLs.
         max_member_bytes: tar members larger than this are skipped and counted.
+        max_line_chars: text shards: longer sentences are cut to this length before they are
+            tokenized, and counted (``cut_line``, ``cut_chars``).
         split: ``"train"`` or ``"val"``.
         resume: train only: where this rank's slots continue, as ``PretrainDataModule`` keeps it
             (``StreamStateTracker.rank_state``: ``slots``, ``next_slot``, ``base``, ``gen``);
@@ -132,8 +141,8 @@ class PretrainStream(torch.utils.data.IterableDataset):
     def __init__(self, manifest: Manifest, tokenizer: str, vocab: Vocab, objectives: Sequence[Objective],
                  *, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1,
                  shuffle_buffer: int = 1000, sampling_alpha: float = 0.3, size_unit: str = "chars",
-                 allow_pipe: bool = False, max_member_bytes: int = 16 * 2**20, split: Split = "train",
-                 resume: dict[str, Any] | None = None) -> None:
+                 allow_pipe: bool = False, max_member_bytes: int = 16 * 2**20, max_line_chars: int = 20_000,
+                 split: Split = "train", resume: dict[str, Any] | None = None) -> None:
         super().__init__()
         if not objectives:
             raise ValueError("PretrainStream needs at least one objective")
@@ -147,16 +156,17 @@ class PretrainStream(torch.utils.data.IterableDataset):
         self.rank, self.world_size = rank, world_size
         self.shuffle_size, self.sampling_alpha, self.size_unit = shuffle_buffer, sampling_alpha, size_unit
         self.allow_pipe, self.max_member_bytes, self.split = allow_pipe, max_member_bytes, split
-        self.resume = resume
+        self.max_line_chars, self.resume = max_line_chars, resume
         self.stats = StreamStats()
         self.drawn = DrawnCounts()
         """What this process's training streams drew per language or pair."""
         self._tokenizer: Tokenizer | None = None
+        self._encoder: TextEncoder | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Worker processes started by pickling load their own tokenizer and count on their own."""
         state = self.__dict__.copy()
-        state["_tokenizer"] = None
+        state["_tokenizer"] = state["_encoder"] = None
         return state
 
     def __iter__(self) -> Iterator[Batch]:
@@ -170,8 +180,8 @@ class PretrainStream(torch.utils.data.IterableDataset):
         """The tokenizer, loaded on first use in each process (workers load their own)."""
         if self._tokenizer is None:
             if torch.utils.data.get_worker_info() is not None:
-                # One document per call is too small for the tokenizer's thread pool: on a few cores
-                # its threads only compete with the other workers (measured: benchmarks/data_pipeline.py).
+                # Each worker is one core's worth of work: the tokenizer's own thread pool would only
+                # compete with the other workers (measured: benchmarks/data_pipeline.py).
                 os.environ["TOKENIZERS_PARALLELISM"] = "false"
             tokenizer, digest = read_tokenizer_file(self.tokenizer_path)
             if self.vocab.sha256 and digest != self.vocab.sha256:
@@ -180,46 +190,38 @@ class PretrainStream(torch.utils.data.IterableDataset):
             self._tokenizer = tokenizer
         return self._tokenizer
 
-    def _encode(self, texts: list[str]) -> list[np.ndarray]:
-        return encode_texts(self.tokenizer(), texts)
-
-    def _pair(self, sample: ShardSample, shard: ShardInfo) -> TextPair | None:
-        src, tgt = self._encode([sample.texts["src.txt"], sample.texts["tgt.txt"]])
-        if not len(src) or not len(tgt):
-            self.stats.add(EMPTY_TEXT, sample.url)
-            return None
-        return TextPair(key=sample.key, src_lang=str(shard.src_lang), tgt_lang=str(shard.tgt_lang),
-                        src_ids=src, tgt_ids=tgt)
-
-    def _pack(self, sample: ShardSample, lang: str, packer: Packer) -> list[TextBlock]:
-        sentences = self._encode(sample.texts["txt"].split("\n"))
-        if not any(len(s) for s in sentences):
-            self.stats.add(EMPTY_TEXT, sample.url)
-            return []
-        return packer.add(sample.key, lang, sentences)
-
-    def samples(self, doc: ShardSample, shard: ShardInfo, packer: Packer | None) -> list[Sample]:
-        """The samples one decoded document of ``shard`` makes, tokenized.
+    def read(self, shard: ShardInfo, start: int = 0, only: set[int] | None = None) -> Iterator[Document]:
+        """The tokenized documents of one shard in file order, from either encoding
+        (``polytrain.shards.tokenize.tokenized_documents``: bad data skipped and counted in ``stats``).
 
         Args:
-            doc: a document as ``read`` yields it.
+            shard: the shard.
+            start: skip the documents before this index (``Document.index``) without tokenizing them.
+            only: just these indices (and stop after the last one).
+        """
+        if self._encoder is None and self.manifest.encoding == "text":
+            self._encoder = TextEncoder(self.tokenizer(), self.max_line_chars)
+        return tokenized_documents(self.manifest, shard, self.stats, self._encoder, vocab_size=self.vocab.size,
+                                   allow_pipe=self.allow_pipe, max_member_bytes=self.max_member_bytes,
+                                   start=start, only=only)
+
+    def samples(self, doc: Document, shard: ShardInfo, packer: Packer | None) -> list[Sample]:
+        """The samples one tokenized document of ``shard`` makes (``read`` yields them).
+
+        Args:
+            doc: the document.
             shard: the shard it came from (its language or pair labels the samples).
             packer: ``None`` for parallel data: the document is one ``TextPair``. For mono data,
-                the packer of its language (``polytrain.stream.packing.packer_for``): the document's sentences are added
-                and the blocks it completes are returned (often none; the rest waits in the packer).
-
-        A document that tokenizes to nothing makes no sample and is counted in ``stats``
-        (``empty_text``).
+                the packer of its language (``polytrain.stream.packing.packer_for``): the document's
+                sentences are added and the blocks it completes are returned (often none; the rest
+                waits in the packer).
         """
+        assert doc.ids is not None and doc.ends is not None
         if packer is None:
-            pair = self._pair(doc, shard)
-            return [] if pair is None else [pair]
-        return self._pack(doc, str(shard.lang), packer)
-
-    def read(self, shard: ShardInfo) -> Iterator[ShardSample]:
-        """The decoded documents of one shard in file order; bad members are skipped and counted in ``stats``."""
-        url = self.manifest.shard_url(shard)
-        return read_shard(url, shard.kind, self.stats, self.allow_pipe, self.max_member_bytes)
+            cut = int(doc.ends[0])
+            return [TextPair(key=doc.key, src_lang=str(shard.src_lang), tgt_lang=str(shard.tgt_lang),
+                             src_ids=doc.ids[:cut].astype(np.int64), tgt_ids=doc.ids[cut:].astype(np.int64))]
+        return packer.add_document(doc.key, str(shard.lang), doc.ids, doc.ends)
 
     def _batch(self, obj: Objective, examples: list[Example]) -> Batch:
         batch = collate(examples, obj.name, self.vocab.pad_id)
@@ -276,34 +278,24 @@ class PretrainStream(torch.utils.data.IterableDataset):
 
     # ------------------------------------------------------------------ validation
     def _val_batches(self, worker: int, num_workers: int) -> Iterator[Batch]:
-        """Each objective's validation batches, interleaved round-robin so that a
-        ``limit_val_batches`` still validates every objective."""
-        streams = [self._val_batches_of(obj, worker, num_workers) for obj in self.objectives]
-        while streams:
-            for stream in list(streams):
-                batch = next(stream, None)
-                if batch is None:
-                    streams.remove(stream)
-                else:
-                    yield batch
+        """This slot's validation batches: its groups take turns (``polytrain.stream.validation``), so
+        that the first batches of the loader cover every (objective, language) they can."""
+        units = slot_units(val_units(self.manifest, self.objectives), self.rank, self.world_size, worker, num_workers)
+        streams = [chain.from_iterable(self._val_unit(k, shard) for k, shard in group) for group in by_group(units)]
+        return round_robin(streams)
 
-    def _val_batches_of(self, obj: Objective, worker: int, num_workers: int) -> Iterator[Batch]:
-        mine = self.manifest.shards(obj.data_kind, "val")[self.rank :: self.world_size]
-        examples: list[Example] = []
-        for shard in mine[worker::num_workers]:
-            for sample in self._val_samples(obj, shard):
-                examples.append(obj.make_example(sample, make_rng(self.seed, "val", sample.key)))
-                if len(examples) == self.batch_size:
-                    yield self._batch(obj, examples)
-                    examples = []
-        if examples:
-            yield self._batch(obj, examples)
-
-    def _val_samples(self, obj: Objective, shard: ShardInfo) -> Iterator[Sample]:
-        """One val shard in file order, packed on its own (so workers do not change blocks)."""
+    def _val_unit(self, k: int, shard: ShardInfo) -> Iterator[Batch]:
+        """The batches of one val shard of objective ``k``, packed and batched on their own."""
+        obj = self.objectives[k]
         packer = packer_for(obj)
-        for doc in self.read(shard):
-            yield from self.samples(doc, shard, packer)
+        samples = chain.from_iterable(self.samples(doc, shard, packer) for doc in self.read(shard))
         if packer is not None:
-            yield from packer.flush()
+            samples = chain(samples, _flushed(packer))
+        examples = (obj.make_example(sample, make_rng(self.seed, "val", sample.key)) for sample in samples)
+        while chunk := list(islice(examples, self.batch_size)):
+            yield self._batch(obj, chunk)
 
+
+def _flushed(packer: Packer) -> Iterator[TextBlock]:
+    """The packer's last, shorter block, when the documents before it have been packed."""
+    yield from packer.flush()

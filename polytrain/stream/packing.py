@@ -52,6 +52,7 @@ class Packer:
         self.block_size = block_size
         self.eos_id = eos_id
         self.whole_documents = whole_documents
+        self._eos = np.array([eos_id], dtype=np.int64)
         self.lang: str | None = None
         self.blocks_made = 0
         self._ids = _EMPTY
@@ -75,21 +76,27 @@ class Packer:
             sentences: (T_i,) int token ids per sentence, without special tokens. Empty
                 sentences are dropped; a document without tokens adds nothing (not even ``eos``).
         """
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        ids = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences]) if len(sentences) else _EMPTY
+        return self.add_document(key, lang, ids, np.cumsum(lengths))
+
+    def add_document(self, key: str, lang: str, ids: np.ndarray, ends: np.ndarray) -> list[TextBlock]:
+        """:meth:`add` for a document given as (T,) ids of all its sentences and their (S,) exclusive
+        ``ends`` (what ``polytrain.shards.documents.Document`` holds): no per-sentence arrays."""
         if self.lang is None:
             self.lang = lang
         elif lang != self.lang:
             raise ValueError(f"Packer packs one language ({self.lang!r}); got a {lang!r} document {key!r}")
-        lengths = [len(s) for s in sentences if len(s)]
-        if not lengths:
+        if not len(ids):
             return []
+        cuts = _nonempty(ends.tolist() if isinstance(ends, np.ndarray) else list(ends))  # a few: Python is faster
         if self.whole_documents:
-            return self._document_blocks(key, [np.asarray(s, dtype=np.int64) for s in sentences if len(s)])
+            return self._document_blocks(key, np.split(np.asarray(ids, dtype=np.int64), cuts[:-1]))
         base = len(self._ids)
-        doc = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences if len(s)] + [[self.eos_id]])
-        ends = np.cumsum(lengths, dtype=np.int64)
-        ends[-1] += 1  # the eos separator belongs to the last sentence
-        self._ids = np.concatenate([self._ids, doc])
-        self._ends = np.concatenate([self._ends, base + ends])
+        cuts[-1] += 1  # the eos separator belongs to the last sentence
+        ends = np.array(cuts, dtype=np.int64) + base
+        self._ids = np.concatenate([self._ids, ids, self._eos])  # int64: _ids is
+        self._ends = np.concatenate([self._ends, ends])
         self._doc_starts.append((base, key))
         return self._cut_full_blocks()
 
@@ -171,6 +178,18 @@ class Packer:
         while len(keep) > 1 and keep[1][0] <= 0:
             keep.pop(0)
         self._doc_starts = keep if len(self._ids) else []
+
+
+def _nonempty(ends: list[int]) -> list[int]:
+    """Sentence ends without those of empty sentences (an end equal to the one before it, or 0)."""
+    if ends[0] > 0 and all(a < b for a, b in zip(ends, ends[1:])):
+        return ends
+    out, last = [], 0
+    for end in ends:
+        if end > last:
+            out.append(end)
+            last = end
+    return out
 
 
 def packer_for(objective: Objective) -> Packer | None:

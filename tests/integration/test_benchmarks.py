@@ -92,3 +92,19 @@ def test_vocab_adaptation_runs_its_four_variants(tmp_path: Path) -> None:
     runs = found["runs"]["0"]
     assert len(runs) == 4 and all(sorted(r["curve"]) == ["1", "2"] for r in runs.values())
     assert found["fertility"]["extended"] < found["fertility"]["old tokenizer"]
+
+
+def test_data_pipeline_measures_every_row_it_can(demo_data, tmp_path: Path) -> None:
+    out = tmp_path / "pipeline.json"
+    args = [sys.executable, str(BENCHMARKS / "data_pipeline.py"), "--tokenizer", str(demo_data.tokenizer),
+            "--corpus", str(BENCHMARKS.parent / "polytrain" / "demo_corpus" / "mono"), "--rounds", "2", "--batches", "2",
+            "--warmup", "1", "--batch-size", "4", "--read-tokens", "1000", "--out", str(out),
+            "--rows", "tokenizer", "text", "tokens", "text-v1", "read-tokens", "read-litdata"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=400, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(out.read_text())
+    ran = set(found["rows"]) | set(found["skipped"])
+    assert ran == {"tokenizer", "text", "tokens", "text-v1", "read-tokens", "read-litdata"}
+    assert all(row["rounds"] == 2 and row["cpu"]["median"] > 0 for row in found["rows"].values())
+    assert {"tokens/text", "text/tokenizer", "text/text-v1"} <= set(found["ratios"])
+    assert "| tokens |" in result.stdout  # the markdown table docs/benchmarks.md quotes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import product
 from pathlib import Path
 
@@ -28,11 +29,15 @@ def kind_of(fragment: str) -> str:
 
 
 def combinations() -> list[tuple[str, ...]]:
-    combos = []
-    for model, objective in product(fragments("model"), fragments("objective")):
-        if kind_of(model) == kind_of(objective):
-            for trainer in fragments("trainer"):
-                combos.append((model, objective, trainer))
+    """Every model with every objective of its kind (smoke trainer), and every trainer fragment with
+    the first model and objective of each kind: every fragment and every pairing of a model and an
+    objective, without the full model x objective x trainer product (model sizes do not meet
+    trainer fragments when only instantiating: the network is built in ``configure_model``)."""
+    pairs = [(m, o) for m, o in product(fragments("model"), fragments("objective")) if kind_of(m) == kind_of(o)]
+    combos = [(model, objective, "trainer/smoke.yaml") for model, objective in pairs]
+    for kind in ("encoder", "encoder_decoder"):
+        model, objective = next((m, o) for m, o in pairs if kind_of(m) == kind)
+        combos += [(model, objective, t) for t in fragments("trainer") if t != "trainer/smoke.yaml"]
     return combos
 
 
@@ -55,7 +60,17 @@ def test_shipped_combination_instantiates(combo, demo_data):
     assert cli.trainer.max_steps > 0
 
 
-@pytest.mark.parametrize("logger", fragments("logger"))
+LOGGERS = {  # what base.yaml + the fragment logs to: wandb adds a logger, tensorboard replaces them
+    "logger/tensorboard.yaml": ["TensorBoardLogger"],
+    "logger/wandb.yaml": ["CSVLogger", "TensorBoardLogger", "WandbLogger"],
+}
+
+
+def test_every_logger_fragment_is_checked():
+    assert sorted(LOGGERS) == fragments("logger")
+
+
+@pytest.mark.parametrize("logger", sorted(LOGGERS))
 def test_logger_fragments_instantiate(logger, demo_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WANDB_MODE", "offline")
@@ -64,7 +79,7 @@ def test_logger_fragments_instantiate(logger, demo_data, tmp_path, monkeypatch):
             "-c", str(CONFIGS / logger),
             f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}"]
     cli = cli_main(args, run=False)
-    assert cli.trainer.loggers
+    assert [type(x).__name__ for x in cli.trainer.loggers] == LOGGERS[logger]
 
 
 def test_a_config_naming_a_moved_class_still_parses_with_a_warning(demo_data, tmp_path):
@@ -107,3 +122,35 @@ def test_objectives_can_be_named_by_entry_point_name(demo_data, tmp_path):
     names = [type(o).__name__ for o in cli.model.objectives]
     assert names == ["MaskedLM", "TranslationLM"] and cli.model.objectives[0].masker.mask_prob == 0.2
     assert [o.name for o in cli.model.objectives] == ["mlm", "tlm"]
+
+
+def test_shipped_configs_by_name_and_objectives_by_name(demo_data, tmp_path, monkeypatch):
+    """Outside a clone (no ./configs), ``-c base`` and ``-c configs/...`` are the shipped fragments;
+    ``--model.objectives.<name or index>.<field>`` changes that objective only (jsonargparse alone
+    changes the last one, or refuses the index)."""
+    monkeypatch.chdir(tmp_path)
+    args = ["-c", "base", "-c", "model/tiny", "-c", "configs/objective/mlm-tlm.yaml", "-c", "data/demo.yaml",
+            f"--data.shards={demo_data.manifest}", f"--data.tokenizer={demo_data.tokenizer}",
+            "--model.objectives.tlm.weight", "0.8", "--model.objectives.0.init_args.mask_prob=0.2"]
+    cli = cli_main(args, run=False)
+    mlm, tlm = cli.model.objectives
+    assert (mlm.name, mlm.weight, mlm.masker.mask_prob) == ("mlm", 0.5, 0.2)
+    assert (tlm.name, tlm.weight, tlm.masker.mask_prob) == ("tlm", 0.8, 0.15)
+    assert cli.model.architecture.d_model == 256  # model/tiny
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--model.objectives.init_args.weight", "0.8"],
+     "--model.objectives.init_args.weight is ambiguous: model.objectives has 2 objectives (mlm, tlm)"),
+    (["--model.objectives.xlm.weight=0.8"], "model.objectives has no objective 'xlm' (it has 0: mlm, 1: tlm)"),
+    (["--model.objectives.2.weight=0.8"], "model.objectives has no objective '2'"),
+    (["-c", "model/huge"], "config model/huge: no such file"),
+])
+def test_an_objective_or_config_that_names_nothing_is_refused(demo_data, tmp_path, monkeypatch, extra, message):
+    from polytrain.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    args = ["-c", "base", "-c", "objective/mlm-tlm", "-c", "data/demo", f"--data.shards={demo_data.manifest}",
+            f"--data.tokenizer={demo_data.tokenizer}", *extra]
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        cli_main(args, run=False)

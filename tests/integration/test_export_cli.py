@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,24 @@ def checkpoint(small_fit: Path) -> Path:
     return small_fit / "checkpoints" / "last.ckpt"
 
 
-def test_exported_folder_reproduces_the_checkpoint(checkpoint: Path, tmp_path: Path) -> None:
+def test_exported_folder_reproduces_the_checkpoint(checkpoint: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     from polytrain.cli import main
     from polytrain.module import PretrainModule
 
     out = tmp_path / "hf"
-    assert main(["export", "hf", "--checkpoint", str(checkpoint), "--out", str(out)]) == 0
+    umask = os.umask(0o022)
+    try:
+        assert main(["export", "hf", "--checkpoint", str(checkpoint), "--out", str(out)]) == 0
+    finally:
+        os.umask(umask)
+    # Readable by others like any new file (transformers writes the weights through a 0600 temporary file).
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in out.iterdir()} == dict.fromkeys(
+        (p.name for p in out.iterdir()), "0o644")
+    said = capsys.readouterr().out  # names the class written, not every class polytrain can write
+    assert "XLMRobertaForMaskedLM" in said and "MBart" not in said, said
     module = PretrainModule.load_from_checkpoint(checkpoint, map_location="cpu").eval()
     hf_model = AutoModelForMaskedLM.from_pretrained(out).eval()
     tok = AutoTokenizer.from_pretrained(out)

@@ -61,6 +61,20 @@ def metrics_rows(run_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def documented_metrics() -> list[re.Pattern[str]]:
+    """The metric keys of docs/training.md's tables (first column), ``<x>`` and ``{a,b}`` as patterns."""
+    keys = []
+    for line in (REPO / "docs" / "training.md").read_text().splitlines():
+        cells = line.split("|")
+        if line.startswith("| `") and len(cells) > 2:
+            keys += [k for k in re.findall(r"`([^`]+)`", cells[1]) if "/" in k and not k.startswith("configs")]
+    patterns = []
+    for key in keys:
+        pattern = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", re.escape(key))
+        patterns.append(re.compile(re.sub(r"<[^>]+>", "[^/]+", pattern.replace("\\<", "<").replace("\\>", ">"))))
+    return patterns
+
+
 def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_path):
     # The tokenizer as a path relative to the run's directory, as users give it.
     (tmp_path / "tok.json").write_bytes(Path(demo_data.tokenizer).read_bytes())
@@ -77,10 +91,23 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     # the last validation loss, accuracy and perplexity.
     printed = first.stdout + first.stderr
     assert "Per-language summary (last validation):" in printed, printed[-2000:]
+    # Output that is not a terminal gets plain progress lines (ProgressLog), after the model's size.
+    assert re.search(r"^model: [\d,]+ parameters \([\d,]+ in embeddings\); [\d.e+]+ training FLOPs per token",
+                     first.stdout, flags=re.MULTILINE), first.stdout[-2000:]
+    assert re.search(r"^step 1/6 \(17%\)  loss [\d.]+  lr ", first.stdout, flags=re.MULTILINE), first.stdout[-2000:]
+    assert re.search(r"^step 6/6 \(100%\)  loss [\d.]+ .* eta 0:00:00$", first.stdout, flags=re.MULTILINE)
+    assert re.search(r"^step 3 validation: val/loss [\d.]+ \(", first.stdout, flags=re.MULTILINE)
     table = re.findall(r"^mlm\s+([a-z]{2})\s+(\d+|-)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", printed, flags=re.MULTILINE)
     assert len({lang for lang, *_ in table}) >= 2, printed[-2000:]  # smoke.yaml validates 2 batches
     assert all(float(loss) > 0 and 0 <= float(acc) <= 1 for _, _, loss, acc, _ in table), table
     assert any(tokens != "-" and int(tokens) > 0 for _, tokens, *_ in table), table
+    # Validation interleaves languages: its 2 batches (num_workers 1) are of 2 languages; the other 7
+    # are named, with the reason, in the table and below it, not dropped silently.
+    assert len(table) == 2, printed[-2000:]
+    skipped = re.findall(r"^mlm\s+([a-z]{2})\s+(?:\d+|-)\s+-\s+-\s+-$", printed, flags=re.MULTILINE)
+    assert len(skipped) == 7 and not set(skipped) & {lang for lang, *_ in table}, printed[-2000:]
+    # Under the table (and warned at each validation), with the reason.
+    assert "trained on but not validated: not reached within limit_val_batches=2: mlm " in printed
     # ... after the language mixture as drawn: q, observed share and effective epochs per language.
     assert "mono language mixture as drawn" in printed, printed[-3000:]
     drawn = re.findall(r"^([a-z]{2})\s+[\d,]+\s+[\d.]+%\s+([\d.]+)%\s+x[\d.]+\s+([\d.]+)%\s+([\d.e-]+)$", printed,
@@ -90,6 +117,10 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     logged = {k for row in rows for k, v in row.items() if v}
     assert all(f"mixture/{lang}/epochs" in logged and f"mixture/{lang}/share" in logged for lang, *_ in drawn)
     assert any(k.startswith("val/mlm/") and k.endswith("/accuracy") for k in rows[0])
+    # docs/training.md names every key the run logged, as logged (not the progress bar's `lr`, `tok/s`)
+    patterns = documented_metrics()
+    undocumented = sorted(k for k in logged - {"step", "epoch"} if not any(p.fullmatch(k) for p in patterns))
+    assert not undocumented and "lr-AdamW/pg1" in logged, undocumented
     assert list(tmp_path.glob("runs/polytrain/version_0/config.yaml"))
     provenance = yaml.safe_load((tmp_path / "runs/polytrain/version_0/provenance.yaml").read_text())
     assert provenance["objectives_in_run"] == {"mlm": "polytrain.objectives.mlm.MaskedLM"}
@@ -103,8 +134,13 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
     # and replaced in place, not versioned (last-v1.ckpt).
     assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 10
     assert sorted(p.name for p in last.parent.glob("last*")) == ["last.ckpt"]
+    # The resumed run did not start again at step 0, and its metrics continue the same version_0
+    # folder: the first run's rows, then the new ones, each step once.
+    assert [p.name for p in (tmp_path / "runs" / "polytrain").iterdir()] == ["version_0"]
+    assert [p.name for p in (tmp_path / "runs" / "tensorboard" / "polytrain").iterdir()] == ["version_0"]
     steps = [int(r["step"]) for r in metrics_rows(tmp_path) if r.get("train/loss")]
-    assert steps and min(steps) >= 6, steps  # the resumed run did not start again at step 0
+    assert steps == sorted(set(steps)) and steps[0] < 6 <= steps[-1] and max(steps) >= 8, steps
+    assert "resume: CSVLogger continues runs/polytrain/version_0" in resumed.stdout + resumed.stderr
 
     # The checkpoint loads from another directory (this process's): the tokenizer path is stored
     # resolved; and once that file is gone, from the run's copy next to the checkpoints.

@@ -10,6 +10,7 @@ lists which test shows what.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -32,8 +33,9 @@ from test_stream import read_all
 
 from polytrain.checkpoint.io import CheckpointError, load_checkpoint, safe_load_from_checkpoint
 from polytrain.prepare import inputs as shard_inputs, tokenizer_text
+from polytrain.prepare.tarwriter import write_shard
 from polytrain.shards.manifest import Manifest, ShardInfo
-from polytrain.shards.reader import open_shard
+from polytrain.shards.reader import StreamStats, open_shard, read_documents
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -155,16 +157,23 @@ def corrupt_corpus(demo_data: Any, root: Path) -> tuple[Path, str, str]:
     for s in keep:
         (root / s.path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source.shard_url(s), root / s.path)
+    bad = root / "mono/de/train-000001.tar"
+    # One document per tar sample (the layout of polytrain 0.1, still read), so that damaging a
+    # member loses exactly one document.
+    docs = list(read_documents(str(bad), "mono", StreamStats()))
+    stats = write_shard(str(bad), [{"__key__": d.key, "txt": "\n".join(d.sentences or []).encode()} for d in docs])
+    keep = [dataclasses.replace(s, bytes=stats.bytes, sha256=stats.sha256) if s.path == "mono/de/train-000001.tar" else s
+            for s in keep]
     Manifest.build(keep, {}, dict(source.options)).save(str(root / "manifest.json"))
     manifest = Manifest.load(str(root / "manifest.json"))
-    bad = root / "mono/de/train-000001.tar"
     with tarfile.open(bad) as tar:
         texts = [m for m in tar.getmembers() if m.name.endswith(".txt")]
     data = bytearray(bad.read_bytes())
     for member in texts[-CORRUPT_SAMPLES:]:
         data[member.offset_data] = 0xFF  # never valid in UTF-8; the tar itself stays intact
     bad.write_bytes(bytes(data))
-    # PretrainStream: validation shard j is read by rank j % world_size.
+    # Validation deals one unit per (objective, val shard) round-robin to the ranks: de's val shard,
+    # then en's (polytrain.stream.validation); rank 1 of 2 reads en's.
     rank1 = Path(manifest.shard_url(manifest.shards("mono", "val")[1]))
     rank1.write_bytes(rank1.read_bytes()[: rank1.stat().st_size * 6 // 10])
     return root / "manifest.json", manifest.shard_url(manifest.shards("mono", "train", "de")[0]), str(rank1)
@@ -268,12 +277,13 @@ def test_shard_writer_skips_and_counts_binary_and_enormous_lines(tmp_path: Path)
     skipped = manifest.skipped
     assert skipped[f"{corpus}/en.txt"]["overlong_line"] == 1
     assert sum(skipped[f"{corpus}/de.txt"].values()) > 1000  # nearly every random "line" is refused
-    texts = []
+    lines = []
     for info in manifest.entries:
         with tarfile.open(manifest.shard_url(info)) as tar:
-            texts += [tar.extractfile(m).read().decode("utf-8") for m in tar if m.name.endswith(".txt")]
-    assert "Fine." in texts and "Also fine." in texts
-    assert all(len(t) < 20_001 and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", t) for t in texts)
+            lines += [line for m in tar if m.name.endswith(".txt")
+                      for line in tar.extractfile(m).read().decode("utf-8").split("\n")]  # type: ignore[union-attr]
+    assert "Fine." in lines and "Also fine." in lines
+    assert all(len(t) < 20_001 and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", t) for t in lines)
 
 
 @pytest.mark.xfail(condition=not hasattr(shard_inputs, "MAX_LINE_BYTES_PER_CHAR"), strict=True,
@@ -298,7 +308,6 @@ def test_shard_writer_memory_is_bounded_on_an_enormous_line(tmp_path: Path) -> N
                    reason="polytrain tokenizer train passes any sentence of a shard to the trainer, a 50 MB one "
                           "too, until tokenizer_text skips (and counts) sentences over a length cap")
 def test_tokenizer_trainer_skips_and_counts_an_enormous_line(tmp_path: Path) -> None:
-    from polytrain.prepare.tarwriter import write_shard
 
     shard = tmp_path / "mono" / "de" / "train-000000.tar"
     shard.parent.mkdir(parents=True)

@@ -76,3 +76,19 @@ def test_group_stats_stay_float64_when_the_module_is_cast(dtype: torch.dtype) ->
     stats.update(torch.tensor([0, 0]), torch.tensor([1.0, 2.0]), torch.tensor([True, False]), torch.zeros(3))
     assert stats.loss_sum.dtype == torch.float64 and stats.loss_sum[0].item() == 3.0
     assert torchmetrics.Metric._apply.__code__.co_varnames[:3] == ("self", "fn", "exclude_state")
+
+
+def test_loggers_keep_the_version_and_writer_fields_we_set(tmp_path) -> None:
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+    from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+
+    csv_logger, board = CSVLogger(tmp_path), TensorBoardLogger(tmp_path)
+    assert csv_logger._version is None and board._version is None and isinstance(board._kwargs, dict)
+    assert compat.continue_logger(board, 3, 7) and board.version == 3 and board._kwargs["purge_step"] == 7
+    assert "**self._kwargs" in inspect.getsource(TensorBoardLogger.experiment.fget)
+    writer = ExperimentWriter(str(tmp_path / "w"))
+    compat.keep_csv_rows(writer, [{"step": "0", "b": "1.5"}], ["step", "b"])
+    writer.log_metrics({"b": 2.5}, 1)
+    writer.save()
+    assert (tmp_path / "w" / "metrics.csv").read_text().splitlines() == ["b,step", "1.5,0", "2.5,1"]
+    assert "exists and is not empty" in inspect.getsource(ExperimentWriter.__mro__[1]._check_log_dir_exists)

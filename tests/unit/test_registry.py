@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from polytrain import plugins
+from polytrain import plugins, registry
 from polytrain.objectives import Objective
 from polytrain.registry import RegistryError, discover, objectives, scan
 
@@ -94,7 +94,7 @@ def test_scan_keeps_what_loads_and_names_what_is_broken():
 
 
 def test_plugins_list_lists_the_others_and_marks_the_broken_one(monkeypatch, capsys):
-    monkeypatch.setattr(plugins, "scan", lambda: scan(BROKEN_SET))
+    monkeypatch.setattr(registry, "scan", lambda: scan(BROKEN_SET))  # plugins.main imports it when it runs
     assert plugins.main([]) == 1
     out, err = capsys.readouterr()
     rows = {line.split()[0]: line for line in out.splitlines()[2:]}

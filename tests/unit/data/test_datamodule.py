@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 from stream_fixtures import EchoObjective, PairEchoObjective, build_corpus, make_tokenizer
 
 from polytrain.stream.datamodule import PretrainDataModule
@@ -189,3 +190,31 @@ def test_denoising_blocks_are_whole_documents_unless_asked_to_cross_them(demo_da
         assert set(inner) == {0}
     else:
         assert sum(n > 0 for n in inner) > len(inner) // 4
+
+
+def test_the_summary_names_languages_trained_on_but_not_validated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from polytrain.callbacks.summary import LanguageSummary, format_summary
+
+    build_corpus(str(tmp_path), {"de": [6], "en": [6], "sw": [6]}, {"de-en": [6]}, val={"de": [3], "en": [3], "de-en": [3]})
+    dm = datamodule((str(tmp_path), make_tokenizer(str(tmp_path / "tok.json"), ["de", "en", "sw"])), num_workers=0)
+    objectives: list[Objective] = [EchoObjective(), PairEchoObjective()]
+    dm.connect(objectives)
+    trainer = SimpleNamespace(datamodule=dm, strategy=SimpleNamespace(root_device=torch.device("cpu")),
+                              limit_val_batches=1, world_size=1, sanity_checking=False)
+    module = SimpleNamespace(objectives=objectives)
+    summary = LanguageSummary()
+    summary.on_validation_epoch_start(trainer, module)  # type: ignore[arg-type]
+    first = next(iter(dm.val_dataloader()))  # what limit_val_batches=1 validates: one group
+    summary.on_validation_batch_end(trainer, module, None, first, 0)  # type: ignore[arg-type]
+    with pytest.warns(UserWarning, match="trained on but not validated") as warned:
+        summary.on_validation_end(trainer, module)  # type: ignore[arg-type]
+    assert (first.objective, first.lang[0]) == ("echoobjective", "de")
+    assert summary.missing == [("echoobjective", "en", "not reached within limit_val_batches=1"),
+                               ("echoobjective", "sw", "no validation shards"),
+                               ("pairechoobjective", "de-en", "not reached within limit_val_batches=1")]
+    assert len(warned) == 1 and str(warned[0].message) == (
+        "trained on but not validated: not reached within limit_val_batches=1: echoobjective en, "
+        "pairechoobjective de-en; no validation shards: echoobjective sw")
+    table = format_summary([("echoobjective", "de", 10.0, 1.0, 0.5, 2.7), ("echoobjective", "sw", 12.0, 0, 0, 0)],
+                           frozenset({("echoobjective", "sw")}))
+    assert table.splitlines()[-1].split() == ["echoobjective", "sw", "12", "-", "-", "-"]

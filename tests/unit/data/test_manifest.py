@@ -174,7 +174,11 @@ def _broken(mutate: str) -> object:
     if mutate == "format":
         data["format"] = "webdataset"
     elif mutate == "version":
-        data["version"] = 2
+        data["version"] = 3
+    elif mutate == "encoding":
+        data["encoding"] = "pickle"
+    elif mutate == "tokens_without_tokenizer":
+        data["encoding"] = "tokens"
     elif mutate == "no_totals":
         del data["totals"]
     elif mutate == "shards_not_list":
@@ -201,7 +205,8 @@ def _broken(mutate: str) -> object:
 
 
 @pytest.mark.parametrize("mutate,expected", [
-    ("format", "'format'"), ("version", "version 2"), ("no_totals", "missing key 'totals'"),
+    ("format", "'format'"), ("version", "version 3"), ("no_totals", "missing key 'totals'"),
+    ("encoding", "'encoding' is 'pickle'"), ("tokens_without_tokenizer", "token shards need 'tokenizer'"),
     ("shards_not_list", "'shards' must be"), ("no_sha", "shards[0]: missing key 'sha256'"),
     ("bad_kind", "kind 'bilingual'"), ("bad_split", "split 'test'"),
     ("bool_count", "'samples' must be int"), ("negative", "'chars' must be >= 0"),
@@ -218,6 +223,18 @@ def test_invalid_manifest_is_one_clear_line(tmp_path: Path, mutate: str, expecte
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith(str(path)) and expected in message
+
+
+def test_version_1_manifests_are_text_and_token_manifests_round_trip(tmp_path: Path) -> None:
+    data = _valid_dict()
+    data["version"] = 1
+    del data["encoding"], data["tokenizer"]
+    old = Manifest.load(str(_write_json(tmp_path / "manifest.json", data)))
+    assert old.encoding == "text" and old.tokenizer is None and old.entries == _example().entries
+    tokens = _example()
+    tokens.encoding, tokens.tokenizer = "tokens", {"sha256": "ab" * 32, "vocab_size": 8000, "dtype": "uint16"}
+    tokens.save(str(tmp_path / "manifest.json"))
+    assert Manifest.load(str(tmp_path)) == tokens
 
 
 def test_missing_and_non_json_manifest(tmp_path: Path) -> None:

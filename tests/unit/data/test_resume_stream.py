@@ -25,6 +25,7 @@ from stream_fixtures import (
     setup_objectives,
 )
 
+from polytrain.prepare.tokens import TokenizeOptions, tokenize_shards
 from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.shards.manifest import Manifest
 from polytrain.stream.packing import Packer
@@ -45,6 +46,15 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, Vocab]:
                  val={"de": [4], "de-en": [3]})
     tok = make_tokenizer(os.path.join(root, "tokenizer.json"), LANGS)
     return root, tok, make_vocab(tok)
+
+
+@pytest.fixture(scope="module")
+def token_corpus(corpus: tuple[str, str, Vocab]) -> tuple[str, str, Vocab]:
+    """The same corpus as token shards, several samples of many documents per shard."""
+    root, tok, vocab = corpus
+    out = os.path.join(os.path.dirname(root), "resume-tokens")
+    tokenize_shards(root, tok, out, TokenizeOptions(member_bytes=120))
+    return out, tok, vocab
 
 
 def stream(corpus: tuple[str, str, Vocab], objectives: list[Objective], resume: dict[str, Any] | None = None,
@@ -109,7 +119,10 @@ def leaf_types(value: Any) -> set[type]:
 
 
 # ------------------------------------------------------------------------------ the stream itself
-def test_resuming_after_any_batch_gives_the_uninterrupted_batches_in_process(corpus: tuple[str, str, Vocab]) -> None:
+@pytest.mark.parametrize("encoding", ["text", "tokens"])
+def test_resuming_after_any_batch_gives_the_uninterrupted_batches_in_process(
+        request: pytest.FixtureRequest, encoding: str) -> None:
+    corpus = request.getfixturevalue("corpus" if encoding == "text" else "token_corpus")
     n = 30
     full = batches(stream(corpus, mixed()), n, 0)
     assert {b.objective for b in full} == {"maskedlm", "translationlm"}

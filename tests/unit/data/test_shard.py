@@ -61,12 +61,45 @@ def _samples(path: str | Path) -> dict[str, dict[str, bytes]]:
     return out
 
 
+def _keys(runs: list) -> list[str]:
+    return [k for run in runs for k in ([run] if isinstance(run, str) else
+                                        [f"{run[0]}{n:08d}" for n in range(run[1], run[1] + run[2])])]
+
+
+def _documents(path: str | Path) -> dict[str, dict[str, bytes]]:
+    """Documents of a shard, decoded by hand as docs/data-format.md describes the many-document
+    samples: key -> its text member(s) and its metadata as a one-document sample's ``json``."""
+    out: dict[str, dict[str, bytes]] = {}
+    for sample_key, sample in _samples(path).items():
+        meta = json.loads(sample["json"])
+        keys = _keys(meta["keys"])
+        assert keys[0] == sample_key
+        ids = meta.get("ids", [None] * len(keys))
+        source = lambda key: meta["sources"][key[:-8]]  # noqa: E731
+        if "txt" in sample:
+            lines, bounds = sample["txt"].decode().split("\n"), [0]
+            for n in meta["sentences"]:
+                bounds.append(bounds[-1] + n)
+            assert bounds[-1] == len(lines) and len(keys) == len(meta["sentences"])
+            for i, key in enumerate(keys):
+                doc = {"lang": meta["lang"], "id": ids[i], "source": source(key), "sentences": meta["sentences"][i]}
+                out[key] = {"txt": "\n".join(lines[bounds[i]:bounds[i + 1]]).encode(), "json": json.dumps(doc).encode()}
+        else:
+            src, tgt = sample["src.txt"].decode().split("\n"), sample["tgt.txt"].decode().split("\n")
+            assert len(src) == len(tgt) == len(keys)
+            for key, a, b in zip(keys, src, tgt):
+                doc = {"src_lang": meta["src_lang"], "tgt_lang": meta["tgt_lang"], "source": source(key),
+                       "line": int(key[-8:]) + 1}
+                out[key] = {"src.txt": a.encode(), "tgt.txt": b.encode(), "json": json.dumps(doc).encode()}
+    return out
+
+
 def _all_samples(out: Path) -> dict[str, tuple[str, dict[str, bytes]]]:
-    """key -> (shard split, members) over every shard of a manifest."""
+    """document key -> (shard split, members) over every shard of a manifest."""
     m = Manifest.load(str(out))
     found: dict[str, tuple[str, dict[str, bytes]]] = {}
     for info in m.entries:
-        for key, sample in _samples(m.shard_url(info)).items():
+        for key, sample in _documents(m.shard_url(info)).items():
             assert key not in found, f"key {key} appears twice"
             found[key] = (info.split, sample)
     return found
@@ -84,7 +117,7 @@ def test_round_trip_txt_jsonl_tsv(tmp_path: Path, capsys: pytest.CaptureFixture[
     for info in m.entries:
         data = Path(m.shard_url(info)).read_bytes()
         assert info.bytes == len(data) and info.sha256 == hashlib.sha256(data).hexdigest()
-        samples = _samples(m.shard_url(info))
+        samples = _documents(m.shard_url(info))
         names = [n for n, _ in _members(m.shard_url(info))]
         assert all(n.endswith((".txt", ".json")) for n in names) and len(set(names)) == len(names)
         texts = [v.decode("utf-8") for s in samples.values() for k, v in s.items() if k != "json"]
@@ -123,7 +156,9 @@ def test_keys_are_stable_and_webdataset_groups_them(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         samples = list(wds.WebDataset(urls, shardshuffle=False, empty_check=False))
-    assert {s["__key__"] for s in samples} == keys
+    # WebDataset groups each tar sample (keyed by its first document); its json lists every document.
+    assert sorted(k for s in samples for k in _keys(json.loads(s["json"])["keys"])) == sorted(keys)
+    assert {s["__key__"] for s in samples} <= keys
     assert all({k for k in s if not k.startswith("__")} in ({"txt", "json"}, {"src.txt", "tgt.txt", "json"})
                for s in samples)
 
@@ -164,27 +199,41 @@ def test_languages_grouped_per_folder(tmp_path: Path) -> None:
 
 
 def test_size_caps(tmp_path: Path) -> None:
-    docs = [[f"Satz {i} " + "x" * (i % 50)] for i in range(60)] + [["y" * 7000]]
+    docs = [[f"Satz {i} " + "x" * (200 + i % 50)] for i in range(60)] + [["y" * 9000]]
     (tmp_path / "de.txt").write_text(_txt(docs), encoding="utf-8")
     by_samples, by_bytes = tmp_path / "s", tmp_path / "b"
     assert _run("--input", tmp_path / "de.txt", "--out", by_samples, "--max-samples", "7",
                 "--val-fraction", "0", "--min-val", "0") == 0
     m = Manifest.load(str(by_samples))
     assert [s.samples for s in m.entries] == [7] * 8 + [5]
-    assert [p.name for p in (by_samples / "mono" / "de").iterdir()] != []
-    # Each small sample takes 2048 tar bytes (two 512-byte headers, two padded members).
     assert _run("--input", tmp_path / "de.txt", "--out", by_bytes, "--max-bytes", "8192",
-                "--val-fraction", "0", "--min-val", "0") == 0
+                "--member-bytes", "3000", "--val-fraction", "0", "--min-val", "0") == 0
     m = Manifest.load(str(by_bytes))
     assert sum(s.samples for s in m.entries) == 61
     for info in m.entries:
         size = os.path.getsize(m.shard_url(info))
         assert size == info.bytes and (size <= 8192 or info.samples == 1)
-    # The 7000-character document is larger than the cap: alone in its shard, not dropped.
+        # A tar sample takes documents until its text reaches --member-bytes.
+        assert info.samples == 1 or all(len(x["txt"]) < 3000 + 260 for x in _samples(m.shard_url(info)).values())
+    # The 9000-character document is larger than the cap: alone in its shard, not dropped.
     big = [s for s in m.entries if s.bytes > 8192]
-    assert len(big) == 1 and big[0].chars == 7000 and big[0].samples == 1
-    # Shards are filled up to the cap: 3 small samples (3 x 2048 + 1024 end blocks) fit, 4 do not.
-    assert [s.samples for s in m.entries] == [3] * 20 + [1]
+    assert len(big) == 1 and big[0].chars == 9000 and big[0].samples == 1
+    # Shards are filled up to the cap, less what the writer's size bound overestimates (the json
+    # and padding of the next tar sample: 2 KiB, small beside the default 64 MB).
+    assert all(s.bytes > 8192 - 2048 - 1024 for s in m.entries[:-2])
+
+
+def test_many_documents_per_sample_keep_shards_of_short_documents_near_their_text(tmp_path: Path) -> None:
+    rng = __import__("random").Random(0)
+    docs = [[" ".join(rng.choice(["river", "Fluss", "wide", "breit", "boat"]) for _ in range(rng.randint(3, 25)))]
+            for _ in range(3000)]  # one sentence of 15-150 characters each, like a file of fortunes
+    (tmp_path / "en.txt").write_text(_txt(docs), encoding="utf-8")
+    out = tmp_path / "out"
+    assert _run("--input", tmp_path / "en.txt", "--out", out, "--max-samples", "100000") == 0
+    m = Manifest.load(str(out))
+    text_bytes = sum(len(" ".join(d).encode()) for d in docs)
+    assert sum(s.bytes for s in m.entries) <= 1.3 * text_bytes  # one tar member pair per document: ~10x
+    assert sum(s.samples for s in m.entries) == 3000
 
 
 def test_long_documents_are_cut_at_sentence_boundaries(tmp_path: Path) -> None:
@@ -391,23 +440,23 @@ def test_crash_never_leaves_a_manifest_or_partial_shard(tmp_path: Path,
     clean, out = tmp_path / "clean", tmp_path / "out"
     argv: list[str | Path] = ["--input", tmp_path / "de.txt", "--out", out, "--max-samples", "5"]
     assert _run("--input", tmp_path / "de.txt", "--out", clean, "--max-samples", "5") == 0
-    finish = tarwriter._TarFile.finish
+    finish = tarwriter.TarFile.finish
     calls = {"n": 0}
 
-    def crash_on_second_shard(self: tarwriter._TarFile) -> tuple[int, str]:
+    def crash_on_second_shard(self: tarwriter.TarFile) -> tuple[int, str]:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("simulated crash while closing a shard")
         return finish(self)
 
-    monkeypatch.setattr(tarwriter._TarFile, "finish", crash_on_second_shard)
+    monkeypatch.setattr(tarwriter.TarFile, "finish", crash_on_second_shard)
     with pytest.raises(RuntimeError, match="simulated crash"):
         _run(*argv)
     monkeypatch.undo()
     assert not (out / "manifest.json").exists()
     finished = list(out.rglob("*.tar"))
     assert len(finished) == 1 and not list(out.rglob("*.tmp"))
-    assert len(_members(finished[0])) == 10  # complete: 5 samples x 2 members
+    assert len(_documents(finished[0])) == 5  # complete: 5 documents (in one tar sample)
     # Simulate a kill -9 that left temporary files behind; --overwrite clears everything.
     (out / "mono" / "de" / "train-000009.tar.tmp").write_bytes(b"partial")
     (out / "manifest.json.tmp").write_bytes(b"{")
@@ -423,10 +472,10 @@ def test_disk_error_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.Monke
                                        capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "de.txt").write_text(_txt([[f"Satz {i}."] for i in range(20)]), encoding="utf-8")
 
-    def full(self: tarwriter._TarFile, data: bytes) -> None:
+    def full(self: tarwriter.TarFile, data: bytes) -> None:
         raise OSError(28, "No space left on device", self.tmp)
 
-    monkeypatch.setattr(tarwriter._TarFile, "write", full)
+    monkeypatch.setattr(tarwriter.TarFile, "write", full)
     out = tmp_path / "out"
     assert _run("--input", tmp_path / "de.txt", "--out", out) == 1
     lines = capsys.readouterr().err.splitlines()

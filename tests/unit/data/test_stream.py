@@ -118,14 +118,16 @@ def test_truncated_shard_is_skipped_with_a_warning_and_others_still_stream(
     ds = stream((Manifest.load(str(tmp_path)), tok, vocab), split="val", batch_size=1000, max_length=10_000)
 
     with caplog.at_level(logging.WARNING, logger="polytrain.stream.dataset"):
-        (batch,) = take(ds, 5)
-    first_docs = [int(k.split("/")[1].rsplit("_", 1)[1]) for k in batch.keys]
+        batches = take(ds, 5)
+    assert [len(b.keys) for b in batches] == [1, 1, 1]  # a val shard is batched on its own
+    first_docs = [int(b.keys[0].split("/")[1].rsplit("_", 1)[1]) for b in batches]
     assert first_docs == [0, 10, 20]
     eos = vocab.eos_id
     # At the boundary cut, document 1 might have had more members: dropped too.
-    assert [int((batch.input_ids[i] == eos).sum()) - 1 for i in range(3)] == [10, kept, 10]  # - final </s>
+    assert [int((b.input_ids[0] == eos).sum()) - 1 for b in batches] == [10, kept, 10]  # - final </s>
     url = str(bad)
-    assert batch.stats["corrupt_shard"] == 1 and batch.stats[f"corrupt_shard:{url}"] == 1
+    stats = Counter(k for b in batches for k, n in b.stats.items() for _ in range(n))
+    assert stats["corrupt_shard"] == 1 and stats[f"corrupt_shard:{url}"] == 1
     assert ds.stats.totals["corrupt_shard"] == 1
     lines = [r.getMessage() for r in caplog.records if "corrupt" in r.getMessage()]
     assert len(lines) == 1 and url in lines[0] and "ReadError" in lines[0] and "\n" not in lines[0]
@@ -339,6 +341,33 @@ def test_validation_is_finite_identical_across_runs_and_independent_of_workers(
     assert len(pairs) == 6 and [len(b.keys) for b in first if b.objective == "pairechoobjective"] == [4, 2]
     mono_docs = {k.split("/")[1] for b in first if b.objective == "echoobjective" for k in b.keys}
     assert {d.split("_")[0] for d in mono_docs} == set(LANGS)
+
+
+@pytest.mark.parametrize("ranks,workers", [(1, 1), (1, 2), (1, 3), (2, 2)])
+def test_the_first_validation_batches_cover_every_objective_and_language(
+        corpus: tuple[Manifest, str, Vocab], ranks: int, workers: int) -> None:
+    # 4 groups (echo de/en/sw, pair de-en), 5 val shards (de has 2), several batches each.
+    objs = lambda: [EchoObjective(), PairEchoObjective()]  # noqa: E731
+    groups: set[tuple[str, str]] = set()
+    every: list[Batch] = []
+    for rank in range(ranks):
+        ds = stream(corpus, objs(), split="val", batch_size=2, rank=rank, world_size=ranks)
+        batches = list(loader(ds, workers)) if workers > 1 else list(ds)
+        every += batches
+        # limit_val_batches = ceil(4 groups / ranks): Lightning takes each rank's first batches.
+        groups |= {(b.objective, b.lang[0]) for b in batches[: -(-4 // ranks)]}
+    assert groups == {("echoobjective", "de"), ("echoobjective", "en"), ("echoobjective", "sw"),
+                      ("pairechoobjective", "de-en")}
+    # The batches themselves are those of one process (only their order depends on the layout).
+    one = sorted(tuple(b.keys) for b in stream(corpus, objs(), split="val", batch_size=2))
+    assert sorted(tuple(b.keys) for b in every) == one
+
+
+def test_two_workers_and_two_val_batches_validate_both_objectives(corpus: tuple[Manifest, str, Vocab]) -> None:
+    # The DataLoader takes batch 0 from worker 0 and batch 1 from worker 1: before, both were MLM's.
+    ds = stream(corpus, [EchoObjective(), PairEchoObjective()], split="val")
+    first_two = list(islice(loader(ds, 2), 2))
+    assert {b.objective for b in first_two} == {"echoobjective", "pairechoobjective"}
 
 
 def test_a_rank_or_worker_without_validation_shards_yields_nothing(corpus: tuple[Manifest, str, Vocab]) -> None:

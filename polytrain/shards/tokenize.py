@@ -1,0 +1,160 @@
+"""Text -> token ids, the one way polytrain does it: in the stream's workers and in ``polytrain data tokenize``.
+
+Both paths call :class:`TextEncoder`, so a token shard holds exactly the ids the stream would have
+made from its text shard, and both encodings give the same batches (docs/streaming.md). Every
+sentence is encoded on its own, without special tokens; a sentence longer than ``max_line_chars``
+is cut to that length first and counted (``cut_line``, ``cut_chars``): one 15 MB line once cost a
+worker 106 s and 2.5 GB. Documents are encoded in groups (one ``encode_batch`` call for about
+``chunk_chars`` characters) because a call per document costs more in Python than in the tokenizer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from itertools import chain
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from polytrain.shards.documents import Document
+from polytrain.shards.manifest import Manifest, ShardInfo
+from polytrain.shards.reader import CUT_CHARS, CUT_LINE, EMPTY_TEXT, StreamStats, read_documents
+
+Count = Callable[[str, int], None]
+"""``count(counter_name, n)``: where the encoder reports what it cut."""
+
+
+class TextEncoder:
+    """Tokenize text ``Document``s into token ``Document``s (``ids``, ``ends``; ``sentences`` dropped).
+
+    Args:
+        tokenizer: the run's tokenizer (``tokenizers.Tokenizer``).
+        max_line_chars: longer sentences are cut to this many characters before encoding.
+        chunk_chars: :meth:`documents` encodes groups of documents of about this many characters.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, max_line_chars: int = 20_000, chunk_chars: int = 32_768) -> None:
+        if max_line_chars < 1:
+            raise ValueError(f"max_line_chars must be >= 1, got {max_line_chars}")
+        self.tokenizer, self.max_line_chars, self.chunk_chars = tokenizer, max_line_chars, chunk_chars
+        # encode_batch_fast (tokenizers >= 0.21) skips the character offsets nobody here uses.
+        self._encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+
+    def encode(self, docs: list[Document], count: Count) -> list[Document]:
+        """``docs`` tokenized (same keys and indices), in one ``encode_batch`` call; cuts are counted now."""
+        out, cuts = self._encode_group(docs)
+        for lines, chars in cuts:
+            _count_cuts(count, lines, chars)
+        return out
+
+    def documents(self, docs: Iterator[Document], count: Count) -> Iterator[Document]:
+        """Tokenize a stream of documents in groups of about ``chunk_chars`` characters, in order.
+
+        A document's cuts are counted when it is yielded, not when its group is encoded, so that a
+        stream resumed at a document counts exactly what an uninterrupted one counts after it.
+        """
+        group: list[Document] = []
+        size = 0
+        for doc in chain(docs, [None]):
+            if doc is not None:
+                group.append(doc)
+                size += sum(len(s) for s in doc.sentences or ())
+            if group and (doc is None or size >= self.chunk_chars):
+                encoded, cuts = self._encode_group(group)
+                for tokenized, (lines, chars) in zip(encoded, cuts):
+                    _count_cuts(count, lines, chars)
+                    yield tokenized
+                group, size = [], 0
+
+    def _encode_group(self, docs: list[Document]) -> tuple[list[Document], list[tuple[int, int]]]:
+        """The tokenized documents and the (lines, characters) cut from each."""
+        texts: list[str] = []
+        cuts: list[tuple[int, int]] = []
+        cap = self.max_line_chars
+        for doc in docs:
+            assert doc.sentences is not None, f"{doc.key}: already tokenized"
+            long = [len(s) - cap for s in doc.sentences if len(s) > cap]
+            cuts.append((len(long), sum(long)))
+            texts += [s[:cap] for s in doc.sentences] if long else doc.sentences
+        lists = [e.ids for e in self._encode(texts, add_special_tokens=False)]
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(lengths.sum()))
+        out, sentence, token = [], 0, 0
+        for doc in docs:
+            n = len(doc.sentences)  # type: ignore[arg-type]
+            ends = np.cumsum(lengths[sentence:sentence + n])
+            size = int(ends[-1]) if n else 0
+            out.append(Document(key=doc.key, index=doc.index, ids=flat[token:token + size].copy(), ends=ends))
+            sentence, token = sentence + n, token + size
+        return out, cuts
+
+
+def _count_cuts(count: Count, lines: int, chars: int) -> None:
+    if lines:
+        count(CUT_LINE, lines)
+        count(CUT_CHARS, chars)
+
+
+def usable(doc: Document, kind: str) -> bool:
+    """Whether a tokenized document makes a sample: a mono document with a token, a pair with a
+    token on both sides (the same rule for both encodings, so they give the same batches)."""
+    assert doc.ends is not None, "not tokenized"
+    if kind == "parallel":
+        return bool(doc.ends[0] > 0 and doc.ends[1] > doc.ends[0])
+    return bool(len(doc.ends) and doc.ends[-1] > 0)
+
+
+def usable_documents(docs: Iterator[Document], kind: str, count: Count) -> Iterator[Document]:
+    """``docs`` without those that tokenize to nothing, counted as ``empty_text``."""
+    for doc in docs:
+        if usable(doc, kind):
+            yield doc
+        else:
+            count(EMPTY_TEXT, 1)
+
+
+def tokenized_documents(manifest: Manifest, shard: ShardInfo, stats: StreamStats, encoder: TextEncoder | None,
+                        *, vocab_size: int | None = None, allow_pipe: bool = False,
+                        max_member_bytes: int = 16 * 2**20, start: int = 0,
+                        only: set[int] | None = None) -> Iterator[Document]:
+    """The tokenized, usable documents of one shard in file order, from either encoding.
+
+    Bad members and samples are skipped and counted in ``stats`` (``polytrain.shards.reader``),
+    documents that tokenize to nothing too (``empty_text``). Text is tokenized by ``encoder``
+    (needed for text shards); token shards are only decoded.
+
+    Args:
+        manifest: the shards' manifest (its ``encoding``).
+        shard: one of its shards.
+        stats: where problems are counted.
+        encoder: the text encoder; ``None`` for token shards.
+        vocab_size: token ids at or above it make a sample ``invalid_tokens``.
+        allow_pipe: accept ``pipe:`` URLs.
+        max_member_bytes: larger tar members are skipped unread.
+        start: skip the documents before this ``Document.index`` without tokenizing them.
+        only: just these indices (and stop reading after the last one).
+    """
+    url = manifest.shard_url(shard)
+    docs = read_documents(url, shard.kind, stats, manifest.encoding, allow_pipe, max_member_bytes, vocab_size)
+    if start or only is not None:
+        docs = _select(docs, start, only)
+    count = functools.partial(_count, stats, url)
+    if manifest.encoding == "text":
+        if encoder is None:
+            raise ValueError(f"{url}: text shards need a TextEncoder")
+        docs = encoder.documents(docs, count)
+    return usable_documents(docs, shard.kind, count)
+
+
+def _select(docs: Iterator[Document], start: int, only: set[int] | None) -> Iterator[Document]:
+    last = max(only) if only else -1
+    for doc in docs:
+        if only is not None and doc.index > last:
+            return
+        if doc.index >= start and (only is None or doc.index in only):
+            yield doc
+
+
+def _count(stats: StreamStats, url: str, name: str, n: int) -> None:
+    stats.add(name, url, n)
