@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 } 2>&1 | tee "$OUT/gpu.txt"
 
 if python -c "import pytest" 2>/dev/null; then
-  timeout 180 python -m pytest -m gpu -q -p no:cacheprovider tests/unit/test_precision.py 2>&1 | tail -25 \
+  timeout 180 python -m pytest -m gpu -q -p no:cacheprovider tests/integration/test_precision.py 2>&1 | tail -25 \
     | tee "$OUT/gpu_tests.txt"
 else
   echo "pytest not installed: GPU tests skipped" | tee "$OUT/gpu_tests.txt"

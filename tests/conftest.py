@@ -20,6 +20,26 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def parsed_docstrings_once() -> Iterator[None]:
+    """Every in-process LightningCLI parses the same classes' sources for their attribute docstrings
+    (``--help`` text, about half of building the parser): parse each class once per session. The
+    parse is a pure function of the class; nothing a test checks depends on when it ran."""
+    import docstring_parser
+
+    parse = functools.lru_cache(maxsize=None)(docstring_parser.parse_from_object)
+
+    def parse_from_object(obj: object, *args: object, **kwargs: object) -> object:
+        try:
+            return parse(obj, *args, **kwargs)
+        except TypeError:  # unhashable: parse it every time, as jsonargparse does
+            return parse.__wrapped__(obj, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(docstring_parser, "parse_from_object", parse_from_object)
+        yield
+
+
 @dataclass(frozen=True)
 class DemoData:
     """Shards of the bundled demo corpus and a small tokenizer trained on them."""

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_flops import load_gpu_mfu
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -38,6 +39,45 @@ def test_mlm_throughput_compares_equal_models_on_equal_data(demo_data, tmp_path:
     assert abs(first["polytrain"] - first["plain"]) < 1e-4, first
     assert "data_wait_ms_per_step" in found["systems"]["polytrain+pipeline"]
     assert "polytrain/hf" in found["ratios"] and "polytrain/plain" in found["ratios"]
+
+
+TINY_RUN = ["--tiny", "--device", "cpu", "--steps", "2", "--warmup", "1", "--batch-size", "2", "--seq-len", "32",
+            "--peak-flops", "1e12"]
+
+
+def run_gpu_mfu(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], *args: str) -> str:
+    """benchmarks/gpu_mfu.py --tiny on CPU, in this process (its main(argv)); returns what it printed."""
+    import torch
+
+    tf32 = torch.backends.cuda.matmul.allow_tf32  # main() turns it off; a setting, not an attribute to patch
+    try:
+        assert load_gpu_mfu(monkeypatch).main([*TINY_RUN, *args]) == 0
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    captured = capfd.readouterr()
+    return captured.out + captured.err
+
+
+def test_gpu_mfu_benchmark_runs_tiny_on_cpu(tmp_path, monkeypatch, capfd):
+    """benchmarks/gpu_mfu.py is for a GPU machine; its --tiny CPU mode keeps it from rotting here."""
+    out = tmp_path / "mfu.json"
+    run_gpu_mfu(monkeypatch, capfd, "--parity-steps", "2", "--json", str(out))
+    report = json.loads(out.read_text())
+    throughput = report["throughput"]
+    assert throughput["tokens_per_s"] > 0 and 0 < throughput["mfu"] < 1
+    assert throughput["mfu"] == pytest.approx(throughput["model_tflops_per_s"] * 1e12 / 1e12)
+    assert not throughput["attn_mask"]  # full sequences: no mask, as PretrainModule runs them
+    assert report["parity"]["ok"] and set(report["parity"]["losses"]) == {"fp32", "bf16-mixed"}
+
+
+def test_gpu_mfu_sweep_stops_at_its_budget(tmp_path, monkeypatch, capfd):
+    """--sweep measures its variants in order and starts none after --budget-s (device time is counted)."""
+    out = tmp_path / "sweep.json"
+    output = run_gpu_mfu(monkeypatch, capfd, "--sweep", "--budget-s", "0.001", "--parity-steps", "0",
+                         "--json", str(out))
+    rows = json.loads(out.read_text())["sweep"]
+    assert [r["name"] for r in rows] == ["eager"] and rows[0]["tokens_per_s"] > 0
+    assert "| eager | 2 |" in output and "skipped 'compiled layers'" in output
 
 
 @pytest.mark.slow

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
-from test_fit import CONFIGS, small_fit_args
 
 pytest.importorskip("transformers")
 
 
-@pytest.fixture(scope="module")
-def checkpoint(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """last.ckpt of a 2-step MLM `polytrain fit` (run folder via --trainer.default_root_dir)."""
-    from polytrain.cli import main
-
-    root = tmp_path_factory.mktemp("export") / "run"
-    assert main(small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml",
-                               f"--trainer.default_root_dir={root}", "--trainer.max_steps=2",
-                               "--trainer.val_check_interval=2")) == 0
-    return root / "checkpoints" / "last.ckpt"
+@pytest.fixture
+def checkpoint(small_fit: Path) -> Path:
+    """last.ckpt of the session's 2-step MLM `polytrain fit` (conftest.py)."""
+    return small_fit / "checkpoints" / "last.ckpt"
 
 
 def test_exported_folder_reproduces_the_checkpoint(checkpoint: Path, tmp_path: Path,

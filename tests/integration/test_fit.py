@@ -18,7 +18,12 @@ CONFIGS = REPO / "configs"
 
 
 def fit_command(demo_data, *fragments: str, extra: tuple[str, ...] = ()) -> list[str]:
-    args = [sys.executable, "-m", "polytrain.cli", "fit"]
+    """``python -m polytrain.cli fit`` with the demo data, ``fragments`` and ``extra``."""
+    return [sys.executable, "-m", "polytrain.cli", *fit_args(demo_data, *fragments, extra=extra)]
+
+
+def fit_args(demo_data, *fragments: str, extra: tuple[str, ...] = ()) -> list[str]:
+    args = ["fit"]
     for fragment in ("base.yaml", *fragments, "data/demo.yaml", "trainer/smoke.yaml"):
         args += ["-c", str(CONFIGS / fragment)]
     return args + [
@@ -160,8 +165,8 @@ def test_fit_writes_checkpoint_metrics_and_config_then_resumes(demo_data, tmp_pa
          "objective Denoising trains an encoder_decoder model but model.architecture.kind is 'encoder'"),
     ],
 )
-def test_inconsistent_config_is_refused_before_training(demo_data, tmp_path, extra, message):
-    result = run(fit_command(demo_data, "model/tiny.yaml", "objective/mlm.yaml", extra=extra), tmp_path, timeout=120)
+def test_inconsistent_config_is_refused_before_training(demo_data, tmp_path, run_polytrain, extra, message):
+    result = run_polytrain(fit_args(demo_data, "model/tiny.yaml", "objective/mlm.yaml", extra=extra), tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
     assert not (tmp_path / "runs" / "checkpoints").exists()
@@ -179,15 +184,14 @@ OBJECTIVE_YAML = "model:\n  objectives:\n    - class_path: {name}\n      init_ar
         (("--trainer.devices=0",), None, "devices"),  # Lightning's MisconfigurationException
     ],
 )
-def test_a_refused_value_is_one_line_naming_it(demo_data, tmp_path, extra, objective, message):
+def test_a_refused_value_is_one_line_naming_it(demo_data, tmp_path, run_polytrain, extra, objective, message):
     """A constructor's ValueError (model, objective) or Lightning's refusal is a configuration error:
     exit 2 and one line, not a traceback; nothing is trained or written."""
     if objective is not None:
         (tmp_path / "objective.yaml").write_text(OBJECTIVE_YAML.format(name=objective[0], args=objective[1]))
         extra = ("-c", str(tmp_path / "objective.yaml"), *extra)
-    args = [sys.executable, "-m", "polytrain.cli",
-            *small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra)]
-    result = run(args, tmp_path, timeout=120)
+    args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra)
+    result = run_polytrain(args, tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     lines = [line for line in result.stderr.splitlines() if line.startswith("polytrain fit: error: ")]
     assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
@@ -206,13 +210,13 @@ def test_lightning_cli_optimizer_options_and_test_command_are_not_offered(capsys
     assert "unknown command 'test'" in capsys.readouterr().err
 
 
-def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo_data, tmp_path):
+def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo_data, tmp_path, run_polytrain):
     """``{root}`` in base.yaml's logger and checkpoint paths is ``trainer.default_root_dir``. Resuming
     that folder with another architecture is refused in one line (not a state-dict size mismatch)."""
     def fit(*extra: str) -> subprocess.CompletedProcess:
         args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml",
                               "--trainer.default_root_dir=exp", "--trainer.max_steps=2", "--ckpt_path=auto", *extra)
-        return run([sys.executable, "-m", "polytrain.cli", *args], tmp_path, timeout=180)
+        return run_polytrain(args, tmp_path)
 
     first = fit()
     assert first.returncode == 0, first.stderr[-3000:]
@@ -225,8 +229,8 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
     assert saved["trainer"]["logger"][0]["init_args"]["save_dir"] == "{root}"
     assert saved["trainer"]["default_root_dir"] == "exp"  # reusing the file resumes exp ...
 
-    moved = run([sys.executable, "-m", "polytrain.cli", "fit", "--config", str(saved_config),
-                 "--trainer.default_root_dir=exp2", "--ckpt_path=auto"], tmp_path, timeout=180)
+    moved = run_polytrain(["fit", "--config", str(saved_config), "--trainer.default_root_dir=exp2",
+                           "--ckpt_path=auto"], tmp_path)
     assert moved.returncode == 0, moved.stderr[-3000:]  # ... and with another root starts there
     assert (tmp_path / "exp2" / "checkpoints" / "last.ckpt").is_file()
     assert sorted(p.name for p in (tmp_path / "exp" / "checkpoints").iterdir()) == ["last.ckpt", "tokenizer.json"]
@@ -256,7 +260,7 @@ def test_default_root_dir_moves_the_run_and_another_architecture_is_refused(demo
 
 
 @pytest.mark.parametrize("bar", [None, "lightning.pytorch.callbacks.TQDMProgressBar"])
-def test_progress_bar_shows_the_learning_rate_and_no_negative_epoch(demo_data, tmp_path, bar):
+def test_progress_bar_shows_the_learning_rate_and_no_negative_epoch(demo_data, tmp_path, run_polytrain, bar):
     """Lightning's bars round floats to 3 decimals (``lr: 0.000``) and Rich writes ``Epoch 0/-2``
     for an endless stream; polytrain's bar shows ``lr: 2.00e-04``-style values and ``Epoch 0``.
     A bar named in the config replaces polytrain's (Lightning allows only one)."""
@@ -264,7 +268,7 @@ def test_progress_bar_shows_the_learning_rate_and_no_negative_epoch(demo_data, t
     if bar is not None:
         extra += (f"--trainer.callbacks+={bar}",)
     args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml", *extra)
-    result = run([sys.executable, "-m", "polytrain.cli", *args], tmp_path, timeout=180)
+    result = run_polytrain(args, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     shown = result.stdout + result.stderr
     if bar is None:  # ThroughputMonitor puts lr on the bar after its first 10-step window

@@ -2,8 +2,9 @@
 real run (one process, and a 2-process DDP run where one rank hits the damage), configs that must
 fail before any work, and the shard writer and tokenizer trainer on binary and enormous input.
 
-Shard-level cases (pickle-like members, truncated tars, pipe: URLs, oversized members...) are unit
-tests in tests/unit/data/test_stream.py; docs/reliability.md lists which test shows what.
+Shard-level cases (pickle-like members, truncated tars, oversized members...) are unit tests in
+tests/unit/data/test_stream.py, except ``pipe:`` URLs, which start a shell: here. docs/reliability.md
+lists which test shows what.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from typing import Any
 import numpy as np
 import pytest
 from payloads import malicious
+from stream_fixtures import mono_members, write_tar
 from test_fit import small_fit_args
+from test_stream import read_all
 
 from polytrain.checkpoint.io import CheckpointError, load_checkpoint, safe_load_from_checkpoint
 from polytrain.prepare import inputs as shard_inputs, tokenizer_text
 from polytrain.prepare.tarwriter import write_shard
 from polytrain.shards.manifest import Manifest, ShardInfo
-from polytrain.shards.reader import StreamStats, read_documents
+from polytrain.shards.reader import StreamStats, open_shard, read_documents
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -82,19 +85,9 @@ def _cli_reports_unsafe_checkpoints() -> bool:
 
 
 @pytest.fixture
-def trained(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """last.ckpt of a 2-step `polytrain fit`."""
-    from polytrain.cli import main
-
-    run = tmp_path_factory.mktemp("trained")
-    cwd = os.getcwd()
-    os.chdir(run)
-    try:
-        assert main(small_fit_args(demo_data.manifest, demo_data.tokenizer, BASE,
-                             "--trainer.max_steps=2", "--trainer.val_check_interval=2")) == 0
-    finally:
-        os.chdir(cwd)
-    return run / "runs" / "checkpoints" / "last.ckpt"
+def trained(small_fit: Path) -> Path:
+    """last.ckpt of the session's 2-step `polytrain fit` (conftest.py)."""
+    return small_fit / "checkpoints" / "last.ckpt"
 
 
 def test_a_real_checkpoint_loads_weights_only_everywhere(trained: Path, served: tuple[str, Path],
@@ -336,7 +329,8 @@ def _manifest_for(shard: Path, root: Path) -> Path:
     return root / "manifest.json"
 
 
-def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: Any, tmp_path: Path) -> None:
+def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: Any, tmp_path: Path,
+                                                                    run_polytrain: Any) -> None:
     """A shard overwritten with garbage of its own size passes the start-up size check; when every
     read of its language fails, training stops with one line naming the language and the shard
     (raised in a DataLoader worker, whose traceback torch puts in the message), not a traceback."""
@@ -348,11 +342,27 @@ def test_a_language_whose_only_shard_is_garbage_stops_with_one_line(demo_data: A
     args = small_fit_args(shards / "manifest.json", demo_data.tokenizer, REPO / "configs" / "base.yaml",
                           "--data.num_workers=1", "--trainer.max_steps=200", "--trainer.val_check_interval=200",
                           "--data.sampling_alpha=0.0")  # uniform: sw is drawn within the first batches
-    result = subprocess.run([sys.executable, "-m", "polytrain.cli", *args], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    result = run_polytrain(args, tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("polytrain fit: error: ")]
     assert len(errors) == 1, result.stderr[-3000:]
     assert errors[0] == (f"polytrain fit: error: mono sw: no usable sample in 10 shard reads in a row "
                          f"(last: {only}); see the warnings above"), errors[0]
     assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------------------ shard URLs that run a command
+
+
+def test_pipe_urls_are_refused_unless_allowed(tmp_path: Path) -> None:
+    shard = str(tmp_path / "s.tar")
+    write_tar(shard, mono_members("de", 0, 3))
+    marker = tmp_path / "ran"
+    url = f"pipe:touch {marker}; cat {shard}"
+    with pytest.raises(ValueError, match=r"pipe: URLs run a shell command; set data.allow_pipe=true"):
+        open_shard(url, allow_pipe=False)
+    with pytest.raises(ValueError, match="allow_pipe"):
+        read_all(url)
+    assert not marker.exists()
+    samples, stats = read_all(url, allow_pipe=True)
+    assert len(samples) == 3 and marker.exists() and not stats.totals

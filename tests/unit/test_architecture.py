@@ -5,6 +5,7 @@ under ``if TYPE_CHECKING:`` too (a cycle hidden from the interpreter is still a 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return found
 
 
+@functools.cache  # read once per session: every room's test reads the same sources
 def import_graph() -> dict[str, set[str]]:
     """polytrain module -> the polytrain modules it imports (a submodule import also runs its packages)."""
     files = {_module_name(p): p for p in ROOT.rglob("*.py")}

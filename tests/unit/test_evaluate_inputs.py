@@ -14,7 +14,7 @@ from polytrain.evaluate.command import default_out
 from polytrain.evaluate.command import main as evaluate_main
 from polytrain.evaluate.inputs import named_file, read_tsv
 from polytrain.evaluate.loading import EvalError
-from polytrain.evaluate.retrieval import cosine_matrix, ratio_margin, score_layers, top1_accuracy
+from polytrain.evaluate.retrieval import ratio_margin, score_layers, top1_accuracy
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
 

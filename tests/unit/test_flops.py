@@ -9,18 +9,14 @@ On CPU, SDPA's fused kernel is invisible to FlopCounterMode, so the math backend
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from lightning.pytorch import Trainer
-from lightning.pytorch.loggers import CSVLogger
 from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.utils.data import DataLoader
 from torch.utils.flop_counter import FlopCounterMode
 
 from polytrain.callbacks.throughput import ThroughputBar, ThroughputMonitor
@@ -237,78 +233,26 @@ def test_monitor_rejects_bad_options():
     assert ThroughputBar is ThroughputMonitor  # the earlier name keeps older configs working
 
 
-def test_monitor_logs_in_a_real_fit(demo_data, tmp_path):
-    from test_precision import TINY, synthetic_batches
-
-    from polytrain.module import PretrainModule
-    from polytrain.objectives.mlm import MaskedLM
-
-    module = PretrainModule([MaskedLM()], str(demo_data.tokenizer), architecture=TINY)
-    trainer = Trainer(accelerator="cpu", devices=1, max_steps=5, log_every_n_steps=1, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, logger=CSVLogger(tmp_path, name="t"),
-                      callbacks=[ThroughputMonitor(window=1, peak_flops=1e11)])
-    trainer.fit(module, DataLoader(synthetic_batches(module, 5), batch_size=None, collate_fn=lambda b: b))
-    rows = list(csv.DictReader(next(Path(tmp_path).glob("t/version_*/metrics.csv")).open()))
-    logged = [r for r in rows if r.get("throughput/mfu")]
-    assert len(logged) >= 3
-    for row in logged:
-        tflops, mfu = float(row["throughput/tflops_per_s"]), float(row["throughput/mfu"])
-        assert mfu > 0 and mfu == pytest.approx(tflops * 1e12 / 1e11, rel=1e-5)
-        # every synthetic batch has 4 x 32 real tokens: tokens/s = samples/s * 32
-        assert float(row["throughput/tokens_per_s"]) == pytest.approx(32 * float(row["throughput/samples_per_s"]))
-
-
 GPU_MFU = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_mfu.py"
-TINY_RUN = ["--tiny", "--device", "cpu", "--steps", "2", "--warmup", "1", "--batch-size", "2", "--seq-len", "32",
-            "--peak-flops", "1e12"]
 
 
-def run_gpu_mfu(*args: str) -> str:
-    import subprocess
-
-    result = subprocess.run([sys.executable, str(GPU_MFU), *TINY_RUN, *args], capture_output=True, text=True,
-                            timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
-def test_gpu_mfu_benchmark_runs_tiny_on_cpu(tmp_path):
-    """benchmarks/gpu_mfu.py is for a GPU machine; its --tiny CPU mode keeps it from rotting here."""
-    import json
-
-    out = tmp_path / "mfu.json"
-    run_gpu_mfu("--parity-steps", "2", "--json", str(out))
-    report = json.loads(out.read_text())
-    throughput = report["throughput"]
-    assert throughput["tokens_per_s"] > 0 and 0 < throughput["mfu"] < 1
-    assert throughput["mfu"] == pytest.approx(throughput["model_tflops_per_s"] * 1e12 / 1e12)
-    assert not throughput["attn_mask"]  # full sequences: no mask, as PretrainModule runs them
-    assert report["parity"]["ok"] and set(report["parity"]["losses"]) == {"fp32", "bf16-mixed"}
-
-
-def test_gpu_mfu_sweep_stops_at_its_budget(tmp_path):
-    """--sweep measures its variants in order and starts none after --budget-s (device time is counted)."""
-    import json
-
-    out = tmp_path / "sweep.json"
-    output = run_gpu_mfu("--sweep", "--budget-s", "0.001", "--parity-steps", "0", "--json", str(out))
-    rows = json.loads(out.read_text())["sweep"]
-    assert [r["name"] for r in rows] == ["eager"] and rows[0]["tokens_per_s"] > 0
-    assert "| eager | 2 |" in output and "skipped 'compiled layers'" in output
-
-
-@pytest.mark.slow
-def test_gpu_mfu_compiled_loss_equals_target_cross_entropy(monkeypatch):
-    """The compiled-loss experiment computes MaskedLM's loss, or its MFU would not be comparable."""
+def load_gpu_mfu(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/gpu_mfu.py imported in this process, as module ``gpu_mfu`` for the test's duration."""
     import importlib.util
 
-    from polytrain.objectives.base import target_cross_entropy
-    from polytrain.types import ModelOutput
-
     spec = importlib.util.spec_from_file_location("gpu_mfu", GPU_MFU)
+    assert spec is not None and spec.loader is not None
     gpu_mfu = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "gpu_mfu", gpu_mfu)  # dataclasses look their module up there
     spec.loader.exec_module(gpu_mfu)
+    return gpu_mfu
+@pytest.mark.slow
+def test_gpu_mfu_compiled_loss_equals_target_cross_entropy(monkeypatch):
+    """The compiled-loss experiment computes MaskedLM's loss, or its MFU would not be comparable."""
+    from polytrain.objectives.base import target_cross_entropy
+    from polytrain.types import ModelOutput
+
+    gpu_mfu = load_gpu_mfu(monkeypatch)
     loss_fn = gpu_mfu.compiled_loss()
     for seed, n_targets in [(0, 7), (1, 13)]:  # two target counts: the dynamic-shape graph
         batch = gpu_mfu.synthetic_batches(1, 2, 16, 50, 0.3, seed)[0]

@@ -1,40 +1,14 @@
-"""PretrainModule's metric windows and cumulative counts: gradient accumulation and resume."""
+"""PretrainModule's cumulative counts across a resume (its metric windows under gradient accumulation,
+in a real fit: tests/integration/test_logged_metrics.py)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-from lightning.pytorch import Trainer
-from test_precision import TINY, synthetic_batches
-from torch.utils.data import DataLoader
+from module_fixtures import TINY
 
 from polytrain.module import PretrainModule
 from polytrain.objectives.mlm import MaskedLM
-from polytrain.optim import OptimizerConfig
-from polytrain.types import IGNORE_INDEX
-
-
-def test_train_windows_cover_every_micro_batch_of_their_steps(demo_data, monkeypatch):
-    """With accumulation 4 and a log every 2 steps, the per-language window is logged once per
-    logging step, after its last micro-batch, and holds the targets of all 8 micro-batches of its
-    2 steps (not only the last one, as when every micro-batch of a logging step logged and reset)."""
-    module = PretrainModule([MaskedLM()], str(demo_data.tokenizer), architecture=TINY,
-                            optimizer=OptimizerConfig(lr=1e-4, warmup_steps=0))
-    batches = synthetic_batches(module, 16)
-    logged: list[tuple[int, int]] = []
-    log_groups = PretrainModule._log_groups
-
-    def spy(self: PretrainModule, stage: str, stats: torch.nn.ModuleDict) -> torch.Tensor:
-        if stage == "train":
-            logged.append((self.global_step, int(sum(m.count.sum() for m in stats.values()))))
-        return log_groups(self, stage, stats)
-
-    monkeypatch.setattr(PretrainModule, "_log_groups", spy)
-    trainer = Trainer(accelerator="cpu", max_steps=4, accumulate_grad_batches=4, log_every_n_steps=2, logger=False,
-                      enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(module, train_dataloaders=DataLoader(batches, batch_size=None, collate_fn=lambda b: b))
-    targets = [int(b.labels.ne(IGNORE_INDEX).sum()) for b in batches]
-    assert logged == [(1, sum(targets[:8])), (3, sum(targets[8:]))]
 
 
 @pytest.mark.parametrize("rank", [0, 1])

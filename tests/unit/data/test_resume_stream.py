@@ -1,7 +1,8 @@
 """Exactly resumable training streams: a stream resumed from the state of batch k yields batches
 k+1.. of the uninterrupted stream (same keys, same inputs, same masks), through a real DataLoader,
-through a checkpoint file, through a real Lightning Trainer, and per rank; a changed layout warns
-and restarts at a new position (docs/resume.md)."""
+through a checkpoint file, and per rank; a changed layout warns and restarts at a new position
+(docs/resume.md). Through a real Lightning Trainer: tests/integration/test_resume_lightning.py; over
+a real process group: tests/distributed/test_resume_ranks.py."""
 
 from __future__ import annotations
 
@@ -10,15 +11,11 @@ import logging
 import os
 import pickle
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
-import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 from stream_fixtures import (
     EchoObjective,
     PairEchoObjective,
@@ -32,7 +29,6 @@ from polytrain.prepare.tokens import TokenizeOptions, tokenize_shards
 from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.shards.manifest import Manifest
 from polytrain.stream.packing import Packer
-from polytrain.callbacks.rng_state import GlobalRngState
 from polytrain.stream.state import StreamStateTracker, from_saved, to_saveable
 from polytrain.stream.dataset import PretrainStream, choose_objective
 from polytrain.objectives.base import Objective
@@ -304,141 +300,3 @@ def test_resume_without_a_saved_position_warns_and_does_not_replay(
     fresh = consume(datamodule(corpus, mixed()), 3)
     assert fingerprint(resumed) != fingerprint(fresh)
 
-
-# ------------------------------------------------------------------------------ through Lightning
-class _KeyRecorder(pl.LightningModule):
-    """Records what every training step receives, and its loss (which goes through dropout)."""
-
-    def __init__(self, objectives: list[Objective], vocab_size: int, crash_at: int | None = None) -> None:
-        super().__init__()
-        torch.manual_seed(0)  # as seed_everything does before the model is built
-        self.objectives, self.crash_at = objectives, crash_at
-        self.embed = torch.nn.Embedding(vocab_size, 2)
-        self.dropout = torch.nn.Dropout(0.5)
-        self.seen: list[tuple[Any, ...]] = []
-        self.losses: list[float] = []
-
-    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        if self.global_step == self.crash_at:
-            raise RuntimeError("simulated crash")
-        assert batch.state is None
-        self.seen.append(fingerprint([batch])[0])
-        loss = self.dropout(self.embed(batch.input_ids)).pow(2).mean()
-        self.losses.append(loss.item())
-        return loss
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.1)
-
-
-def _trainer(tmp_path: Path, max_steps: int, checkpoint: bool = False, rng: bool = True) -> pl.Trainer:
-    callbacks: list[pl.Callback] = [GlobalRngState()] if rng else []
-    if checkpoint:
-        callbacks.append(pl.callbacks.ModelCheckpoint(dirpath=str(tmp_path), every_n_train_steps=3, save_last=True))
-    return pl.Trainer(max_steps=max_steps, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
-                      enable_checkpointing=checkpoint, callbacks=callbacks, enable_progress_bar=False,
-                      enable_model_summary=False, accelerator="cpu", devices=1, default_root_dir=str(tmp_path))
-
-
-def test_a_crashed_lightning_run_resumes_with_the_batches_it_would_have_trained_on(
-        corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
-    vocab = corpus[2]
-    straight = _KeyRecorder(mixed(), vocab.size)
-    _trainer(tmp_path / "a", 10).fit(straight, datamodule=datamodule(corpus, straight.objectives, num_workers=2))
-    crashed = _KeyRecorder(mixed(), vocab.size, crash_at=5)  # last checkpoint: step 3
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        _trainer(tmp_path / "b", 10, checkpoint=True).fit(
-            crashed, datamodule=datamodule(corpus, crashed.objectives, num_workers=2))
-    last = tmp_path / "b" / "last.ckpt"
-    saved = torch.load(last, weights_only=True)
-    assert saved["global_step"] == 3 and len(saved["PretrainDataModule"]["ranks"][0]["slots"]) == 2
-    assert saved["PretrainDataModule"]["ranks"][0]["next_slot"] == 1  # batch 3 is worker 1's
-    resumed = _KeyRecorder(mixed(), vocab.size)
-    _trainer(tmp_path / "b", 10).fit(resumed, datamodule=datamodule(corpus, resumed.objectives, num_workers=2),
-                                     ckpt_path=str(last))
-    assert len(straight.seen) == 10 and crashed.seen == straight.seen[:5]
-    assert resumed.seen == straight.seen[3:]
-    # GlobalRngState restored torch's generator: the same dropout masks, the same losses.
-    assert resumed.losses == straight.losses[3:]
-
-
-def test_without_the_rng_callback_dropout_differs_after_a_resume(corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
-    """The control for the test above: the data alone is exact, dropout is not."""
-    vocab = corpus[2]
-    straight = _KeyRecorder(mixed(), vocab.size)
-    _trainer(tmp_path / "a", 6, rng=False).fit(straight, datamodule=datamodule(corpus, straight.objectives))
-    first = _KeyRecorder(mixed(), vocab.size)
-    _trainer(tmp_path / "b", 3, checkpoint=True, rng=False).fit(first, datamodule=datamodule(corpus, first.objectives))
-    resumed = _KeyRecorder(mixed(), vocab.size)
-    _trainer(tmp_path / "b", 6, rng=False).fit(resumed, datamodule=datamodule(corpus, resumed.objectives),
-                                               ckpt_path=str(tmp_path / "b" / "last.ckpt"))
-    assert resumed.seen == straight.seen[3:]
-    assert resumed.losses != straight.losses[3:]
-
-
-# ------------------------------------------------------------------------------ gathered across ranks
-def _ddp_rank(rank: int, root: str, tok: str, init: str, out: str) -> None:
-    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
-    try:
-        dm = PretrainDataModule(shards=root, tokenizer=tok, max_length=16, batch_size=4, num_workers=0,
-                                shuffle_buffer=8)
-        dm.connect(mixed())
-        dm.rank, dm.world_size = rank, 2
-        consume(dm, 3 + rank)  # unequal on purpose: each rank's own entry must come back
-        state = dm.state_dict()  # the collective
-        if rank == 0:
-            torch.save(state, out)
-    finally:
-        dist.destroy_process_group()
-
-
-def test_state_dict_gathers_every_rank_with_torch_distributed(corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
-    out = str(tmp_path / "state.pt")
-    mp.start_processes(_ddp_rank, args=(corpus[0], corpus[1], f"file://{tmp_path / 'rdv'}", out), nprocs=2,
-                       start_method="fork")
-    saved = from_saved(torch.load(out, weights_only=True))
-    assert [r["consumed"] for r in saved["ranks"]] == [3, 4]
-    assert [r["slots"][0]["rank"] for r in saved["ranks"]] == [0, 1]
-
-
-# ------------------------------------------------------------------------------ real DDP (opt-in)
-class _RankRecorder(_KeyRecorder):
-    """Writes what each rank trained on to ``{out}.{rank}`` (ddp_spawn runs the module in children)."""
-
-    def __init__(self, objectives: list[Objective], vocab_size: int, out: str) -> None:
-        super().__init__(objectives, vocab_size)
-        self.out = out
-
-    def on_train_end(self) -> None:
-        with open(f"{self.out}.{self.global_rank}", "wb") as f:
-            pickle.dump((self.seen, self.losses), f)
-
-
-def _ddp_fit(corpus: tuple[str, str, Vocab], folder: Path, max_steps: int, checkpoint: bool = False,
-             ckpt_path: str | None = None) -> None:
-    folder.mkdir(exist_ok=True)
-    module = _RankRecorder(mixed(), corpus[2].size, str(folder / "seen"))
-    callbacks: list[pl.Callback] = [GlobalRngState()]
-    if checkpoint:
-        callbacks.append(pl.callbacks.ModelCheckpoint(dirpath=str(folder), every_n_train_steps=3, save_last=True))
-    trainer = pl.Trainer(max_steps=max_steps, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
-                         enable_checkpointing=checkpoint, callbacks=callbacks, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu", devices=2, strategy="ddp_spawn",
-                         default_root_dir=str(folder))
-    trainer.fit(module, datamodule=datamodule(corpus, module.objectives, num_workers=1), ckpt_path=ckpt_path)
-
-
-@pytest.mark.slow  # three 2-process DDP runs: minutes on 2 cores
-def test_two_ddp_ranks_resume_with_their_own_batches_and_dropout(corpus: tuple[str, str, Vocab], tmp_path: Path) -> None:
-    _ddp_fit(corpus, tmp_path / "straight", 8)
-    _ddp_fit(corpus, tmp_path / "first", 4, checkpoint=True)  # checkpoint at step 3, stops at 4
-    saved = torch.load(tmp_path / "first" / "epoch=0-step=3.ckpt", weights_only=True)
-    assert len(saved["PretrainDataModule"]["ranks"]) == 2 and len(saved["callbacks"]["GlobalRngState"]["ranks"]) == 2
-    _ddp_fit(corpus, tmp_path / "resumed", 8, ckpt_path=str(tmp_path / "first" / "epoch=0-step=3.ckpt"))
-    for rank in range(2):
-        seen, losses = pickle.loads((tmp_path / "straight" / f"seen.{rank}").read_bytes())
-        again, again_losses = pickle.loads((tmp_path / "resumed" / f"seen.{rank}").read_bytes())
-        assert again == seen[3:] and again_losses == losses[3:], f"rank {rank}"
-    first = pickle.loads((tmp_path / "straight" / "seen.0").read_bytes())[0]
-    other = pickle.loads((tmp_path / "straight" / "seen.1").read_bytes())[0]
-    assert [b[1] for b in first] != [b[1] for b in other]  # the ranks read different data

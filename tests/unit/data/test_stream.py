@@ -33,7 +33,7 @@ from stream_fixtures import (
 
 from polytrain.shards.manifest import Manifest
 from polytrain.shards.mixture import sampling_probs
-from polytrain.shards.reader import StreamStats, open_shard, read_shard
+from polytrain.shards.reader import StreamStats, read_shard
 from polytrain.stream.dataset import PretrainStream, choose_objective
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch, Vocab
@@ -193,20 +193,6 @@ def test_missing_shard_file_is_counted_not_fatal(tmp_path: Path, caplog: pytest.
         samples, stats = read_all(url)
     assert samples == [] and stats.totals[f"corrupt_shard:{url}"] == 1
     assert any(url in r.getMessage() and "FileNotFoundError" in r.getMessage() for r in caplog.records)
-
-
-def test_pipe_urls_are_refused_unless_allowed(tmp_path: Path) -> None:
-    shard = str(tmp_path / "s.tar")
-    write_tar(shard, mono_members("de", 0, 3))
-    marker = tmp_path / "ran"
-    url = f"pipe:touch {marker}; cat {shard}"
-    with pytest.raises(ValueError, match=r"pipe: URLs run a shell command; set data.allow_pipe=true"):
-        open_shard(url, allow_pipe=False)
-    with pytest.raises(ValueError, match="allow_pipe"):
-        read_all(url)
-    assert not marker.exists()
-    samples, stats = read_all(url, allow_pipe=True)
-    assert len(samples) == 3 and marker.exists() and not stats.totals
 
 
 def test_file_url_opens_like_a_path(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from polytrain.shards.vocab import load_vocab
 from polytrain.hf.config import ImportRefused
 from polytrain.hf.export import save_hf
 from polytrain.hf.importer import import_hf
-from polytrain.hf.mapping import to_hf_state_dict
 from polytrain.models import ModelConfig, build_model
 
 transformers = pytest.importorskip("transformers")

@@ -16,17 +16,15 @@ from typing import Any
 import pytest
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from module_fixtures import TINY, synthetic_batches
 from torch import nn
 from torch.utils.data import DataLoader
 
 from polytrain.distributed.strategy import FSDP2Strategy
-from polytrain.models.config import ModelConfig
 from polytrain.module import PretrainModule
 from polytrain.objectives.mlm import MaskedLM
 from polytrain.optim import OptimizerConfig
-from polytrain.types import IGNORE_INDEX, Batch
-
-TINY = ModelConfig(d_model=64, n_layers=2, n_heads=2, d_ff=128, dropout=0.0, attention_dropout=0.0)
+from polytrain.types import Batch
 
 
 class DtypeProbe(Callback):
@@ -66,23 +64,6 @@ class DtypeProbe(Callback):
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.seen["changed"] = self.linear.weight.detach().ne(self.before).float().mean().item()
         self.seen["master_after"] = self.linear.weight.dtype
-
-
-def synthetic_batches(module: PretrainModule, n: int, seed: int = 0) -> list[Batch]:
-    """MLM-shaped batches (B=4, T=32, ~15 % targets) over the module's ordinary vocabulary."""
-    gen = torch.Generator().manual_seed(seed)
-    vocab, out = module.vocab, []
-    for i in range(n):
-        ids = torch.randint(vocab.num_special, vocab.size, (4, 32), generator=gen)
-        targets = torch.rand(4, 32, generator=gen) < 0.15
-        targets[:, 0] = True  # at least one target per row
-        labels = torch.where(targets, ids, torch.full_like(ids, IGNORE_INDEX))
-        out.append(Batch(objective=module.objectives[0].name, input_ids=ids.masked_fill(targets, vocab.mask_id),
-                         attention_mask=torch.ones(4, 32, dtype=torch.bool),
-                         positions=torch.arange(32).expand(4, 32).clone(), langs=torch.zeros(4, 32, dtype=torch.long),
-                         labels=labels, lang=[vocab.languages[0]] * 4, keys=[f"b{i}-{j}" for j in range(4)],
-                         num_tokens=4 * 32))
-    return out
 
 
 def run_precision(tokenizer: str, precision: str, accelerator: str = "cpu", lr: float = 1e-6,
