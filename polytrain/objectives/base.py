@@ -1,4 +1,4 @@
-"""The ``Objective`` interface: two abstract methods and three optional hooks.
+"""The ``Objective`` interface: two abstract methods and four optional hooks.
 
 - ``make_example(sample, rng)`` turns one tokenized ``TextBlock`` / ``TextPair`` into an ``Example``.
   It runs in DataLoader workers, must be pure, and takes all randomness from ``rng``.
@@ -8,6 +8,8 @@
 - ``statistics(sample, example)`` (optional) reports what one example shows of the objective's
   settings (``Statistic``: e.g. the fraction of words masked next to ``mask_ratio``), for
   ``polytrain inspect``; the design note is in docs/writing-a-plugin.md.
+- ``make_examples(samples, rngs)`` (optional) makes a batch's examples at once; the default calls
+  ``make_example`` for each, and an override must give the same examples (it may only be faster).
 - ``plain_example(ids, lang, key)`` (optional) lays out one clean sentence the way this objective
   shows text to the model, without noise; evaluation (the retrieval probe, ``polytrain evaluate``)
   encodes sentences with it, so it never has to know the objective classes. ``None`` (the
@@ -22,7 +24,7 @@ objective is then pickled into the DataLoader workers as it is: the module never
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -130,6 +132,20 @@ class Objective(ABC):
             sample: a ``TextBlock`` if ``data_kind == "mono"``, else a ``TextPair``.
             rng: the only source of randomness, keyed by (seed, rank, worker, sample key).
         """
+
+    def make_examples(self, samples: Sequence[TextBlock | TextPair],
+                      rngs: Sequence[np.random.Generator]) -> list[Example]:
+        """Optional hook: the examples of one batch, ``[make_example(s, r) for s, r in zip(samples, rngs)]``.
+
+        The stream calls this once per batch. Override it only to share work across the batch
+        (``MaskedLM`` masks its blocks as one array); the result must be the same examples, each
+        drawing from its own generator exactly as ``make_example`` does.
+
+        Args:
+            samples: the batch's samples, as ``make_example`` takes them.
+            rngs: one generator per sample, ``rngs[i]`` for ``samples[i]``.
+        """
+        return [self.make_example(sample, rng) for sample, rng in zip(samples, rngs, strict=True)]
 
     @abstractmethod
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -16,6 +16,7 @@ nothing else.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -289,6 +290,54 @@ class TokenMasker:
     def __call__(self, ids: np.ndarray, vocab: Vocab, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``select`` then ``corrupt``: (T,) ids -> ((T,) input_ids, (T,) labels)."""
         return self.corrupt(ids, self.select(ids, vocab, rng), vocab, rng)
+
+    def mask_rows(self, rows: np.ndarray, vocab: Vocab,
+                  rngs: Sequence[np.random.Generator]) -> tuple[np.ndarray, np.ndarray]:
+        """``self(rows[i], vocab, rngs[i])`` for every row of a batch, in one go: each generator makes
+        the same draws and each row gets the same result, but the work that needs no randomness
+        (candidates, labels, the 80/10/10 split) is done once for the batch.
+
+        Args:
+            rows: (B, T) int64 token ids, one sequence per row.
+            rngs: B generators, ``rngs[i]`` the only randomness of row ``i``.
+
+        Returns:
+            ``(input_ids, labels)``, both (B, T) int64.
+        """
+        if self.whole_word_mask or not len(rows):
+            pairs = [self(row, vocab, rng) for row, rng in zip(rows, rngs, strict=True)]
+            return (np.stack([p[0] for p in pairs]) if pairs else rows.copy(),
+                    np.stack([p[1] for p in pairs]) if pairs else np.full(rows.shape, IGNORE_INDEX, dtype=np.int64))
+        targets, draw = self._select_rows(rows, vocab, rngs)  # (N,) positions in rows.ravel(), (N,) draws
+        ids = rows.reshape(-1)
+        labels = np.full(ids.shape, IGNORE_INDEX, dtype=np.int64)
+        labels[targets] = ids[targets]
+        corrupted = ids.copy()
+        to_mask = draw < self.mask_replace_prob
+        to_random = ~to_mask & (draw < self.mask_replace_prob + self.random_replace_prob)
+        corrupted[targets[to_mask]] = vocab.mask_id
+        per_row = np.bincount(targets[to_random] // rows.shape[1], minlength=len(rows)).tolist()
+        drawn = [random_ordinary_tokens(n, vocab, rng) for n, rng in zip(per_row, rngs) if n]
+        if drawn:
+            corrupted[targets[to_random]] = np.concatenate(drawn)
+        return corrupted.reshape(rows.shape), labels.reshape(rows.shape)
+
+    def _select_rows(self, rows: np.ndarray, vocab: Vocab,
+                     rngs: Sequence[np.random.Generator]) -> tuple[np.ndarray, np.ndarray]:
+        """``select`` of each row (not whole words) and the replacement draw of each target, in the
+        order ``corrupt_targets`` makes them: (N,) target positions in ``rows.ravel()``, increasing,
+        and (N,) uniform draws, row after row."""
+        candidates = ordinary(rows, vocab)  # (B, T)
+        flat = np.flatnonzero(candidates)  # (C,) the candidates of all rows, row after row
+        chosen, draws, first = [], [], 0
+        for count, rng in zip(candidates.sum(axis=1).tolist(), rngs, strict=True):
+            k = randomized_round(self.mask_prob * count, rng)
+            # choice(count) draws exactly as choice(positions) of select(); it returns indices.
+            chosen.append(rng.choice(count, size=k, replace=False) + first)
+            draws.append(rng.random(k))
+            first += count
+        # Each row's indices lie in its own range [first, first + count): one sort sorts every row.
+        return flat[np.sort(np.concatenate(chosen))], np.concatenate(draws)
 
     def statistics(self, example: Example, vocab: Vocab) -> list[Statistic]:
         """What one encoder example shows of this rule, next to the settings (``Objective.statistics``).

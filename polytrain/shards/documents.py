@@ -189,15 +189,16 @@ def _token_documents(kind: str, arrays: dict[str, np.ndarray], meta: dict[str, A
     if sum(lengths) != len(ids) or 0 in counts:
         raise LayoutError(f"'lengths' sum to {sum(lengths)} tokens, the member holds {len(ids)} (and no "
                           "document may have 0 sentences)")
-    ends, bounds = _ends(lengths), np.cumsum([0, *counts])
-    docs = []
-    for i, key in enumerate(keys):
-        lo, hi = int(bounds[i]), int(bounds[i + 1])
-        start = int(ends[lo - 1]) if lo else 0
-        doc_ends = ends[lo:hi] - start
-        docs.append(Document(key=key, index=first + i, ids=ids[start:start + int(doc_ends[-1])].copy(),
-                             ends=doc_ends))
-    return docs
+    ends = _ends(lengths)  # (S,) in the member
+    bounds = np.cumsum([0, *counts]).tolist()  # each document's first sentence
+    stops = ends[np.asarray(bounds[1:], dtype=np.int64) - 1]  # (D,) each document's token end
+    starts = np.concatenate([[0], stops[:-1]])
+    within = ends - np.repeat(starts, counts)  # (S,) sentence ends within their document
+    starts_at, stops_at = starts.tolist(), stops.tolist()
+    # A copy per document: a view would keep the whole member alive while the document waits in a
+    # shuffle buffer. Its sentence ends may share one array (they are small).
+    return [Document(key=key, index=first + i, ids=ids[starts_at[i]:stops_at[i]].copy(),
+                     ends=within[bounds[i]:bounds[i + 1]]) for i, key in enumerate(keys)]
 
 
 # ----------------------------------------------------------------------------- writing

@@ -15,17 +15,24 @@ from polytrain.types import IGNORE_INDEX, Batch, Example
 
 def _pad(rows: Sequence[np.ndarray], value: int, multiple_of: int) -> torch.Tensor:
     """Stack 1-D int arrays right-padded with ``value`` to a common length -> (B, T) long."""
-    length = max(len(r) for r in rows)
-    length = -(-length // multiple_of) * multiple_of
+    lengths = [len(r) for r in rows]
+    length = -(-max(lengths) // multiple_of) * multiple_of
+    if min(lengths) == length:  # packed blocks of a round length: nothing to pad
+        return torch.from_numpy(np.stack(rows).astype(np.int64, copy=False))
     out = np.full((len(rows), length), value, dtype=np.int64)
-    for i, row in enumerate(rows):
-        out[i, : len(row)] = row
+    if min(lengths) == max(lengths):  # one copy of the whole batch
+        out[:, : lengths[0]] = np.stack(rows)
+    else:
+        for i, row in enumerate(rows):
+            out[i, : len(row)] = row
     return torch.from_numpy(out)
 
 
 def _real_tokens(rows: Sequence[np.ndarray], multiple_of: int) -> torch.Tensor:
     """(B, T) bool mask, True where ``rows`` had a token (pad ids may also occur in real text)."""
-    return _pad([np.ones(len(r), np.int64) for r in rows], 0, multiple_of).bool()
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    length = -(-int(lengths.max()) // multiple_of) * multiple_of
+    return torch.from_numpy(np.arange(length) < lengths[:, None])
 
 
 def collate(examples: Sequence[Example], objective: str, pad_id: int, pad_to_multiple_of: int = 8) -> Batch:

@@ -8,7 +8,7 @@ Stages, all inside DataLoader workers::
       -> per-language stream (train: shards resampled with replacement + shuffle buffer)
       -> Packer (mono) or TextPair (parallel)
       -> language mixture q = sampling_probs(sizes, alpha)
-      -> Objective.make_example -> collate -> Batch (one objective per batch)
+      -> Objective.make_examples (make_example per sample) -> collate -> Batch (one objective per batch)
 
 Both encodings become the same tokenized documents before the shuffle buffer, so everything after
 it (packing, mixture, objectives, resume) is one code path. Nothing read from a shard is ever
@@ -30,7 +30,7 @@ import torch
 from tokenizers import Tokenizer
 
 from polytrain.objectives.base import Objective
-from polytrain.rng import make_rng
+from polytrain.rng import make_rng, rng_maker
 from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.documents import Document
@@ -77,6 +77,8 @@ def choose_objective(seed: int, index: int, weights: Sequence[float]) -> int:
 
     Depends only on (seed, index), so every rank trains the same objective at the same step.
     """
+    if len(weights) == 1:
+        return 0  # what the draw below gives, without its generator
     p = np.asarray(weights, dtype=np.float64)
     return int(make_rng(seed, "objective", index).choice(len(p), p=p / p.sum()))
 
@@ -236,13 +238,14 @@ class PretrainStream(torch.utils.data.IterableDataset):
         mixtures = [self._mixture(obj, plan.slot, extra) for obj in self.objectives]
         i = self._load_slot(mixtures, plan.state) if plan.state is not None else 0
         weights = [obj.weight for obj in self.objectives]
+        example_rng = rng_maker(self.seed, "example", self.rank, plan.slot)
         while True:
             # The DataLoader takes batches round-robin from its workers: this is the global index.
             k = choose_objective(self.seed, plan.base + i * num_workers + plan.slot, weights)
             obj = self.objectives[k]
-            examples = [obj.make_example(s, make_rng(self.seed, "example", self.rank, plan.slot, s.key, *extra))
-                        for s in islice(mixtures[k], self.batch_size)]
-            batch = self._batch(obj, examples)
+            samples = list(islice(mixtures[k], self.batch_size))
+            rngs = [example_rng(s.key, *extra) for s in samples]
+            batch = self._batch(obj, obj.make_examples(samples, rngs))
             i += 1
             batch.state = self._slot_state(plan, num_workers, i, mixtures)
             yield batch
@@ -291,9 +294,8 @@ class PretrainStream(torch.utils.data.IterableDataset):
         samples = chain.from_iterable(self.samples(doc, shard, packer) for doc in self.read(shard))
         if packer is not None:
             samples = chain(samples, _flushed(packer))
-        examples = (obj.make_example(sample, make_rng(self.seed, "val", sample.key)) for sample in samples)
-        while chunk := list(islice(examples, self.batch_size)):
-            yield self._batch(obj, chunk)
+        while chunk := list(islice(samples, self.batch_size)):
+            yield self._batch(obj, obj.make_examples(chunk, [make_rng(self.seed, "val", s.key) for s in chunk]))
 
 
 def _flushed(packer: Packer) -> Iterator[TextBlock]:

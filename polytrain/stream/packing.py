@@ -18,7 +18,8 @@ Sentence boundaries survive as ``sentence_ends`` so that sentence permutation (m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -28,6 +29,25 @@ if TYPE_CHECKING:
     from polytrain.objectives.base import Objective
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _Pending(NamedTuple):
+    """One document waiting (in part) for a block: its tokens with the ``eos`` separator, and the
+    exclusive ends of its sentences in them (the last is ``len(tokens)``)."""
+
+    tokens: np.ndarray
+    ends: list[int]
+    key: str
+
+
+class Snapshot(NamedTuple):
+    """A packer's position (:meth:`Packer.snapshot`), immutable, to be turned into a ``state_dict``
+    only when one is wanted (:meth:`Packer.snapshot_state`)."""
+
+    lang: str | None
+    blocks_made: int
+    start: int
+    docs: tuple[_Pending, ...]
 
 
 class Packer:
@@ -55,17 +75,18 @@ class Packer:
         self._eos = np.array([eos_id], dtype=np.int64)
         self.lang: str | None = None
         self.blocks_made = 0
-        self._ids = _EMPTY
-        """(P,) pending tokens, not yet in a block; always ends at a document end."""
-        self._ends = _EMPTY
-        """Exclusive sentence end offsets into ``_ids``, increasing."""
-        self._doc_starts: list[tuple[int, str]] = []
-        """(offset into ``_ids``, document key), increasing; the first may be <= 0."""
+        # The pending tokens are kept per document, not concatenated: a document is copied once,
+        # into the block that takes it (most documents are shorter than a block).
+        self._docs: list[_Pending] = []
+        """Documents with tokens not yet in a block, in order; the rest always ends at a document end."""
+        self._start = 0
+        """Tokens of ``_docs[0]`` already in blocks."""
+        self._pending = 0
 
     @property
     def pending(self) -> int:
         """Tokens held back for the next block."""
-        return len(self._ids)
+        return self._pending
 
     def add(self, key: str, lang: str, sentences: Sequence[np.ndarray]) -> list[TextBlock]:
         """Append one document and return the blocks that are now complete (possibly none).
@@ -92,38 +113,57 @@ class Packer:
         cuts = _nonempty(ends.tolist() if isinstance(ends, np.ndarray) else list(ends))  # a few: Python is faster
         if self.whole_documents:
             return self._document_blocks(key, np.split(np.asarray(ids, dtype=np.int64), cuts[:-1]))
-        base = len(self._ids)
         cuts[-1] += 1  # the eos separator belongs to the last sentence
-        ends = np.array(cuts, dtype=np.int64) + base
-        self._ids = np.concatenate([self._ids, ids, self._eos])  # int64: _ids is
-        self._ends = np.concatenate([self._ends, ends])
-        self._doc_starts.append((base, key))
-        return self._cut_full_blocks()
+        self._docs.append(_Pending(np.concatenate([ids, self._eos]), cuts, key))  # int64: _eos is
+        self._pending += cuts[-1]
+        blocks = []
+        while self._pending >= self.block_size:
+            blocks.append(self._take(self.block_size))
+        return blocks
+
+    def snapshot(self) -> Snapshot:
+        """The position now, in O(pending documents): cheap enough to take before every document."""
+        return Snapshot(self.lang, self.blocks_made, self._start, tuple(self._docs))
+
+    @staticmethod
+    def snapshot_state(snapshot: Snapshot) -> dict[str, Any]:
+        """The :meth:`state_dict` the packer had when it took ``snapshot``."""
+        start, docs = snapshot.start, snapshot.docs
+        offsets = list(accumulate((len(d.tokens) for d in docs), initial=0))
+        ids = np.concatenate([d.tokens for d in docs])[start:] if docs else _EMPTY
+        ends = [off - start + e for off, d in zip(offsets, docs) for e in d.ends if off + e > start]
+        return {"lang": snapshot.lang, "blocks_made": snapshot.blocks_made, "ids": ids,
+                "ends": np.array(ends, dtype=np.int64),
+                "doc_offsets": [off - start for off in offsets[:-1]], "doc_keys": [d.key for d in docs]}
 
     def state_dict(self) -> dict[str, Any]:
-        """The pending tokens and counters as plain values and (P,) int64 arrays, for resuming.
-
-        Cheap enough to take before every document: arrays are shared, never copied (the packer
-        replaces its arrays instead of changing them in place).
-        """
-        return {"lang": self.lang, "blocks_made": self.blocks_made, "ids": self._ids, "ends": self._ends,
-                "doc_offsets": [off for off, _ in self._doc_starts], "doc_keys": [k for _, k in self._doc_starts]}
+        """The pending tokens and counters as plain values and (P,) int64 arrays, for resuming:
+        ``ids`` (the pending tokens), ``ends`` (their sentence ends), ``doc_offsets`` and
+        ``doc_keys`` (where each pending document starts, the first maybe before 0)."""
+        return self.snapshot_state(self.snapshot())
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue exactly where the packer that made ``state`` (with :meth:`state_dict`) was."""
         self.lang = state["lang"]
         self.blocks_made = int(state["blocks_made"])
-        self._ids = np.asarray(state["ids"], dtype=np.int64)
-        self._ends = np.asarray(state["ends"], dtype=np.int64)
-        self._doc_starts = [(int(off), str(k)) for off, k in zip(state["doc_offsets"], state["doc_keys"], strict=True)]
+        ids = np.asarray(state["ids"], dtype=np.int64)
+        ends = np.asarray(state["ends"], dtype=np.int64).tolist()
+        offsets = [int(off) for off in state["doc_offsets"]]
+        keys = [str(k) for k in state["doc_keys"]]
+        if len(offsets) != len(keys):
+            raise ValueError(f"Packer state: {len(offsets)} document offsets for {len(keys)} keys")
+        self._docs, self._pending = [], len(ids)
+        self._start = -offsets[0] if offsets else 0
+        bounds = [*offsets[1:], len(ids)]
+        for off, stop, key in zip(offsets, bounds, keys):
+            # The first document's tokens before offset 0 are in blocks already: a placeholder keeps
+            # offsets within the document as they were.
+            tokens = np.concatenate([np.zeros(max(0, -off), dtype=np.int64), ids[max(0, off):stop]])
+            self._docs.append(_Pending(tokens, [e - off for e in ends if max(0, off) < e <= stop], key))
 
     def flush(self) -> list[TextBlock]:
         """Return the pending tokens as one final, shorter block (for finite validation streams)."""
-        if not len(self._ids):
-            return []
-        block = self._block(0, len(self._ids))
-        self._drop(len(self._ids))
-        return [block]
+        return [self._take(self._pending)] if self._pending else []
 
     def _document_blocks(self, key: str, sentences: list[np.ndarray]) -> list[TextBlock]:
         """One document's blocks: greedy runs of whole sentences, each run at most ``block_size``."""
@@ -140,44 +180,30 @@ class Packer:
             self.blocks_made += 1
         return blocks
 
-    def _cut_full_blocks(self) -> list[TextBlock]:
-        blocks = []
-        start = 0
-        while len(self._ids) - start >= self.block_size:
-            blocks.append(self._block(start, start + self.block_size))
-            start += self.block_size
-        self._drop(start)
-        return blocks
-
-    def _block(self, start: int, stop: int) -> TextBlock:
-        """The block of pending tokens ``[start, stop)`` with its sentence ends and key."""
-        lo = int(np.searchsorted(self._ends, start, side="right"))
-        hi = int(np.searchsorted(self._ends, stop, side="right"))
-        ends = self._ends[lo:hi] - start
-        if not len(ends) or ends[-1] != stop - start:
-            # The block cuts a sentence: its piece inside the block ends where the block ends.
-            ends = np.append(ends, stop - start)
-        first_doc = next(k for off, k in reversed(self._doc_starts) if off <= start)
-        block = TextBlock(
-            key=f"{self.lang}/{first_doc}/{self.blocks_made}",
-            lang=str(self.lang),
-            ids=self._ids[start:stop].copy(),
-            sentence_ends=ends.astype(np.int64),
-        )
+    def _take(self, size: int) -> TextBlock:
+        """The next ``size`` pending tokens as a block, with their sentence ends and the key of the
+        document the first one comes from; documents used up leave ``_docs``."""
+        key = self._docs[0].key
+        pieces, ends, filled = [], [], 0
+        while filled < size:
+            doc, start = self._docs[0], self._start
+            stop = min(len(doc.tokens), start + size - filled)
+            pieces.append(doc.tokens[start:stop])
+            ends += [filled + e - start for e in doc.ends if start < e <= stop]
+            filled += stop - start
+            if stop == len(doc.tokens):
+                self._docs.pop(0)
+                self._start = 0
+            else:
+                self._start = stop
+        if not ends or ends[-1] != size:
+            ends.append(size)  # the block cuts a sentence: its piece inside the block ends where the block ends
+        self._pending -= size
+        block = TextBlock(key=f"{self.lang}/{key}/{self.blocks_made}", lang=str(self.lang),
+                          ids=np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy(),
+                          sentence_ends=np.array(ends, dtype=np.int64))
         self.blocks_made += 1
         return block
-
-    def _drop(self, n: int) -> None:
-        """Forget the first ``n`` pending tokens (they are in blocks now) and rebase offsets."""
-        if n == 0:
-            return
-        self._ids = self._ids[n:]
-        self._ends = self._ends[self._ends > n] - n
-        # Keep the document that covers the new offset 0 (it may continue into the next block).
-        keep = [(off - n, k) for off, k in self._doc_starts]
-        while len(keep) > 1 and keep[1][0] <= 0:
-            keep.pop(0)
-        self._doc_starts = keep if len(self._ids) else []
 
 
 def _nonempty(ends: list[int]) -> list[int]:

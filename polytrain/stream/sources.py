@@ -26,7 +26,7 @@ import numpy as np
 from polytrain.errors import DataError
 from polytrain.shards.documents import Document
 from polytrain.shards.manifest import ShardInfo
-from polytrain.stream.packing import Packer
+from polytrain.stream.packing import Packer, Snapshot
 from polytrain.stream.state import DrawnCounts
 from polytrain.types import TextBlock, TextPair
 
@@ -95,16 +95,18 @@ class LanguageStream:
         self.pending: list[Sample] = []  # samples made from the last document, ...
         self.taken = 0  # ... of which this many were handed out
         self.last: DocRef | None = None
-        self.packer_before: dict[str, Any] | None = None  # the packer before the last document
+        self.packer_before: Snapshot | None = None  # the packer before the last document
+        self._state: dict[str, Any] | None = None  # state() until the position changes
 
     def __iter__(self) -> LanguageStream:
         return self
 
     def __next__(self) -> Sample:
+        self._state = None
         while self.taken >= len(self.pending):
             doc, ref = self._next_doc()
             self.drawn.documents[self.lang] += 1
-            self.packer_before = self.packer.state_dict() if self.packer is not None else None
+            self.packer_before = self.packer.snapshot() if self.packer is not None else None
             self.pending, self.taken, self.last = self._samples(doc), 0, ref
         self.taken += 1
         return self.pending[self.taken - 1]
@@ -157,9 +159,16 @@ class LanguageStream:
 
     def state(self) -> dict[str, Any]:
         """The position as plain values, without any text. Arrays travel as raw bytes: pickling
-        a numpy array costs ~10x more than its bytes, and this is sent with every batch."""
-        packer = self.packer_before
-        if packer is not None:
+        a numpy array costs ~10x more than its bytes, and this is sent with every batch (the same
+        dict again while the stream has not moved: languages not drawn in a batch cost nothing)."""
+        if self._state is None:
+            self._state = self._make_state()
+        return self._state
+
+    def _make_state(self) -> dict[str, Any]:
+        packer = None
+        if self.packer_before is not None:
+            packer = Packer.snapshot_state(self.packer_before)
             packer = {**packer, "ids": packer["ids"].tobytes(), "ends": packer["ends"].tobytes()}
         return {"rng": self.rng.bit_generator.state, "shard": self.shard, "consumed": self.consumed,
                 "idle": self.idle, "buffer": self.refs[: len(self.buffer)].tobytes(),
@@ -167,6 +176,7 @@ class LanguageStream:
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Continue from ``state``: re-read the referenced documents and the current shard's position."""
+        self._state = None
         self.rng.bit_generator.state = state["rng"]
         self.shard, self.consumed, self.idle = int(state["shard"]), int(state["consumed"]), int(state["idle"])
         refs = [(s, i) for s, i in np.frombuffer(state["buffer"], dtype=np.int32).reshape(-1, 2).tolist()]
@@ -184,9 +194,10 @@ class LanguageStream:
         if packer is not None:
             packer = {**packer, "ids": np.frombuffer(packer["ids"], dtype=np.int64).copy(),
                       "ends": np.frombuffer(packer["ends"], dtype=np.int64).copy()}
-        self.last, self.packer_before, self.pending, self.taken = last, packer, [], 0
+        self.last, self.packer_before, self.pending, self.taken = last, None, [], 0
         if self.packer is not None and packer is not None:
             self.packer.load_state_dict(packer)
+            self.packer_before = self.packer.snapshot()
         if last is not None and last in docs:  # pack it again; the first `taken` samples were used
             self.pending, self.taken = self._samples(docs[last]), int(state["taken"])
 

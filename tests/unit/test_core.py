@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 from polytrain.stream.collate import collate
-from polytrain.rng import make_rng
+from polytrain.rng import make_rng, rng_maker
 from polytrain.metrics import GroupTokenStats
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain.types import IGNORE_INDEX, Batch, Example
@@ -22,6 +23,39 @@ def test_rng_is_a_function_of_seed_and_keys():
     c = make_rng(3, "example", 1, "de/x/1").integers(0, 2**31, 8)
     d = make_rng(4, "example", 0, "de/x/1").integers(0, 2**31, 8)
     assert (a == b).all() and not (a == c).all() and not (a == d).all()
+
+
+def _numpy_key(key: int | str) -> int:
+    """A key as make_rng documents it: ints as they are, strings as 64-bit blake2b."""
+    if isinstance(key, int):
+        return key
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _random_keys(rng: np.random.Generator) -> tuple[int | str, ...]:
+    """0 to 5 keys: 0, ints of 1, 2 and 3 32-bit words, and strings."""
+    kinds = [lambda: 0, lambda: int(rng.integers(1, 2**32)), lambda: int(rng.integers(2**32, 2**63)),
+             lambda: int(rng.integers(1, 2**63)) << 40, lambda: f"de/doc-{int(rng.integers(10**6))}/3"]
+    return tuple(kinds[int(rng.integers(len(kinds)))]() for _ in range(int(rng.integers(0, 6))))
+
+
+def test_rng_is_numpys_default_rng_of_its_keys():
+    # make_rng derives the generator without numpy's slow paths; the draws must stay numpy's own,
+    # or every saved stream position and every seeded run would change.
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        seed, keys = int(rng.integers(0, 2**40)), _random_keys(rng)
+        expected = np.random.default_rng([seed, *map(_numpy_key, keys)])
+        got = make_rng(seed, *keys)
+        assert got.bit_generator.state == expected.bit_generator.state, (seed, keys)
+        np.testing.assert_array_equal(got.random(4), expected.random(4))
+
+
+def test_rng_maker_is_make_rng_with_a_fixed_prefix():
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        prefix, keys = _random_keys(rng), _random_keys(rng)
+        assert (rng_maker(5, *prefix)(*keys).bit_generator.state == make_rng(5, *prefix, *keys).bit_generator.state)
 
 
 def test_rng_rejects_negative_keys():

@@ -125,6 +125,28 @@ def test_deterministic_per_rng(vocab, blocks):
     assert not np.array_equal(a.labels, c.labels)
 
 
+@pytest.mark.parametrize("whole_word_mask", [False, True])
+def test_make_examples_gives_make_example_of_each_sample(vocab, blocks, whole_word_mask):
+    # The stream calls make_examples (MaskedLM masks a batch of equal blocks as one array); the
+    # statistics above are measured with make_example, so both must give the same examples.
+    objective = MaskedLM(whole_word_mask=whole_word_mask, mask_replace_prob=0.6, random_replace_prob=0.3)
+    objective.setup(vocab, MAX_LENGTH)
+    same_length = blocks(64, length=200)
+    same_length[3] = TextBlock(key="specials", lang="de", ids=np.full(200, 3, dtype=np.int64),
+                               sentence_ends=np.array([200]))  # no candidate at all
+    mixed_lengths = blocks(8, length=50) + blocks(8, length=70, seed=1)
+    for samples in (same_length, mixed_lengths, same_length[:1]):
+        batch = objective.make_examples(samples, [make_rng(9, "ex", s.key) for s in samples])
+        one = [objective.make_example(s, make_rng(9, "ex", s.key)) for s in samples]
+        assert len(batch) == len(one) == len(samples)
+        for got, expected in zip(batch, one):
+            assert (got.lang, got.key, got.decoder_input_ids) == (expected.lang, expected.key, None)
+            for field in ("input_ids", "labels", "positions", "langs"):
+                value = getattr(got, field)
+                assert value.dtype == np.int64
+                np.testing.assert_array_equal(value, getattr(expected, field), err_msg=f"{field} of {got.key}")
+
+
 def reference_words(ids: np.ndarray, vocab) -> list[tuple[int, int]]:
     """Words by a plain loop: a word starts at a ▁ token or after a special token."""
     words, start = [], None
