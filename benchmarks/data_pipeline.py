@@ -14,8 +14,8 @@ Rows:
 - ``text``: ``PretrainDataModule`` on text shards (many documents per tar sample), MLM.
 - ``tokens``: the same on token shards (``polytrain data tokenize``): identical batches.
 - ``text-v1``: the same code on the same documents in polytrain 0.1's layout (one document per sample).
-- ``before``: the code of ``--before REV`` (``git archive``) on the ``text-v1`` shards, in a child
-  process (it times itself; start-up is not counted).
+- ``before``: the code of ``--before REV`` (``git archive``) on the ``text-v1`` shards (or those
+  ``--before-shards`` names), in a child process (it times itself; start-up is not counted).
 - ``read-tokens``, ``read-mds``, ``read-litdata``: reading alone: the same token documents (ids and
   sentence ends) decoded in file order from polytrain's token shards, Mosaic's MDS and litdata
   (``_stores.py``); what follows reading is the same code whatever the store. MDS and litdata rows
@@ -25,6 +25,7 @@ Usage::
 
     python benchmarks/data_pipeline.py                                   # the demo corpus, 3 rounds
     python benchmarks/data_pipeline.py --before d1d2fbb --rounds 5 --max-length 512 --out pipeline.json
+    python benchmarks/data_pipeline.py --before 16e68ee --before-shards tokens --rows tokens before   # the token path
 """
 
 from __future__ import annotations
@@ -278,6 +279,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tokenizer", help="tokenizer.json (default: train an 8,000-token Unigram on the corpus)")
     p.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
     p.add_argument("--before", metavar="REV", help="git revision of the 'before' row (omitted: no such row)")
+    p.add_argument("--before-shards", choices=("text-v1", "text", "tokens"), default="text-v1",
+                   help="the shards the 'before' row reads (text-v1: the layout every revision reads; text or "
+                        "tokens: for a revision that reads them, to compare the same path)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=32)
@@ -315,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs["tokenizer"] = lambda: tokenizer_row(texts, tok)
         if args.before and "before" in args.rows:
             tree = before_tree(args.before, work)
-            jobs["before"] = lambda: before_row(tree, inputs["text-v1"], tok, args)
+            jobs["before"] = lambda: before_row(tree, inputs[args.before_shards], tok, args)
         readers, skipped = stores(work, inputs["tokens"], [r[5:] for r in args.rows if r in ("read-mds", "read-litdata")])
         for name, read in readers.items():
             if name in args.rows:
