@@ -212,6 +212,15 @@ class SpanCorruption(Objective):
                 f"num_sentinels={self.num_sentinels} sentinel ids below the top skip_top={self.skip_top} "
                 f"and keep ordinary tokens"
             )
+        reserved = vocab.size - 1 - self.skip_top - np.arange(self.num_sentinels)  # (num_sentinels,)
+        if vocab.special[reserved].any():
+            # Imported tokenizers keep special tokens at the top (XLM-R's <mask>, mBART-50's language
+            # codes): a sentinel there would stand for two things.
+            clash = sorted(int(i) for i in reserved[vocab.special[reserved]])
+            raise ValueError(
+                f"{name}: the reserved sentinel ids {reserved[-1]}..{reserved[0]} include special token id(s) "
+                f"{clash[:5]}{' ...' if len(clash) > 5 else ''}; raise skip_top={self.skip_top} above them"
+            )
         num_noise, num_spans = noise_counts(max(max_length - 1, 2), self.noise_density, self.mean_noise_span_length)
         spans = num_spans + int(self.random_roll) + 1  # + a wrapped span + the closing sentinel
         if self.noise_density > 0 and spans > self.num_sentinels:

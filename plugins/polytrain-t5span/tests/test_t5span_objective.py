@@ -300,6 +300,15 @@ def test_split_spans_beyond_the_sentinels_are_dropped_and_counted():
 def test_setup_errors_name_the_problem():
     with pytest.raises(ValueError, match="too small to reserve num_sentinels=100"):
         SpanCorruption().setup(make_vocab(size=360), 128)  # 360 - 256 - 100 = 4 < 7 special ids
+    # XLM-R's layout: <mask> is the last id, so skip_top=0 would make it sentinel 0.
+    xlmr = make_vocab()
+    special = np.zeros(SIZE, dtype=bool)
+    special[[BOS, PAD, EOS, UNK, SIZE - 1]] = True
+    xlmr = Vocab(size=SIZE, bos_id=BOS, pad_id=PAD, eos_id=EOS, unk_id=UNK, mask_id=SIZE - 1, languages=(),
+                 lang_token_ids=(), num_special=4, word_start=xlmr.word_start, special=special)
+    with pytest.raises(ValueError, match=rf"include special token id\(s\) \[{SIZE - 1}\]; raise skip_top=0"):
+        SpanCorruption(skip_top=0).setup(xlmr, 512)
+    SpanCorruption(skip_top=1).setup(xlmr, 512)  # the sentinels start below <mask>
     with pytest.raises(ValueError, match="skip_top must be >= 0"):
         SpanCorruption(skip_top=-1)
     with pytest.raises(ValueError, match="needs up to .* sentinels but num_sentinels=10"):
