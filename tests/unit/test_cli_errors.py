@@ -59,3 +59,19 @@ def test_fit_reports_a_misspelled_objective_option_in_one_line(capsys, tmp_path,
     assert err[0].startswith("polytrain fit: error: Option 'mask_probb' is not accepted by "
                              "polytrain.objectives.mlm.MaskedLM (model.objectives); did you mean 'mask_prob'?")
     assert not (tmp_path / "runs").exists()
+
+
+def test_fit_names_the_registered_objectives_for_a_misspelled_name_on_the_command_line(capsys, tmp_path, monkeypatch):
+    import sys
+
+    from polytrain.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["polytrain"])
+    code = main(["fit", "-c", str(CONFIGS / "base.yaml"), "-c", str(CONFIGS / "model/tiny.yaml"),
+                 "--model.objectives+=mlmm", f"--data.shards={tmp_path / 'shards'}",
+                 f"--data.tokenizer={tmp_path / 'tok.json'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert err[0].startswith("polytrain fit: error: model.objectives: unknown objective 'mlmm'; registered: "), err
+    assert "mlm, " in err[0] and "tlm" in err[0]
