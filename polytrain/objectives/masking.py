@@ -221,15 +221,23 @@ def corrupt_targets(ids: np.ndarray, targets: np.ndarray, vocab: Vocab, rng: np.
     Returns:
         ``(input_ids, labels)``, both (T,) int64; ``labels`` is ``IGNORE_INDEX`` off the targets.
     """
+    draw = rng.random(len(targets))  # one categorical draw per target
+    corrupted, labels, random_at = _apply_draws(ids, targets, draw, vocab, mask_replace_prob, random_replace_prob)
+    corrupted[random_at] = random_ordinary_tokens(len(random_at), vocab, rng)
+    return corrupted, labels
+
+
+def _apply_draws(ids: np.ndarray, targets: np.ndarray, draw: np.ndarray, vocab: Vocab, mask_replace_prob: float,
+                 random_replace_prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The part of ``corrupt_targets`` that takes no randomness, given each target's draw (N,):
+    ``(input_ids with <mask> placed, labels, (R,) the targets that take a random token)``."""
     labels = np.full(len(ids), IGNORE_INDEX, dtype=np.int64)
     labels[targets] = ids[targets]
     corrupted = ids.copy()
-    draw = rng.random(len(targets))  # one categorical draw per target
     to_mask = draw < mask_replace_prob
     to_random = ~to_mask & (draw < mask_replace_prob + random_replace_prob)
     corrupted[targets[to_mask]] = vocab.mask_id
-    corrupted[targets[to_random]] = random_ordinary_tokens(int(to_random.sum()), vocab, rng)
-    return corrupted, labels
+    return corrupted, labels, targets[to_random]
 
 
 @dataclass(frozen=True)
@@ -304,22 +312,19 @@ class TokenMasker:
         Returns:
             ``(input_ids, labels)``, both (B, T) int64.
         """
-        if self.whole_word_mask or not len(rows):
+        if self.whole_word_mask or not len(rows):  # words: no batch-wide shortcut; no rows: nothing to share
             pairs = [self(row, vocab, rng) for row, rng in zip(rows, rngs, strict=True)]
-            return (np.stack([p[0] for p in pairs]) if pairs else rows.copy(),
-                    np.stack([p[1] for p in pairs]) if pairs else np.full(rows.shape, IGNORE_INDEX, dtype=np.int64))
+            if not pairs:
+                return rows.copy(), np.full(rows.shape, IGNORE_INDEX, dtype=np.int64)
+            return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
         targets, draw = self._select_rows(rows, vocab, rngs)  # (N,) positions in rows.ravel(), (N,) draws
-        ids = rows.reshape(-1)
-        labels = np.full(ids.shape, IGNORE_INDEX, dtype=np.int64)
-        labels[targets] = ids[targets]
-        corrupted = ids.copy()
-        to_mask = draw < self.mask_replace_prob
-        to_random = ~to_mask & (draw < self.mask_replace_prob + self.random_replace_prob)
-        corrupted[targets[to_mask]] = vocab.mask_id
-        per_row = np.bincount(targets[to_random] // rows.shape[1], minlength=len(rows)).tolist()
+        corrupted, labels, random_at = _apply_draws(rows.reshape(-1), targets, draw, vocab, self.mask_replace_prob,
+                                                    self.random_replace_prob)
+        # Each row's random tokens come from its own generator, after its draws, as in corrupt_targets.
+        per_row = np.bincount(random_at // rows.shape[1], minlength=len(rows)).tolist()
         drawn = [random_ordinary_tokens(n, vocab, rng) for n, rng in zip(per_row, rngs) if n]
         if drawn:
-            corrupted[targets[to_random]] = np.concatenate(drawn)
+            corrupted[random_at] = np.concatenate(drawn)
         return corrupted.reshape(rows.shape), labels.reshape(rows.shape)
 
     def _select_rows(self, rows: np.ndarray, vocab: Vocab,
