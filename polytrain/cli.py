@@ -115,23 +115,7 @@ class OneLineErrorParser(LightningArgumentParser):
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
         if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):
             super().error(message, ex)
-        raise ConfigError(_named_objective_line(config_error_line(message))) from ex
-
-
-_NOT_A_CLASS_PATH = re.compile(r"Expected a dot import path string: (?P<name>\S+) \(model\.objectives[):]")
-
-
-def _named_objective_line(line: str) -> str:
-    """An objective misspelled on the command line (``--model.objectives+=mlmm``) reaches jsonargparse
-    as a class path, not through the config loader that names the registered objectives: say the
-    same as the loader does."""
-    match = _NOT_A_CLASS_PATH.match(line)
-    if match is None:
-        return line
-    from polytrain.registry import objectives
-
-    problem = unknown_objective(match["name"], {name: entry.class_path for name, entry in objectives().items()})
-    return f"model.objectives: {problem}" if problem else line
+        raise ConfigError(config_error_line(message)) from ex
 
 
 class SaveConfigWithProvenance(SaveConfigCallback):

@@ -114,8 +114,37 @@ def _apply(items: list[Namespace], overrides: list[Override]) -> list[dict[str, 
     return [item.as_dict() for item in items]
 
 
+def expand_appended_names(argv: list[str]) -> list[str]:
+    """``--model.objectives+=mlm`` (or ``--model.objectives+ mlm``) with the registered name replaced
+    by its class path, as ``class_path: mlm`` is in a config file (``cli.expand_objective_names``):
+    jsonargparse itself resolves only class names and import paths there.
+
+    Raises:
+        ConfigError: a bare word that names no registered objective.
+    """
+    from polytrain.registry import objectives, unknown_objective
+
+    out, names = list(argv), None
+    for i, arg in enumerate(argv):
+        if arg.startswith(f"{KEY}+="):
+            at, value = i, arg.removeprefix(f"{KEY}+=")
+        elif arg == f"{KEY}+" and i + 1 < len(argv):
+            at, value = i + 1, argv[i + 1]
+        else:
+            continue
+        if not re.fullmatch(r"[\w-]+", value):  # an import path, a class name with options, a list
+            continue
+        names = names or {name: entry.class_path for name, entry in objectives().items()}
+        if (problem := unknown_objective(value, names)) is not None:
+            raise ConfigError(f"model.objectives: {problem}")
+        if value in names:
+            out[at] = out[at].removesuffix(value) + names[value]
+    return out
+
+
 def address_by_name(parser: ArgumentParser, argv: list[str]) -> list[str]:
-    """``argv`` with the named-objective options applied (see the module docstring).
+    """``argv`` with the named-objective options applied (see the module docstring), and objectives
+    appended by registered name expanded (``expand_appended_names``).
 
     Raises:
         ConfigError: an unknown objective name or index, or ``--model.objectives.init_args.*``
@@ -123,6 +152,7 @@ def address_by_name(parser: ArgumentParser, argv: list[str]) -> list[str]:
     """
     if any(a in ("-h", "--help") for a in argv):
         return argv
+    argv = expand_appended_names(argv)
     rest, overrides = split_overrides(argv)
     ambiguous = _ambiguous_last(rest)
     if not overrides and ambiguous is None:

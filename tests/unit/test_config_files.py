@@ -10,7 +10,7 @@ import pytest
 
 from polytrain import commands, config_files
 from polytrain.errors import ConfigError
-from polytrain.objective_args import Override, split_overrides
+from polytrain.objective_args import Override, expand_appended_names, split_overrides
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,3 +81,14 @@ def test_named_objective_options_are_taken_out_in_both_spellings():
     assert rest == ["fit", "-c", "base", "--model.objectives.init_args.weight", "0.3", "--model.objectives+=mlm"]
     with pytest.raises(ConfigError, match="expected a value"):
         split_overrides(["--model.objectives.mlm.weight"])
+
+
+def test_objectives_appended_by_registered_name_get_their_class_path():
+    argv = ["--model.objectives+=mlm", "--model.objectives+", "tlm", "--model.objectives+=MaskedLM",
+            "--model.objectives+=pkg.mod.Span", "--data.tokenizer", "mlm"]
+    assert expand_appended_names(argv) == [
+        "--model.objectives+=polytrain.objectives.mlm.MaskedLM", "--model.objectives+",
+        "polytrain.objectives.tlm.TranslationLM", "--model.objectives+=MaskedLM", "--model.objectives+=pkg.mod.Span",
+        "--data.tokenizer", "mlm"]
+    with pytest.raises(ConfigError, match=r"^model.objectives: unknown objective 'mlmm'; registered: .*mlm, .*tlm"):
+        expand_appended_names(["--model.objectives+=mlmm"])
