@@ -17,6 +17,7 @@ Sentence boundaries survive as ``sentence_ends`` so that sentence permutation (m
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -130,8 +131,10 @@ class Packer:
         """The :meth:`state_dict` the packer had when it took ``snapshot``."""
         start, docs = snapshot.start, snapshot.docs
         offsets = list(accumulate((len(d.tokens) for d in docs), initial=0))
-        ids = np.concatenate([d.tokens for d in docs])[start:] if docs else _EMPTY
-        ends = [off - start + e for off, d in zip(offsets, docs) for e in d.ends if off + e > start]
+        ids = np.concatenate([docs[0].tokens[start:], *(d.tokens for d in docs[1:])]) if docs else _EMPTY
+        # Only the first document can have sentences in blocks already (offsets[0] is 0).
+        ends = [e - start for e in docs[0].ends[bisect_right(docs[0].ends, start):]] if docs else []
+        ends += [off - start + e for off, d in zip(offsets[1:], docs[1:]) for e in d.ends]
         return {"lang": snapshot.lang, "blocks_made": snapshot.blocks_made, "ids": ids,
                 "ends": np.array(ends, dtype=np.int64),
                 "doc_offsets": [off - start for off in offsets[:-1]], "doc_keys": [d.key for d in docs]}
@@ -189,7 +192,8 @@ class Packer:
             doc, start = self._docs[0], self._start
             stop = min(len(doc.tokens), start + size - filled)
             pieces.append(doc.tokens[start:stop])
-            ends += [filled + e - start for e in doc.ends if start < e <= stop]
+            # doc.ends is increasing: the sentences ending in (start, stop], without scanning a long document
+            ends += [filled + e - start for e in doc.ends[bisect_right(doc.ends, start):bisect_right(doc.ends, stop)]]
             filled += stop - start
             if stop == len(doc.tokens):
                 self._docs.pop(0)
