@@ -34,7 +34,8 @@ from polytrain.shards.reader import StreamStats, read_documents
 from polytrain.evaluate.loading import EvalError, LoadedModel
 from polytrain.module import run_model
 from polytrain.objectives.base import Objective, target_cross_entropy
-from polytrain.types import IGNORE_INDEX, Example, TextBlock, TextPair
+from polytrain.objectives.masking import ordinary
+from polytrain.types import IGNORE_INDEX, Example, TextBlock, TextPair, Vocab
 
 
 @dataclass
@@ -181,12 +182,13 @@ def objective_loss(loaded: LoadedModel, objective: Objective, data: DataSource, 
     return totals
 
 
-def masked_copies(example: Example, mask_id: int, first_ordinary: int) -> list[Example]:
-    """One copy of ``example`` per ordinary input token, with that token masked and its label set."""
+def masked_copies(example: Example, vocab: Vocab) -> list[Example]:
+    """One copy of ``example`` per ordinary input token (``ordinary``: not a special token or tag,
+    wherever the tokenizer puts those), with that token masked and its label set."""
     copies = []
-    for p in np.flatnonzero(example.input_ids >= first_ordinary):
+    for p in np.flatnonzero(ordinary(example.input_ids, vocab)):
         input_ids, labels = example.input_ids.copy(), np.full_like(example.labels, IGNORE_INDEX)
-        input_ids[p], labels[p] = mask_id, example.input_ids[p]
+        input_ids[p], labels[p] = vocab.mask_id, example.input_ids[p]
         copies.append(replace(example, input_ids=input_ids, labels=labels))
     return copies
 
@@ -211,7 +213,7 @@ def pseudo_perplexity(loaded: LoadedModel, data: DataSource, max_sentences: int,
         for i, ids in enumerate(loaded.encode(doc.texts["txt"].split("\n"))[: max_sentences - seen[0]]):
             example = layout.plain_example(ids[: loaded.room], doc.lang, f"{doc.key}.{i}")
             assert example is not None
-            copies = masked_copies(example, vocab.mask_id, vocab.num_special)
+            copies = masked_copies(example, vocab)
             for start in range(0, len(copies), batch_size):
                 batch = collate(copies[start : start + batch_size], "pppl", vocab.pad_id).to(loaded.device)
                 _, metrics = target_cross_entropy(run_model(loaded.model, batch), batch)

@@ -36,8 +36,6 @@ from polytrain.shards.documents import (
 
 log = logging.getLogger(__name__)
 
-ENCODINGS: tuple[str, ...] = ("text", "tokens")
-"""What shard samples hold: text (tokenized by the stream) or token ids (``polytrain data tokenize``)."""
 _TOKEN_MEMBERS = frozenset(f"{name}.{dtype}" for names in TOKEN_SUFFIXES.values() for name in names
                            for dtype in TOKEN_DTYPES)
 ALLOWED_SUFFIXES = frozenset({"txt", "src.txt", "tgt.txt", "json"}) | _TOKEN_MEMBERS

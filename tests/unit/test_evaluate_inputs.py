@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -147,3 +148,22 @@ def test_report_merges_logger_versions_and_writes_plots_and_tables(tmp_path: Pat
     for name in ("loss", "tokens", "mixture"):
         assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"({name}.png)" in text
     assert not (out / "retrieval.png").exists()  # neither a probe nor a retrieval result
+
+
+def test_pseudo_perplexity_masks_ordinary_tokens_wherever_the_specials_sit():
+    # XLM-R's layout: <mask> is the last id, so an id above the leading specials is not ordinary.
+    from polytrain.evaluate.loss import masked_copies
+    from polytrain.testing import synthetic_vocab
+    from polytrain.types import Example, Vocab
+
+    base = synthetic_vocab(50, ())
+    special = np.zeros(50, dtype=bool)
+    special[[0, 1, 2, 3, 49]] = True
+    vocab = Vocab(size=50, bos_id=0, pad_id=1, eos_id=2, unk_id=3, mask_id=49, languages=(), lang_token_ids=(),
+                  num_special=4, word_start=base.word_start, special=special)
+    ids = np.array([0, 10, 49, 11, 2], dtype=np.int64)  # <s> a <mask> b </s>
+    example = Example(input_ids=ids, labels=np.full(5, -100, dtype=np.int64), positions=np.arange(5),
+                      langs=np.zeros(5, dtype=np.int64), lang="en", key="k")
+    copies = masked_copies(example, vocab)
+    assert [int(np.flatnonzero(c.labels != -100)[0]) for c in copies] == [1, 3]
+    assert all(c.input_ids[p] == 49 for c, p in zip(copies, (1, 3)))
