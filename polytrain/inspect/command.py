@@ -231,7 +231,7 @@ def _prepare(item: Configured, manifest: Manifest, vocab: Vocab, max_length: int
     if lang is not None and lang not in {s.lang for s in shards}:
         raise ConfigError(f"{where}: no {kind} {split} shards for {lang!r} (it has "
                            f"{', '.join(sorted({s.lang for s in shards}))})")
-    langs = {x for s in shards for x in ((s.src_lang, s.tgt_lang) if kind == "parallel" else (s.lang,)) if x}
+    langs = {x for s in shards for x in s.text_languages}
     try:
         check_languages(vocab, sorted(langs), str(where))
     except ValueError as err:

@@ -195,9 +195,11 @@ class Split:
         for src in sources:
             for sample in iter_samples(src, opts, new_counts()):
                 where.sample()
+                by_key = first and self.by_hash(sample)
+                if sample.kind == "mono" and not by_key:
+                    continue  # a training document: only validation documents give sentences
                 hashes = sentence_hashes(sample)
-                val = (first and self.by_hash(sample)) or (sample.kind == "parallel" and
-                                                           any(h in self.val for h in hashes))
+                val = by_key or any(h in self.val for h in hashes)
                 if val and not self.val.issuperset(hashes):
                     self.val.update(hashes)
                     added += 1

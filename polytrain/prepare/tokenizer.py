@@ -259,13 +259,6 @@ def _check_args(args: argparse.Namespace) -> None:
         raise TokenizerTrainError(f"--out {args.out}: folder {folder} is not writable")
 
 
-def _manifest_languages(man: Manifest) -> list[str]:
-    langs = set(man.languages("mono"))
-    for shard in man.shards(kind="parallel"):
-        langs.update(x for x in (shard.src_lang, shard.tgt_lang) if x)
-    return sorted(langs)
-
-
 def _reading(texts: Iterable[tuple[str, str]], progress: Progress, what: str, total: int) -> Iterator[tuple[str, str]]:
     """``texts``, reporting the characters read so far (``total``: the manifest's count, about)."""
     chars = 0
@@ -280,7 +273,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     progress = Progress(PROG, args.progress_every)
     man = Manifest.load(args.shards)
     total = sum(shard.chars for shard in man.shards(split="train"))
-    languages = _manifest_languages(man)
+    languages = man.text_languages()
     if not languages:
         raise TokenizerTrainError(f"{man.location}: the manifest lists no shards")
     check_vocab_size(args.vocab_size, len(languages), args.byte_fallback)  # before reading any text

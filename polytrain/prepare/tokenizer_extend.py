@@ -37,7 +37,7 @@ from polytrain.rng import make_rng
 from polytrain.prepare.tokenizer import _atomic_write, _report_path
 from polytrain.prepare.tokenizer_layout import TokenizerTrainError
 from polytrain.prepare.tokenizer_report import format_report_table, tokenizer_report
-from polytrain.prepare.tokenizer_text import DEFAULT_MAX_REPEAT, TextSample, iter_shard_texts, sample_texts
+from polytrain.prepare.tokenizer_text import DEFAULT_MAX_REPEAT, TextSample, group_texts, iter_shard_texts, sample_texts
 from polytrain.shards.vocab import read_tokenizer_file, vocab_from_tokenizer
 from polytrain.types import language_tag
 
@@ -223,14 +223,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _shard_languages(man: Manifest) -> list[str]:
-    langs = set(man.languages("mono"))
-    langs.update(x for s in man.shards(kind="parallel") for x in (s.src_lang, s.tgt_lang) if x)
-    return sorted(langs)
-
-
 def _new_languages(args: argparse.Namespace, man: Manifest, tagged: tuple[str, ...]) -> list[str]:
-    present = _shard_languages(man)
+    present = man.text_languages()
     if args.langs is not None:
         langs = sorted({x.strip() for x in args.langs.split(",") if x.strip()})
         missing = sorted(set(langs) - set(present))
@@ -263,10 +257,7 @@ def _learning_sample(man: Manifest, langs: list[str], alpha: float, seed: int) -
 
 
 def _report(base: Tokenizer, extended: Tokenizer, man: Manifest, langs: list[str], chars: int) -> dict[str, Any]:
-    texts: dict[str, list[str]] = {}
-    for lang, sentence in _sentences(man, langs, ("val", "train")):  # val first; train where there is none
-        if sum(map(len, texts.get(lang, []))) < chars:
-            texts.setdefault(lang, []).append(sentence)
+    texts = group_texts(_sentences(man, langs, ("val", "train")), chars)  # val first; train where there is none
     return {"before": tokenizer_report(base, texts, chars), "after": tokenizer_report(extended, texts, chars)}
 
 
@@ -278,7 +269,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     man = Manifest.load(args.shards)
     new = _new_languages(args, man, spec_vocab.languages)
     protect_man = Manifest.load(args.protect) if args.protect else man
-    old = [lang for lang in _shard_languages(protect_man) if args.protect or lang not in new]
+    old = [lang for lang in protect_man.text_languages() if args.protect or lang not in new]
     if not old:
         raise TokenizerTrainError(f"{man.location} has only the new languages {new}: give old-language text whose "
                                   "segmentation must not change with --protect SHARDS")
@@ -287,7 +278,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"learning up to {args.add} pieces for {new} on {sum(sample.sampled_chars.values()):,} characters; "
           f"protecting {len(words):,} distinct words of {old} ...", flush=True)
     result = extend(base, sample, words, args.add)
-    report = _report(base, result.tokenizer, man, sorted(set(new) | set(old) & set(_shard_languages(man))),
+    report = _report(base, result.tokenizer, man, sorted(set(new) | set(old) & set(man.text_languages())),
                      args.report_chars)
     report.update(base=args.base, base_sha256=base_sha, base_size=spec_vocab.size, new_languages=new,
                   protected_languages=old, protected_words=result.protected_words, candidates=result.candidates,

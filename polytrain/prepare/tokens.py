@@ -156,17 +156,12 @@ def _inputs(shards: str, tokenizer: str) -> tuple[Manifest, Tokenizer, str]:
     try:
         source = Manifest.load(shards)
         tok, digest = read_tokenizer_file(tokenizer)
-        check_languages(vocab_from_tokenizer(tok, digest, tokenizer), _languages(source), str(source.location))
+        check_languages(vocab_from_tokenizer(tok, digest, tokenizer), source.text_languages(), str(source.location))
     except (ConfigError, OSError) as err:
         raise TokenizeError(str(err)) from None
     if source.encoding != "text":
         raise TokenizeError(f"{source.location}: already token shards (tokenize the text shards they came from)")
     return source, tok, digest
-
-
-def _languages(manifest: Manifest) -> list[str]:
-    langs = {lang for s in manifest.entries for lang in ((s.src_lang, s.tgt_lang) if s.kind == "parallel" else (s.lang,))}
-    return sorted(lang for lang in langs if lang)
 
 
 def format_summary(manifest: Manifest, source_bytes: int) -> str:

@@ -71,6 +71,13 @@ class ShardInfo:
     src_lang: str | None = None
     tgt_lang: str | None = None
 
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages of the text it holds: ``(lang,)``, or a parallel shard's two sides."""
+        if self.kind == "parallel":
+            return tuple(x for x in (self.src_lang, self.tgt_lang) if x)
+        return (self.lang,)
+
     def to_dict(self) -> dict[str, Any]:
         """The manifest entry; ``src_lang``/``tgt_lang`` only appear on parallel shards."""
         out: dict[str, Any] = {"path": self.path, "kind": self.kind, "lang": self.lang}
@@ -292,6 +299,11 @@ class Manifest:
         """Sorted languages (``kind="mono"``) or pairs (``kind="parallel"``) with any shard."""
         _check_choice("kind", kind, KINDS)
         return sorted({s.lang for s in self.entries if s.kind == kind})
+
+    def text_languages(self, kind: str | None = None) -> list[str]:
+        """Sorted languages of the text in any shard (of ``kind``): mono languages and both sides of
+        the pairs, what a tokenizer for these shards must cover."""
+        return sorted({lang for s in self.shards(kind) for lang in s.text_languages})
 
     def shards(self, kind: str | None = None, split: str | None = None,
                lang: str | None = None) -> list[ShardInfo]:

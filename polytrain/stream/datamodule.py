@@ -361,11 +361,8 @@ class PretrainDataModule(LightningDataModule):
         return ", ".join(k for k in ("mono", "parallel") if self.manifest.shards(k, "train"))
 
     def _check_languages(self, kinds: list[str]) -> None:
-        langs: set[str | None] = set()
-        for kind in kinds:
-            for shard in self.manifest.shards(kind):
-                langs |= {shard.src_lang, shard.tgt_lang} if kind == "parallel" else {shard.lang}
-        check_languages(self.vocab, sorted(lang for lang in langs if lang), str(self.manifest.location))
+        langs = sorted({lang for kind in kinds for lang in self.manifest.text_languages(kind)})
+        check_languages(self.vocab, langs, str(self.manifest.location))
 
     def _check_shard_files(self, kinds: list[str]) -> None:
         """Local shards must exist now, not fail one by one during training. A shard whose size is
