@@ -23,6 +23,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_info
 from polytrain.checkpoint.io import SHARDED_META, CheckpointError, is_local, load_checkpoint, local_path
 from polytrain.checkpoint.resume import last_checkpoint_path, warn_rank_zero
 from polytrain.compat import mark_checkpoint_saved
+from polytrain.shards.vocab import file_sha256
 from polytrain.types import PathLike
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ class Checkpoint(ModelCheckpoint):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
         source = getattr(pl_module, "tokenizer_path", None)
-        if stage == "fit" and trainer.is_global_zero and source and self.dirpath and is_local(self.dirpath):
-            keep_tokenizer_copy(str(source), local_path(self.dirpath))
+        vocab = getattr(pl_module, "vocab", None)
+        if (stage == "fit" and trainer.is_global_zero and source and vocab is not None and self.dirpath
+                and is_local(self.dirpath)):
+            keep_tokenizer_copy(str(source), local_path(self.dirpath), vocab.sha256)
 
     def on_save_checkpoint(self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]) -> None:
         # Lightning calls this for every full (resumable) save, from whichever callback it comes.
@@ -83,16 +86,16 @@ TOKENIZER_COPY = "tokenizer.json"
 """The copy of the run's tokenizer in its checkpoint folder."""
 
 
-def keep_tokenizer_copy(source: str, dirpath: str) -> str:
-    """Copy the tokenizer file (path or URL) to ``<dirpath>/tokenizer.json`` unless the same bytes are
-    there; written to a temporary name and renamed. Returns the copy's path."""
+def keep_tokenizer_copy(source: str, dirpath: str, sha256: str) -> str:
+    """Copy the tokenizer file (path or URL) whose bytes hash to ``sha256`` (the run's
+    ``Vocab.sha256``) to ``<dirpath>/tokenizer.json``, unless that copy is there already (every
+    resume and requeue: the source is not read again); written to a temporary name and renamed.
+    Returns the copy's path."""
     copy = os.path.join(dirpath, TOKENIZER_COPY)
+    if os.path.isfile(copy) and file_sha256(copy) == sha256:
+        return copy
     with fsspec.open(source, "rb") as f:
         data = f.read()
-    if os.path.isfile(copy) and os.path.getsize(copy) == len(data):
-        with open(copy, "rb") as f:
-            if f.read() == data:
-                return copy
     os.makedirs(dirpath, exist_ok=True)
     tmp = f"{copy}.partial-{os.getpid()}"
     with open(tmp, "wb") as f:

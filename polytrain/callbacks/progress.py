@@ -107,7 +107,7 @@ class ProgressLog(Callback):
         self._active = False
         self._start = self._last_time = self._validation_start = 0.0
         self._first_step = self._last_step = self._printed_step = 0
-        self._sums: torch.Tensor | None = None  # (3,) since the last line: finite loss sum, finite count, non-finite count
+        self._losses: list[torch.Tensor] = []  # each micro-batch's loss since the last line, on the device
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         shown = sys.stdout.isatty() and trainer.progress_bar_callback is not None
@@ -116,18 +116,15 @@ class ProgressLog(Callback):
             print(line, flush=True)
         self._start = self._last_time = time.monotonic()
         self._first_step = self._last_step = self._printed_step = trainer.global_step
-        self._sums = None
+        self._losses = []
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         if not self._active:
             return
         loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
-        if isinstance(loss, torch.Tensor):  # summed on the device: read once per line, no sync per step
-            loss = loss.detach().float() * trainer.accumulate_grad_batches  # Lightning divided it by that
-            finite = loss.isfinite()
-            sums = torch.stack([torch.where(finite, loss, 0.0), finite.float(), (~finite).float()])
-            self._sums = sums if self._sums is None else self._sums + sums
+        if isinstance(loss, torch.Tensor):  # kept on the device: reduced and read once per line
+            self._losses.append(loss.detach())
         step = trainer.global_step
         if step == self._last_step:  # inside gradient accumulation: no optimizer step yet
             return
@@ -140,8 +137,11 @@ class ProgressLog(Callback):
     def _print_step(self, trainer: Trainer, now: float) -> None:
         step, total = trainer.global_step, trainer.max_steps
         parts = [f"step {step}/{total} ({step / total:.0%})" if total and total > 0 else f"step {step}"]
-        if self._sums is not None:
-            loss_sum, count, skipped = self._sums.tolist()  # the line's one device read
+        if self._losses:
+            # Lightning divided each loss by the accumulation steps: multiply back.
+            losses = torch.stack(self._losses).float() * trainer.accumulate_grad_batches
+            finite = losses.isfinite()
+            loss_sum, count, skipped = torch.stack([losses[finite].sum(), finite.sum(), (~finite).sum()]).tolist()
             parts.append(f"loss {loss_sum / count:.4g}" if count else "loss -")
             if skipped:
                 parts.append(f"({int(skipped)} non-finite)")
@@ -156,7 +156,7 @@ class ProgressLog(Callback):
         if total and total > 0 and done > 0:
             parts.append(f"eta {clock(elapsed / done * max(total - step, 0))}")
         print("  ".join(parts), flush=True)
-        self._last_time, self._printed_step, self._sums = now, step, None
+        self._last_time, self._printed_step, self._losses = now, step, []
 
     def on_validation_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._validation_start = time.monotonic()
