@@ -20,7 +20,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from polytrain.checkpoint.io import SHARDED_META, CheckpointError, is_local, load_checkpoint, local_path
+from polytrain.checkpoint.io import CheckpointError, is_local, local_path, read_header
 from polytrain.checkpoint.resume import last_checkpoint_path, warn_rank_zero
 from polytrain.compat import mark_checkpoint_saved
 from polytrain.shards.vocab import file_sha256
@@ -114,10 +114,8 @@ def tokenizer_for(checkpoint_path: Any) -> str | None:
     if not is_local(checkpoint_path):
         return None
     path = local_path(checkpoint_path)
-    file = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
-    if not os.path.isfile(file):
-        return None
-    stored = load_checkpoint(file, mmap=True).get("hyper_parameters", {}).get("tokenizer")
+    header = read_header(path)
+    stored = None if header is None else header.get("hyper_parameters", {}).get("tokenizer")
     if not isinstance(stored, str) or not is_local(stored) or os.path.exists(local_path(stored)):
         return None
     copy = os.path.join(os.path.dirname(os.path.abspath(path)), TOKENIZER_COPY)

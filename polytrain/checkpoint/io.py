@@ -101,6 +101,16 @@ def load_checkpoint(path: PathLike, map_location: Any = "cpu", mmap: bool = Fals
         raise CheckpointError(f"{path} is not a complete checkpoint (truncated or corrupt: {first_sentence(err)})") from None
 
 
+
+def read_header(path: str) -> dict[str, Any] | None:
+    """The checkpoint dict of a local file, or of a sharded folder's ``meta.pt`` (everything but the
+    model and optimizer shards); a file is memory-mapped, so its tensors are not read. ``None``
+    when there is no such file (``load_checkpoint``'s errors otherwise)."""
+    target = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
+    if not os.path.isfile(target):
+        return None
+    return load_checkpoint(target, mmap=not os.path.isdir(path))
+
 def first_sentence(err: BaseException) -> str:
     """``err``'s message on one line, up to the end of its first sentence: a period followed by a space
     or the end (torch appends paragraphs of advice), never a dot inside a name like ``data.pkl``."""

@@ -21,7 +21,7 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from polytrain.checkpoint.io import SHARDED_META, is_local, load_checkpoint, local_path
+from polytrain.checkpoint.io import is_local, local_path, read_header
 from polytrain.checkpoint.resume import last_checkpoint_path
 from polytrain.compat import continue_logger, keep_csv_rows
 from polytrain.types import PathLike
@@ -41,10 +41,9 @@ def _record(ckpt_path: PathLike, trainer: Trainer) -> tuple[int, list[Any]] | No
     if not is_local(ckpt_path):
         return None
     path = last_checkpoint_path(trainer) if ckpt_path == "last" else local_path(ckpt_path)
-    target = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
-    if not os.path.isfile(target):
+    state = read_header(path)
+    if state is None:
         return None
-    state = load_checkpoint(target, mmap=not os.path.isdir(path))
     versions = state.get("polytrain", {}).get("log_versions")
     return (state["global_step"], versions) if isinstance(versions, list) else None
 

@@ -29,6 +29,7 @@ from polytrain.checkpoint.io import (
     is_local,
     local_path,
     load_checkpoint,
+    read_header,
 )
 from polytrain.types import PathLike
 
@@ -223,9 +224,9 @@ def check_before_loading(ckpt_path: PathLike | None, trainer: Trainer, module: L
             raise CheckpointError(f"{path}: {problem}")
     if not hasattr(module, "check_checkpoint"):
         return
-    target = os.path.join(path, SHARDED_META) if os.path.isdir(path) else path
-    if os.path.isfile(target):
-        module.check_checkpoint(load_checkpoint(target, mmap=not os.path.isdir(path)).get("polytrain", {}))
+    header = read_header(path)
+    if header is not None:
+        module.check_checkpoint(header.get("polytrain", {}))
         _resumes_instead_of_init_from(module, path)
 
 
