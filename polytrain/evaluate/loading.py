@@ -159,6 +159,8 @@ def _exported_folder(path: str, tokenizer: str | None) -> LoadedModel | None:
         state, _ = from_hf_state_dict(hf_state, config, vocab.size, n_langs, vocab.pad_id)
     except ValueError as err:  # ImportRefused, or a tensor from_hf_state_dict cannot place: one line
         raise EvalError(f"{folder}: {err}") from None
+    except ImportError:  # transformers reads the folder, as polytrain import hf does
+        raise EvalError(f"{folder}: reading an exported folder needs transformers: pip install 'polytrain[hf]'") from None
     model = build_model(config, vocab.size, n_langs, vocab.pad_id)
     model.load_state_dict(state, strict=True)
     objective = _export_objective(config, tok)

@@ -363,3 +363,37 @@ def test_templates_refuse_a_language_they_cannot_use(trained: tuple[Path, Vocab]
         encoder_templates(vocab, "encoder_decoder", "en", add_lang_token=False)
     with pytest.raises(KeyError, match="no tag"):
         encoder_templates(vocab, "encoder_decoder", "fr")
+
+
+def test_a_language_embedding_model_exports_to_a_folder_transformers_reads(
+        encoder_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path) -> None:
+    """End to end (save_hf, then from_pretrained): the folder names its languages in
+    ``token_type_languages`` and gives polytrain's logits with token_type_ids = language index."""
+    _, vocab = trained
+    model = _export(replace(encoder_config, use_lang_embeddings=True), trained, tmp_path / "hf")
+    saved = json.loads((tmp_path / "hf" / "config.json").read_text())
+    assert saved["token_type_languages"] == list(vocab.languages) == ["de", "en"]
+    assert saved["type_vocab_size"] == 2
+    ids = torch.tensor([[vocab.bos_id, *_training_ids(trained, "Hallo Welt. Die Katze sitzt."), vocab.eos_id]])
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    positions = torch.arange(ids.shape[1])[None]
+    loaded = transformers.AutoModelForMaskedLM.from_pretrained(tmp_path / "hf").eval()
+    for lang in vocab.languages:
+        langs = torch.full_like(ids, vocab.lang_index(lang))
+        with torch.no_grad():
+            ours = model(ids, mask, positions, langs, mask).logits
+            theirs = loaded(input_ids=ids, token_type_ids=langs).logits[0]
+        assert torch.allclose(ours, theirs, atol=1e-5), lang
+
+
+def test_evaluating_an_export_without_transformers_is_one_line(
+        encoder_config: ModelConfig, trained: tuple[Path, Vocab], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from polytrain.evaluate.loading import EvalError, load_model
+
+    _export(encoder_config, trained, tmp_path / "hf")
+    monkeypatch.setitem(sys.modules, "transformers", None)  # what an install without the hf extra gives
+    with pytest.raises(EvalError, match=r"needs transformers: pip install 'polytrain\[hf\]'"):
+        load_model(str(tmp_path / "hf"))
