@@ -98,8 +98,7 @@ class PretrainDataModule(LightningDataModule):
     @property
     def languages(self) -> list[str]:
         """Languages of the monolingual shards and languages of the parallel pairs, sorted."""
-        pairs = [lang for s in self.manifest.shards("parallel") for lang in (s.src_lang, s.tgt_lang) if lang]
-        return sorted(set(self.manifest.languages("mono")) | set(pairs))
+        return self.manifest.text_languages()
 
     @property
     def vocab(self) -> Vocab:
