@@ -92,3 +92,36 @@ def test_loggers_keep_the_version_and_writer_fields_we_set(tmp_path) -> None:
     writer.save()
     assert (tmp_path / "w" / "metrics.csv").read_text().splitlines() == ["b,step", "1.5,0", "2.5,1"]
     assert "exists and is not empty" in inspect.getsource(ExperimentWriter.__mro__[1]._check_log_dir_exists)
+
+
+# Private attributes read outside compat.py on something other than self/cls, each with its reason.
+# Anything else (a trainer's, a strategy's, a logger's private) belongs in polytrain/compat.py.
+ALLOWED_PRIVATE = {
+    "os._exit": "the standard exit of a forked worker without running the parent's cleanup",
+    "torch._foreach_norm": "torch's fused norm, one kernel for all gradients (torch, not Lightning)",
+    "manifest._loaded_sha256": "polytrain's own Manifest, set by its own loader",
+}
+PRIVATE_MODULES = ("lightning", "pytorch_lightning", "torchmetrics", "jsonargparse")
+
+
+def test_no_private_of_lightning_torchmetrics_or_jsonargparse_is_touched_outside_compat() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(compat.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    if ast.unparse(node) not in ALLOWED_PRIVATE:
+                        found.append(f"{where} {ast.unparse(node)}")
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PRIVATE_MODULES:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private or any(part.startswith("_") for part in node.module.split(".")):
+                    found.append(f"{where} from {node.module} import {', '.join(a.name for a in node.names)}")
+    assert not found, "private attributes outside polytrain/compat.py (move them there, with a check here):\n" + \
+        "\n".join(found)
