@@ -92,3 +92,30 @@ def test_objectives_appended_by_registered_name_get_their_class_path():
         "--data.tokenizer", "mlm"]
     with pytest.raises(ConfigError, match=r"^model.objectives: unknown objective 'mlmm'; registered: .*mlm, .*tlm"):
         expand_appended_names(["--model.objectives+=mlmm"])
+
+
+@pytest.mark.parametrize(("name", "layers"), [("small", 4), ("medium", 8)])
+def test_small_and_medium_are_bert_small_and_medium(name: str, layers: int):
+    """Turc et al. 2019, "Well-Read Students Learn Better": Small L=4, Medium L=8, both H=512, A=8."""
+    import yaml
+
+    from polytrain.models.config import ModelConfig
+
+    arch = ModelConfig(**yaml.safe_load((REPO / "configs" / "model" / f"{name}.yaml").read_text())["model"]["architecture"])
+    assert (arch.n_layers, arch.d_model, arch.n_heads, arch.d_ff) == (layers, 512, 8, 2048)
+
+
+def test_every_run_saves_on_stop_signals_and_every_30_minutes():
+    """base.yaml (which every shipped recipe starts from) holds SaveOnSignal: a plain fit saves on
+    SIGTERM, SIGINT and SIGUSR1, and refreshes last.ckpt every 30 minutes."""
+    import signal
+
+    import yaml
+
+    from polytrain.callbacks.signals import SaveOnSignal
+
+    callbacks = yaml.safe_load((REPO / "configs" / "base.yaml").read_text())["trainer"]["callbacks"]
+    (entry,) = [c for c in callbacks if c["class_path"] == "polytrain.callbacks.signals.SaveOnSignal"]
+    callback = SaveOnSignal(**entry.get("init_args", {}))
+    assert callback.every_seconds == 30 * 60
+    assert set(callback.signals) == {signal.SIGTERM, signal.SIGINT, signal.SIGUSR1}
