@@ -125,3 +125,19 @@ def test_denoising_word_spans_use_whole_word_mlms_words_in_every_script(real, la
     assert words_seen > 60
     if lang == "th":  # 60 unspaced sentences would be 60 "words" without the script rule
         assert words_seen > 3 * 60
+
+
+@pytest.mark.parametrize("name", ["Vocab", "TextBlock", "Example"])
+def test_the_guides_field_tables_list_every_field_of_the_types(name: str):
+    """docs/writing-a-plugin.md, "The types": each table names exactly the dataclass's fields."""
+    import dataclasses
+    import re
+
+    from polytrain import types
+
+    section = GUIDE.split(f"**`{name}`**", 1)[1].split("\n\n**`", 1)[0]
+    documented = {field for row in re.findall(r"^\| (`.+?`(?:, `.+?`)*) \|", section, flags=re.M)
+                  for field in re.findall(r"`(\w+)", row)} - {"field"}
+    fields = {f.name for f in dataclasses.fields(getattr(types, name))}
+    methods = {m for m in documented - fields if callable(getattr(getattr(types, name), m, None))}
+    assert documented - methods == fields, f"undocumented: {fields - documented}; not fields: {documented - fields - methods}"
