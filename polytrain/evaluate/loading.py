@@ -7,10 +7,13 @@ Forms, tried in this order by :func:`load_model`:
 - an FSDP2 sharded checkpoint folder (``meta.pt`` + DCP shards): ``hf.command.load_sharded``;
 - a Hugging Face folder written by ``polytrain export hf`` (``config.json``): read back as
   ``polytrain import hf`` reads one (``hf.config.model_config_from_hf``, ``hf.mapping.from_hf_state_dict``),
-  with the objective the export's tokenizer template implies (``MaskedLM`` for XLM-R; ``Denoising`` with or without mBART's language tag).
+  with the objective the export's tokenizer template implies (``MaskedLM`` for XLM-R; ``Denoising`` with or without mBART's language tag);
+- a folder written by ``polytrain import hf`` (``model.ckpt``, ``tokenizer.json``): the weights as
+  a warm start reads them (``checkpoint.warm_start.read_weights``), the architecture from their
+  record, ``MaskedLM``'s layout for an encoder and ``Denoising``'s (mBART's language code when the
+  tokenizer has codes) for an encoder-decoder. Its ``model.ckpt`` given alone means the folder.
 
-Each form is one small function returning a ``LoadedModel``; another form (an imported model
-folder) is one more function in :data:`_FORMS`.
+Each form is one small function returning a ``LoadedModel``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from polytrain.errors import ConfigError, EvalError  # noqa: F401  # EvalError: 
 from polytrain.models import build_model
 from polytrain.models.config import ModelConfig
 from polytrain.objectives.base import Objective, plain_layout
+from polytrain.objectives.masking import lang_index
 from polytrain.types import Vocab
 
 
@@ -100,10 +104,13 @@ class LoadedModel:
         return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
 
     def check_language(self, lang: str, where: str) -> None:
-        """Refuse, in one line naming ``where``, a language without a tag in the tokenizer."""
-        if lang not in self.vocab.languages:
+        """Refuse, in one line naming ``where``, a language without a tag in a tokenizer that tags
+        languages (``lang_index``; a tokenizer without tags, XLM-R's, takes every language)."""
+        try:
+            lang_index(self.vocab, lang, where)
+        except KeyError:
             raise EvalError(f"{where}: language {lang!r} is not one the model knows "
-                            f"(its tokenizer has {', '.join(self.vocab.languages)})")
+                            f"(its tokenizer has {', '.join(self.vocab.languages)})") from None
 
 
 def _from_module(module: nn.Module, source: str) -> LoadedModel:
@@ -118,6 +125,10 @@ def _from_module(module: nn.Module, source: str) -> LoadedModel:
 def _checkpoint_file(path: str, tokenizer: str | None) -> LoadedModel | None:
     if os.path.isdir(path):
         return None
+    from polytrain.checkpoint.warm_start import IMPORTED_WEIGHTS
+
+    if os.path.basename(path) == IMPORTED_WEIGHTS:  # an imported folder's weights: no Lightning checkpoint
+        return _imported_folder(os.path.dirname(path) or ".", tokenizer)
     from polytrain.module import PretrainModule
 
     overrides = {"tokenizer": tokenizer} if tokenizer else {}
@@ -168,6 +179,31 @@ def _exported_folder(path: str, tokenizer: str | None) -> LoadedModel | None:
     return LoadedModel(model.eval(), config, vocab, tok, [objective], config.max_positions, f"export {path}")
 
 
+def _imported_folder(path: str, tokenizer: str | None) -> LoadedModel | None:
+    """A folder written by ``polytrain import hf``."""
+    from polytrain.checkpoint.warm_start import IMPORTED_TOKENIZER, IMPORTED_WEIGHTS, read_weights
+    from polytrain.objectives.denoising import Denoising
+    from polytrain.objectives.mlm import MaskedLM
+    from polytrain.shards.vocab import load_vocab
+
+    if not os.path.isfile(os.path.join(path, IMPORTED_WEIGHTS)):
+        return None
+    try:
+        saved = read_weights(path)
+        config = ModelConfig(**saved.record["architecture"])
+    except (ConfigError, KeyError, TypeError) as err:
+        raise EvalError(f"{path}: not a folder polytrain import hf wrote ({err})") from None
+    tokenizer = tokenizer or os.path.join(path, IMPORTED_TOKENIZER)
+    tok, vocab = load_vocab(tokenizer)
+    if vocab.sha256 != saved.record.get("tokenizer_sha256"):
+        raise EvalError(f"{path}: the tokenizer {tokenizer} is not the one imported with these weights")
+    model = build_model(config, vocab.size, len(vocab.languages), vocab.pad_id)
+    model.load_state_dict(saved.state, strict=True)
+    objective = MaskedLM() if config.kind == "encoder" else Denoising(add_lang_token=bool(vocab.languages))
+    objective.setup(vocab, config.max_positions)
+    return LoadedModel(model.eval(), config, vocab, tok, [objective], config.max_positions, f"import {path}")
+
+
 def _export_objective(config: ModelConfig, tokenizer: Tokenizer) -> Objective:
     """The objective whose layout the exported tokenizer's template writes (``hf.export.encoder_templates``)."""
     from polytrain.objectives.denoising import Denoising
@@ -200,7 +236,7 @@ def _with_max_length(loaded: LoadedModel, max_length: int) -> LoadedModel:
 
 
 _FORMS: tuple[Callable[[str, str | None], LoadedModel | None], ...] = (
-    _sharded_checkpoint, _exported_folder, _checkpoint_file,
+    _sharded_checkpoint, _exported_folder, _imported_folder, _checkpoint_file,
 )
 
 
@@ -208,7 +244,8 @@ def load_model(path: str, tokenizer: str | None = None, max_length: int | None =
     """Load ``path`` in whichever form it is (module docstring), on the CPU, in eval mode.
 
     Args:
-        path: a checkpoint file or URL, a sharded checkpoint folder, or an exported HF folder.
+        path: a checkpoint file or URL, a sharded checkpoint folder, an exported HF folder, or a
+            folder written by ``polytrain import hf`` (or its ``model.ckpt``).
         tokenizer: the training ``tokenizer.json`` if it is no longer where the checkpoint says
             (its sha256 must match the checkpoint's).
         max_length: longest input in tokens, special tokens included; default: a checkpoint's
@@ -225,5 +262,6 @@ def load_model(path: str, tokenizer: str | None = None, max_length: int | None =
         loaded = form(path, tokenizer)
         if loaded is not None:
             return _with_max_length(loaded, max_length) if max_length else loaded
-    raise EvalError(f"{path}: a folder that is neither a sharded checkpoint (meta.pt) nor a Hugging Face "
-                    "folder written by polytrain export hf (config.json)")
+    raise EvalError(f"{path}: a folder that is neither a sharded checkpoint (meta.pt), a Hugging Face "
+                    "folder written by polytrain export hf (config.json) nor one written by polytrain import hf "
+                    "(model.ckpt)")

@@ -111,7 +111,7 @@ def test_a_missing_model_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert err == f"polytrain evaluate retrieval: error: {tmp_path / 'nope.ckpt'}: no such checkpoint or model folder"
     (tmp_path / "folder").mkdir()
     assert evaluate_main(["loss", "--model", str(tmp_path / "folder"), "--data", str(tmp_path)]) == 2
-    assert "neither a sharded checkpoint (meta.pt) nor a Hugging Face folder" in capsys.readouterr().err
+    assert "neither a sharded checkpoint (meta.pt), a Hugging Face folder" in capsys.readouterr().err
 
 
 def test_results_go_beside_the_runs_checkpoints(tmp_path: Path) -> None:

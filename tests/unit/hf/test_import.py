@@ -206,3 +206,29 @@ def test_the_command_line_is_one_line_on_error(xlmr: Path, tmp_path: Path, capsy
     assert main(["import", "hf", "--model", str(xlmr), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "--model.init_from" in printed and (tmp_path / "out" / "model.yaml").is_file()
+
+
+@pytest.mark.parametrize("source", ["xlmr", "mbart"])
+def test_evaluate_reads_an_imported_folder_and_its_model_ckpt(source: str, request: pytest.FixtureRequest,
+                                                             tmp_path: Path) -> None:
+    """``polytrain evaluate --model OUT`` (or ``OUT/model.ckpt``) judges the imported weights with the
+    layout of the model's family, and takes any language where the tokenizer has no tags (XLM-R)."""
+    from polytrain.evaluate.loading import load_model
+    from polytrain.objectives.denoising import Denoising
+    from polytrain.objectives.mlm import MaskedLM
+
+    out = tmp_path / "imported"
+    import_hf(request.getfixturevalue(source), out)
+    expected, _ = _polytrain_model(out)
+    for path in (out, out / "model.ckpt"):
+        loaded = load_model(str(path))
+        assert loaded.source == f"import {out}"
+        for name, tensor in expected.state_dict().items():
+            assert torch.equal(loaded.model.state_dict()[name], tensor), name
+        (objective,) = loaded.objectives
+        if source == "xlmr":
+            assert isinstance(objective, MaskedLM) and loaded.vocab.languages == ()
+            loaded.check_language("sw", "pairs.tsv")  # XLM-R tags no language: every one is taken
+        else:
+            assert isinstance(objective, Denoising) and objective.add_lang_token
+            loaded.check_language(loaded.vocab.languages[0], "pairs.tsv")
