@@ -40,13 +40,15 @@ def mlm_run(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def seq2seq_checkpoint(demo_data: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """last.ckpt of a 4-step mBART-style denoising fit of a 1+1-layer, d 64 model."""
+    """last.ckpt of a 4-step mBART-style denoising fit of a 1+1-layer, d 64 model, validated on all
+    validation shards at its end."""
     from polytrain.cli import main
 
     root = tmp_path_factory.mktemp("evaluate") / "denoise"
     args = small_fit_args(demo_data.manifest, demo_data.tokenizer, CONFIGS / "base.yaml",
                           f"--trainer.default_root_dir={root}", "--trainer.max_steps=4",
-                          "--trainer.val_check_interval=4", "-c", str(CONFIGS / "model/tiny-seq2seq.yaml"),
+                          "--trainer.val_check_interval=4", "--trainer.limit_val_batches=1.0",
+                          "-c", str(CONFIGS / "model/tiny-seq2seq.yaml"),
                           "-c", str(CONFIGS / "objective/denoise-mbart.yaml"), "--model.architecture.d_model=64",
                           "--model.architecture.n_heads=2", "--model.architecture.n_layers=1",
                           "--model.architecture.n_decoder_layers=1", "--model.architecture.d_ff=128")
@@ -76,6 +78,18 @@ def test_loss_on_the_runs_validation_shards_is_what_validation_logged(mlm_run: P
         assert row["loss"] == pytest.approx(logged[f"val/mlm/{lang}/loss"], abs=1e-4), lang
         assert row["accuracy"] == pytest.approx(logged[f"val/mlm/{lang}/accuracy"], abs=1e-4), lang
         assert row["tokens"] > row["targets"] > 0
+
+
+def test_denoising_loss_of_an_encoder_decoder_is_what_validation_logged(seq2seq_checkpoint: Path,
+                                                                         demo_data: Any, tmp_path: Path) -> None:
+    languages = result_of(["loss", "--model", str(seq2seq_checkpoint), "--data", str(demo_data.manifest)],
+                          tmp_path / "loss.json")["objectives"]["denoise"]
+    logged = last_validation(seq2seq_checkpoint.parents[1])
+    assert len(languages) >= 8 and all(row["tokens"] > 0 and row["targets"] > 0 for row in languages.values())
+    compared = [lang for lang in languages if f"val/denoise/{lang}/loss" in logged]
+    assert compared, logged
+    for lang in compared:
+        assert languages[lang]["loss"] == pytest.approx(logged[f"val/denoise/{lang}/loss"], abs=1e-4), lang
 
 
 def test_loss_on_text_files_and_pseudo_perplexity_below_an_untrained_models(mlm_run: Path) -> None:
