@@ -99,9 +99,11 @@ class LoadedModel:
         return self.max_length - self.layout.added_tokens
 
     def encode(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Token ids of each text, without special tokens, as the training stream tokenizes."""
-        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        """Token ids of each text, without special tokens, as the training stream tokenizes
+        (``encode_texts``: the same encoder, line cap included)."""
+        from polytrain.stream.dataset import encode_texts
+
+        return encode_texts(self.tokenizer, list(texts))
 
     def check_language(self, lang: str, where: str) -> None:
         """Refuse, in one line naming ``where``, a language without a tag in a tokenizer that tags
