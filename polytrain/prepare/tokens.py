@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -68,18 +68,17 @@ class _Tally:
 
 
 def _tokenized(docs: Iterator[Document], encoder: TextEncoder, counts: Counter[str]) -> Iterator[tuple[list[str], Document]]:
-    """(text sentences, tokenized document) pairs, documents encoded in large groups."""
-    count: Callable[[str, int], None] = lambda name, n: counts.update({name: n})  # noqa: E731
-    group: list[Document] = []
-    size = 0
-    for doc in docs:
-        group.append(doc)
-        size += sum(len(s) for s in doc.sentences or ())
-        if size >= encoder.chunk_chars:
-            yield from zip([d.sentences or [] for d in group], encoder.encode(group, count))
-            group, size = [], 0
-    if group:
-        yield from zip([d.sentences or [] for d in group], encoder.encode(group, count))
+    """(text sentences, tokenized document) pairs, documents encoded in large groups
+    (``TextEncoder.documents``, which yields them in order: their texts wait in a queue)."""
+    texts: deque[list[str]] = deque()
+
+    def remembered() -> Iterator[Document]:
+        for doc in docs:
+            texts.append(doc.sentences or [])
+            yield doc
+
+    for doc in encoder.documents(remembered(), lambda name, n: counts.update({name: n})):
+        yield texts.popleft(), doc
 
 
 def tokenize_shard(manifest: Manifest, shard: ShardInfo, out: str, encoder: TextEncoder, dtype: np.dtype,
@@ -127,11 +126,11 @@ def tokenize_shards(shards: str, tokenizer: str, out: str, options: TokenizeOpti
     dtype, encoder = token_dtype(vocab_size), TextEncoder(tok, opts.max_line_chars, chunk_chars=1 << 20)
     prepare_out(out)
     entries, counts = [], Counter[str]()
-    total = sum(s.bytes for s in source.entries)
+    total, done = sum(s.bytes for s in source.entries), 0
     for shard in source.entries:
         entries.append(tokenize_shard(source, shard, out, encoder, dtype, opts, counts))
+        done += shard.bytes
         if progress is not None:
-            done = sum(s.bytes for s in source.entries[: len(entries)])
             progress.update(lambda: f"{len(entries)}/{len(source.entries)} shards, {done / 1e6:,.1f} of "
                                     f"{total / 1e6:,.1f} MB of text ({done / max(total, 1):.0%})")
         lost = shard.samples - entries[-1].samples
