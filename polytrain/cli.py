@@ -21,14 +21,13 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from polytrain import __version__, commands
 from polytrain.commands import TRAINER_COMMANDS
 from polytrain.compat import KeepConfigOnCkptPath, configure_parsing, instantiating
-from polytrain.config_files import resolve_config_args
+from polytrain.config_files import config_file_arguments, resolve_config_args
 from polytrain.errors import (
     ConfigError,
     DataError,
     LaunchError,
     SaveError,
     config_error_line,
-    config_file_arguments,
     yaml_syntax_error,
 )
 from polytrain.objective_args import address_by_name
@@ -265,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in TRAINER_COMMANDS:
         return commands.main(None if from_sys else argv)
-    problem = yaml_syntax_error(config_file_arguments(argv))
+    try:  # -c base and -c model/tiny are shipped files: their YAML is checked too
+        problem = yaml_syntax_error(config_file_arguments(resolve_config_args(argv)))
+    except ConfigError as err:  # a -c that names no file
+        problem = str(err)
     if problem:
         print(f"polytrain {argv[0]}: error: {problem}", file=sys.stderr)
         return 2

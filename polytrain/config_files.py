@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from polytrain.errors import ConfigError
@@ -66,14 +67,27 @@ def resolve(value: str) -> str:
     return str(found)
 
 
+def _config_values(argv: Sequence[str]) -> Iterator[tuple[int, str, str]]:
+    """``(index, prefix, value)`` of every config file in a command line: ``-c FILE``, ``--config
+    FILE`` (prefix ``""``, the value is the next word) and ``-c=FILE``, ``--config=FILE``."""
+    for i, arg in enumerate(argv):
+        if arg in CONFIG_OPTIONS and i + 1 < len(argv):
+            yield i + 1, "", argv[i + 1]
+        elif arg.startswith(tuple(f"{option}=" for option in CONFIG_OPTIONS)):
+            prefix, _, value = arg.partition("=")
+            yield i, f"{prefix}=", value
+
+
+def config_file_arguments(argv: Sequence[str]) -> list[str]:
+    """The values of the ``-c``/``--config`` options of a command line, in order."""
+    return [value for _, _, value in _config_values(argv)]
+
+
 def resolve_config_args(argv: list[str]) -> list[str]:
     """``argv`` with the value of every ``-c``/``--config`` option :func:`resolve`\\ d."""
     out = list(argv)
-    for i, arg in enumerate(out):
-        if arg in CONFIG_OPTIONS and i + 1 < len(out):
-            out[i + 1] = resolve(out[i + 1])
-        elif arg.startswith("--config="):
-            out[i] = "--config=" + resolve(arg.partition("=")[2])
+    for i, prefix, value in _config_values(argv):
+        out[i] = prefix + resolve(value)
     return out
 
 

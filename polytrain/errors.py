@@ -38,13 +38,6 @@ class SaveError(OSError):
     """A checkpoint could not be written (a full disk, no permission): the message names the file."""
 
 
-def config_file_arguments(argv: Sequence[str]) -> list[str]:
-    """The files of ``-c FILE``, ``--config FILE`` and ``--config=FILE`` in a command line, in order."""
-    files = [arg.split("=", 1)[1] for arg in argv if arg.startswith(("--config=", "-c="))]
-    files += [value for flag, value in zip(argv, argv[1:]) if flag in ("-c", "--config")]
-    return files
-
-
 def yaml_syntax_error(paths: Sequence[str]) -> str | None:
     """``FILE, line L, column C: problem`` for the first of ``paths`` that is not valid YAML, else None.
 

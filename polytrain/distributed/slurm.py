@@ -212,10 +212,14 @@ def _option(args: Sequence[str], i: int) -> tuple[str, str | None]:
 
 
 def _load_mapping(path: str) -> dict[str, Any]:
-    from polytrain.config_files import find_shipped
+    from polytrain.config_files import resolve
+    from polytrain.errors import ConfigError
 
-    path = path if Path(path).is_file() else str(find_shipped(path) or path)  # -c base: a shipped config
-    if not Path(path).is_file():
+    try:
+        path = resolve(path)  # -c base: a shipped config
+    except ConfigError as err:
+        raise SlurmConfigError(str(err)) from None
+    if not Path(path).is_file():  # inline YAML or a URL: not for the script's checks
         raise SlurmConfigError(f"config file {path} not found (relative paths are read from {Path.cwd()})")
     loaded = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(loaded, dict):

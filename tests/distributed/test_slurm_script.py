@@ -99,7 +99,7 @@ def test_read_fit_config_merges_files_and_overrides_in_order(tmp_path: Path) -> 
     config = read_fit_config(["-c", str(tmp_path / "a.yaml"), "--config", str(tmp_path / "b.yaml"),
                               "--data.num_workers=7", "--trainer.num_nodes", "2"])
     assert config == {"trainer": {"devices": 4, "max_steps": 5, "num_nodes": 2}, "data": {"num_workers": 7}}
-    with pytest.raises(SlurmConfigError, match="missing.yaml not found"):
+    with pytest.raises(SlurmConfigError, match="missing.yaml: no such file"):
         read_fit_config(["-c", str(tmp_path / "missing.yaml")])
 
 

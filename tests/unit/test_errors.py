@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 from polytrain.cli import main
-from polytrain.errors import config_file_arguments
+from polytrain.config_files import config_file_arguments, resolve_config_args
 
 
 def test_config_files_are_found_in_every_spelling() -> None:
     argv = ["fit", "-c", "a.yaml", "--config", "b.yaml", "--config=c.yaml", "--trainer.max_steps", "5"]
-    assert sorted(config_file_arguments(argv)) == ["a.yaml", "b.yaml", "c.yaml"]
+    assert config_file_arguments([*argv, "-c=d.yaml"]) == ["a.yaml", "b.yaml", "c.yaml", "d.yaml"]
+    resolved = resolve_config_args(["-c", "base", "--config=model/tiny", "-c=trainer/smoke"])
+    assert [Path(p).name for p in config_file_arguments(resolved)] == ["base.yaml", "tiny.yaml", "smoke.yaml"]
 
 
 def test_a_yaml_syntax_error_names_the_file_and_line_in_one_line(tmp_path: Path,
