@@ -113,14 +113,30 @@ def _changed_pieces(spec: dict[str, Any], old: list[tuple[str, float]], trial: l
     matches (and the ``<unk>`` score is kept), so only those words are segmented again.
     ``containing`` caches, per piece, the indices of the words that contain it.
     """
-    for piece, _ in trial:
-        if piece not in containing:
-            containing[piece] = [i for i, word in enumerate(words) if piece in word]
+    containing.update(_words_containing({piece for piece, _ in trial} - containing.keys(), words))
     indices = sorted({i for piece, _ in trial for i in containing[piece]})
     if not indices:
         return set()
     encodings = _bare(old + trial, spec).encode_batch([words[i] for i in indices], add_special_tokens=False)
     return {t for i, enc in zip(indices, encodings) if enc.ids != base_ids[i] for t in enc.ids if t >= len(old)}
+
+
+def _words_containing(pieces: set[str], words: list[str]) -> dict[str, list[int]]:
+    """Per piece, the increasing indices of the ``words`` it occurs in.
+
+    Many pieces (a first round of thousands): one pass over the words, looking up each word's
+    substrings up to the longest piece, instead of one pass over all words per piece. A few
+    pieces (later rounds): a scan per piece is cheaper.
+    """
+    if len(pieces) < 200:
+        return {piece: [i for i, word in enumerate(words) if piece in word] for piece in pieces}
+    found: dict[str, list[int]] = {piece: [] for piece in pieces}
+    longest = max(map(len, pieces))
+    for i, word in enumerate(words):
+        substrings = {word[a:b] for a in range(len(word)) for b in range(a + 1, min(len(word), a + longest) + 1)}
+        for piece in substrings & pieces:
+            found[piece].append(i)
+    return found
 
 
 def select_pieces(spec: dict[str, Any], candidates: list[tuple[str, float]], words: list[str],

@@ -135,3 +135,16 @@ def test_an_xlmr_tokenizer_keeps_its_layout_and_gets_no_tags(demo: dict[str, lis
     for lang in ("en", "de"):
         assert ([e.ids for e in base.encode_batch(demo[lang], add_special_tokens=False)]
                 == [e.ids for e in extended.encode_batch(demo[lang], add_special_tokens=False)])
+
+
+@pytest.mark.parametrize("n_pieces", [50, 1500])  # a scan per piece, and one pass with a substring index
+def test_the_words_containing_each_piece_are_found_in_both_ways(n_pieces: int) -> None:
+    import random
+
+    from polytrain.prepare.tokenizer_extend import _words_containing
+
+    rng = random.Random(n_pieces)
+    letters = "abcdefgh\u2581"
+    words = ["\u2581" + "".join(rng.choice(letters) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    pieces = {"".join(rng.choice(letters) for _ in range(rng.randint(1, 8))) for _ in range(n_pieces)}
+    assert _words_containing(pieces, words) == {p: [i for i, w in enumerate(words) if p in w] for p in pieces}
