@@ -19,7 +19,9 @@ Rows:
 - ``read-tokens``, ``read-mds``, ``read-litdata``: reading alone: the same token documents (ids and
   sentence ends) decoded in file order from polytrain's token shards, Mosaic's MDS and litdata
   (``_stores.py``); what follows reading is the same code whatever the store. MDS and litdata rows
-  need ``pip install -e .[bench]`` (skipped, with the reason, when they do not import).
+  need ``pip install -e .[bench]`` (skipped, with the reason, when they do not import; MDS imports
+  ``torchvision``, see docs/benchmarks.md) and hold the documents as many times as a row reads them,
+  so that each row reads one epoch.
 
 Usage::
 
@@ -214,21 +216,27 @@ def before_row(tree: str, shards: str, tok: str, args: argparse.Namespace) -> di
 
 
 # ----------------------------------------------------------------------------- rounds and report
-def stores(work: Path, tokens: str, names: list[str]) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+def stores(work: Path, tokens: str, names: list[str], tokens_per_row: int,
+           batch_size: int) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
     """The readers of the ``read-*`` rows that can run, and why the others cannot."""
     import _stores
 
     readers: dict[str, Callable[[], Any]] = {"read-tokens": read_tokens(tokens)}
     skipped: dict[str, str] = {}
     _, docs = token_documents(tokens)
+    # The other stores hold the documents as many times as one row reads them, so that a row is one
+    # pass (epoch): their iterators start threads and plan partitions at every epoch, a cost a real
+    # corpus pays once, and the demo's 0.2 M tokens would pay it 20 times per row.
+    copies = -(-tokens_per_row // max(1, sum(len(ids) for _, ids, _ in docs)))
     for name in names:
         reason = _stores.available(name)
         if reason is not None:
             skipped[f"read-{name}"] = reason
             continue
         path = str(work / name)
-        getattr(_stores, f"write_{name}")(docs, path)
-        readers[f"read-{name}"] = getattr(_stores, f"read_{name}")(path)
+        getattr(_stores, f"write_{name}")(docs * copies, path)
+        read = _stores.read_mds(path, batch_size) if name == "mds" else _stores.read_litdata(path)
+        readers[f"read-{name}"] = read
     return readers, skipped
 
 
@@ -320,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.before and "before" in args.rows:
             tree = before_tree(args.before, work)
             jobs["before"] = lambda: before_row(tree, inputs[args.before_shards], tok, args)
-        readers, skipped = stores(work, inputs["tokens"], [r[5:] for r in args.rows if r in ("read-mds", "read-litdata")])
+        readers, skipped = stores(work, inputs["tokens"], [r[5:] for r in args.rows if r in ("read-mds", "read-litdata")],
+                                  args.read_tokens, args.batch_size)
         for name, read in readers.items():
             if name in args.rows:
                 jobs[name] = lambda read=read: read_row(read, args.read_tokens)

@@ -1,7 +1,7 @@
 """All randomness in polytrain is derived here, from a seed and a tuple of keys.
 
 Every stochastic function takes a ``numpy.random.Generator`` argument; nothing reads global RNG
-state. A generator is keyed by e.g. ``(seed, "stream", rank, worker)`` or ``(seed, "example", key)``,
+state. A generator is keyed by e.g. ``(seed, "stream", rank, worker)`` or ``(seed, "val", key)``,
 so two runs with one seed produce the same data and different ranks or workers differ.
 """
 

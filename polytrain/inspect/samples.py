@@ -55,8 +55,9 @@ def iter_examples(objective: Objective, manifest: Manifest, tokenizer: str, *, s
 
     Languages (or pairs) take turns, one sample each, in sorted order, until all run out. ``val``
     yields exactly the examples validation makes (same blocks, ``make_rng(seed, "val", key)``);
-    ``train`` reads each train shard once (no resampling, no language mixture) and seeds examples
-    like rank 0, worker 0 of training (``make_rng(seed, "example", 0, 0, key)``).
+    ``train`` reads each train shard once (no resampling, no language mixture) and seeds each
+    example by its key (``make_rng(seed, "example", 0, 0, key)``: the training rule, not the draws of
+    training, which draws per batch).
 
     Args:
         objective: already ``setup(vocab, max_length)``; mono blocks leave room for its added tokens.

@@ -8,8 +8,9 @@
 - ``statistics(sample, example)`` (optional) reports what one example shows of the objective's
   settings (``Statistic``: e.g. the fraction of words masked next to ``mask_ratio``), for
   ``polytrain inspect``; the design note is in docs/writing-a-plugin.md.
-- ``make_examples(samples, rngs)`` (optional) makes a batch's examples at once; the default calls
-  ``make_example`` for each, and an override must give the same examples (it may only be faster).
+- ``make_examples(samples, rng)`` (optional) makes a training batch's examples at once, from one
+  generator for the batch; the default calls ``make_example`` for each sample in turn with it, and
+  an override may draw for the whole batch at once (it must follow the same rule).
 - ``plain_example(ids, lang, key)`` (optional) lays out one clean sentence the way this objective
   shows text to the model, without noise; evaluation (the retrieval probe, ``polytrain evaluate``)
   encodes sentences with it, so it never has to know the objective classes. ``None`` (the
@@ -130,22 +131,24 @@ class Objective(ABC):
 
         Args:
             sample: a ``TextBlock`` if ``data_kind == "mono"``, else a ``TextPair``.
-            rng: the only source of randomness, keyed by (seed, rank, worker, sample key).
+            rng: the only source of randomness (validation and evaluation key it by the sample:
+                ``make_rng(seed, "val", sample.key)``).
         """
 
-    def make_examples(self, samples: Sequence[TextBlock | TextPair],
-                      rngs: Sequence[np.random.Generator]) -> list[Example]:
-        """Optional hook: the examples of one batch, ``[make_example(s, r) for s, r in zip(samples, rngs)]``.
+    def make_examples(self, samples: Sequence[TextBlock | TextPair], rng: np.random.Generator) -> list[Example]:
+        """Optional hook: the examples of one training batch, ``[make_example(s, rng) for s in samples]``.
 
-        The stream calls this once per batch. Override it only to share work across the batch
-        (``MaskedLM`` masks its blocks as one array); the result must be the same examples, each
-        drawing from its own generator exactly as ``make_example`` does.
+        The training stream calls this once per batch with the batch's generator (keyed by seed,
+        rank, worker and the worker's batch count, so a resumed stream draws the same). Override it
+        to draw for the whole batch at once (``MaskedLM`` masks its blocks as one array): the
+        examples must follow the rule ``make_example`` follows, in distribution, not draw for draw.
+        Validation calls ``make_example`` per sample, so its examples stay keyed by the sample.
 
         Args:
             samples: the batch's samples, as ``make_example`` takes them.
-            rngs: one generator per sample, ``rngs[i]`` for ``samples[i]``.
+            rng: the only randomness of the batch.
         """
-        return [self.make_example(sample, rng) for sample, rng in zip(samples, rngs, strict=True)]
+        return [self.make_example(sample, rng) for sample in samples]
 
     @abstractmethod
     def loss(self, outputs: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -78,16 +78,15 @@ class MaskedLM(Objective):
         example.input_ids, example.labels = self.masker(example.input_ids, self.vocab, rng)
         return example
 
-    def make_examples(self, samples: Sequence[TextBlock | TextPair],
-                      rngs: Sequence[np.random.Generator]) -> list[Example]:
-        """``make_example`` of every sample, blocks of one length framed and masked as one (B, T) array
-        (``TokenMasker.mask_rows``): the same examples, about three times faster. A batch that
-        ``make_example`` would refuse, truncate or warn about takes the one-by-one path."""
+    def make_examples(self, samples: Sequence[TextBlock | TextPair], rng: np.random.Generator) -> list[Example]:
+        """The batch's examples, blocks of one length framed and masked as one (B, T) array
+        (``TokenMasker.mask_rows``, one generator for the batch). A batch that ``make_example``
+        would refuse, truncate or warn about takes the one-by-one path."""
         rows = self._framed(samples)
         if rows is None:
-            return super().make_examples(samples, rngs)
+            return super().make_examples(samples, rng)
         framed, langs = rows
-        input_ids, labels = self.masker.mask_rows(framed, self.vocab, rngs)
+        input_ids, labels = self.masker.mask_rows(framed, self.vocab, rng)
         positions = np.broadcast_to(np.arange(framed.shape[1], dtype=np.int64), framed.shape).copy()
         lang_rows = np.repeat(langs[:, None], framed.shape[1], axis=1)
         return [Example(input_ids=input_ids[i], labels=labels[i], positions=positions[i], langs=lang_rows[i],

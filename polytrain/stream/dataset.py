@@ -8,7 +8,7 @@ Stages, all inside DataLoader workers::
       -> per-language stream (train: shards resampled with replacement + shuffle buffer)
       -> Packer (mono) or TextPair (parallel)
       -> language mixture q = sampling_probs(sizes, alpha)
-      -> Objective.make_examples (make_example per sample) -> collate -> Batch (one objective per batch)
+      -> Objective.make_examples (one generator per batch) -> collate -> Batch (one objective per batch)
 
 Both encodings become the same tokenized documents before the shuffle buffer, so everything after
 it (packing, mixture, objectives, resume) is one code path. Nothing read from a shard is ever
@@ -238,14 +238,14 @@ class PretrainStream(torch.utils.data.IterableDataset):
         mixtures = [self._mixture(obj, plan.slot, extra) for obj in self.objectives]
         i = self._load_slot(mixtures, plan.state) if plan.state is not None else 0
         weights = [obj.weight for obj in self.objectives]
-        example_rng = rng_maker(self.seed, "example", self.rank, plan.slot)
+        batch_rng = rng_maker(self.seed, "example", self.rank, plan.slot)
         while True:
             # The DataLoader takes batches round-robin from its workers: this is the global index.
             k = choose_objective(self.seed, plan.base + i * num_workers + plan.slot, weights)
             obj = self.objectives[k]
             samples = list(islice(mixtures[k], self.batch_size))
-            rngs = [example_rng(s.key, *extra) for s in samples]
-            batch = self._batch(obj, obj.make_examples(samples, rngs))
+            # One generator per batch, keyed by the slot's batch count (in the resume state).
+            batch = self._batch(obj, obj.make_examples(samples, batch_rng(i, *extra)))
             i += 1
             batch.state = self._slot_state(plan, num_workers, i, mixtures)
             yield batch
@@ -295,7 +295,7 @@ class PretrainStream(torch.utils.data.IterableDataset):
         if packer is not None:
             samples = chain(samples, _flushed(packer))
         while chunk := list(islice(samples, self.batch_size)):
-            yield self._batch(obj, obj.make_examples(chunk, [make_rng(self.seed, "val", s.key) for s in chunk]))
+            yield self._batch(obj, [obj.make_example(s, make_rng(self.seed, "val", s.key)) for s in chunk])
 
 
 def _flushed(packer: Packer) -> Iterator[TextBlock]:

@@ -19,10 +19,22 @@ MAX_LENGTH = 512
 NUM_BLOCKS = 250  # 250 * 510 = 127,500 tokens, ~123k candidates
 
 
-def make(objective: MaskedLM, vocab, blocks, seed: int = 1):
+def make(objective: MaskedLM, vocab, blocks, seed: int = 1, path: str = "make_example"):
+    """``(block, example)`` of every block, made one by one (``make_example``, as validation and
+    evaluation make them) or in batches of 25 (``make_examples``, as the training stream does:
+    blocks of one length are masked as one array)."""
     objective.setup(vocab, MAX_LENGTH)
     rng = make_rng(seed, "mlm-test")
-    return [(block, objective.make_example(block, rng)) for block in blocks]
+    if path == "make_example":
+        return [(block, objective.make_example(block, rng)) for block in blocks]
+    batches = [blocks[i:i + 25] for i in range(0, len(blocks), 25)]
+    return [pair for batch in batches for pair in zip(batch, objective.make_examples(batch, rng), strict=True)]
+
+
+@pytest.fixture(params=["make_example", "make_examples"])
+def path(request) -> str:
+    """Every statistic is checked on both ways of making examples."""
+    return request.param
 
 
 def five_sigma(p: float, n: int) -> float:
@@ -44,8 +56,8 @@ def test_layout_positions_langs(vocab, blocks):
         assert field.dtype == np.int64
 
 
-def test_selected_fraction_and_exact_count(vocab, blocks):
-    made = make(MaskedLM(), vocab, blocks(NUM_BLOCKS))
+def test_selected_fraction_and_exact_count(vocab, blocks, path):
+    made = make(MaskedLM(), vocab, blocks(NUM_BLOCKS), path=path)
     targets = candidates = 0
     for block, example in made:
         ids = original(block, vocab)
@@ -59,18 +71,18 @@ def test_selected_fraction_and_exact_count(vocab, blocks):
     assert abs(targets / candidates - 0.15) < five_sigma(0.15, candidates)
 
 
-def test_short_blocks_get_mask_prob_on_average(vocab, blocks):
+def test_short_blocks_get_mask_prob_on_average(vocab, blocks, path):
     # 3 text tokens -> 0.45 expected targets: plain rounding would give 0, ceil 1 (fairseq's
     # randomized rounding gives 0 or 1 with mean 0.45).
-    made = make(MaskedLM(), vocab, blocks(5000, length=3))
+    made = make(MaskedLM(), vocab, blocks(5000, length=3), path=path)
     targets = sum(int((e.labels != IGNORE_INDEX).sum()) for _, e in made)
     candidates = sum(int((b.ids >= vocab.num_special).sum()) for b, _ in made)
     # Per block the count is Bernoulli-like (floor or ceil): sd <= sqrt(blocks / 4) / candidates.
     assert abs(targets / candidates - 0.15) < 5 * np.sqrt(len(made) / 4) / candidates
 
 
-def test_80_10_10_split_and_labels(vocab, blocks):
-    made = make(MaskedLM(), vocab, blocks(NUM_BLOCKS))
+def test_80_10_10_split_and_labels(vocab, blocks, path):
+    made = make(MaskedLM(), vocab, blocks(NUM_BLOCKS), path=path)
     masked = random = kept = total = 0
     for block, example in made:
         ids = original(block, vocab)
@@ -88,8 +100,8 @@ def test_80_10_10_split_and_labels(vocab, blocks):
     assert abs(kept / total - 0.1) < five_sigma(0.1, total)
 
 
-def test_special_tokens_never_selected(vocab, blocks):
-    made = make(MaskedLM(mask_prob=0.5), vocab, blocks(100))
+def test_special_tokens_never_selected(vocab, blocks, path):
+    made = make(MaskedLM(mask_prob=0.5), vocab, blocks(100), path=path)
     seen_special = 0
     for block, example in made:
         ids = original(block, vocab)
@@ -100,9 +112,9 @@ def test_special_tokens_never_selected(vocab, blocks):
     assert seen_special > 1000  # the blocks really contain <unk>, <pad>, <mask>, tags and </s>
 
 
-def test_random_replacements_uniform_over_ordinary_ids(vocab, blocks):
+def test_random_replacements_uniform_over_ordinary_ids(vocab, blocks, path):
     objective = MaskedLM(mask_prob=0.5, mask_replace_prob=0.0, random_replace_prob=1.0)
-    made = make(objective, vocab, blocks(NUM_BLOCKS))
+    made = make(objective, vocab, blocks(NUM_BLOCKS), path=path)
     draws = np.concatenate([e.input_ids[e.labels != IGNORE_INDEX] for _, e in made])
     assert draws.min() >= vocab.num_special and draws.max() < vocab.size
     counts = np.bincount(draws - vocab.num_special, minlength=vocab.size - vocab.num_special)
@@ -125,10 +137,28 @@ def test_deterministic_per_rng(vocab, blocks):
     assert not np.array_equal(a.labels, c.labels)
 
 
+def test_targets_are_uniform_over_each_blocks_candidates(vocab, blocks, path):
+    # Every candidate position is equally likely to be a target, wherever it is in its block: the
+    # batch path ranks candidates by random scores, and a bias (towards the start of a row, or
+    # against the positions next to special tokens) would show here.
+    made = make(MaskedLM(mask_prob=0.5), vocab, blocks(1500, length=60), path=path)
+    chosen, candidates = np.zeros(62), np.zeros(62)
+    for block, example in made:
+        ids = original(block, vocab)
+        candidates += ids >= vocab.num_special
+        chosen += example.labels != IGNORE_INDEX
+    expected = candidates * chosen.sum() / candidates.sum()
+    used = candidates > 0
+    chi2 = float(((chosen[used] - expected[used]) ** 2 / expected[used]).sum())
+    dof = int(used.sum()) - 1
+    assert dof > 50 and chi2 < dof + 5 * np.sqrt(2 * dof), chi2
+
+
 @pytest.mark.parametrize("whole_word_mask", [False, True])
-def test_make_examples_gives_make_example_of_each_sample(vocab, blocks, whole_word_mask):
-    # The stream calls make_examples (MaskedLM masks a batch of equal blocks as one array); the
-    # statistics above are measured with make_example, so both must give the same examples.
+def test_make_examples_lays_out_what_make_example_does(vocab, blocks, whole_word_mask):
+    # The training stream calls make_examples (a batch of equal blocks masked as one array, one
+    # generator for the batch): the layout, the untouched tokens and the labels are make_example's,
+    # the draws are the batch's own, and the same generator gives the same batch.
     objective = MaskedLM(whole_word_mask=whole_word_mask, mask_replace_prob=0.6, random_replace_prob=0.3)
     objective.setup(vocab, MAX_LENGTH)
     same_length = blocks(64, length=200)
@@ -136,15 +166,28 @@ def test_make_examples_gives_make_example_of_each_sample(vocab, blocks, whole_wo
                                sentence_ends=np.array([200]))  # no candidate at all
     mixed_lengths = blocks(8, length=50) + blocks(8, length=70, seed=1)
     for samples in (same_length, mixed_lengths, same_length[:1]):
-        batch = objective.make_examples(samples, [make_rng(9, "ex", s.key) for s in samples])
+        batch = objective.make_examples(samples, make_rng(9, "batch"))
+        again = objective.make_examples(samples, make_rng(9, "batch"))
         one = [objective.make_example(s, make_rng(9, "ex", s.key)) for s in samples]
         assert len(batch) == len(one) == len(samples)
-        for got, expected in zip(batch, one):
+        for got, same, expected, sample in zip(batch, again, one, samples):
             assert (got.lang, got.key, got.decoder_input_ids) == (expected.lang, expected.key, None)
             for field in ("input_ids", "labels", "positions", "langs"):
                 value = getattr(got, field)
-                assert value.dtype == np.int64
-                np.testing.assert_array_equal(value, getattr(expected, field), err_msg=f"{field} of {got.key}")
+                assert value.dtype == np.int64 and value.shape == getattr(expected, field).shape
+                np.testing.assert_array_equal(value, getattr(same, field), err_msg=f"{field} of {got.key}")
+            for field in ("positions", "langs"):
+                np.testing.assert_array_equal(getattr(got, field), getattr(expected, field))
+            ids = original(sample, vocab)
+            is_target = got.labels != IGNORE_INDEX
+            np.testing.assert_array_equal(got.labels[is_target], ids[is_target])
+            np.testing.assert_array_equal(got.input_ids[~is_target], ids[~is_target])
+    # Blocks of different lengths take make_example's path, with the batch's generator in turn.
+    rng = make_rng(9, "batch")
+    one_by_one = [objective.make_example(s, rng) for s in mixed_lengths]
+    for got, expected in zip(objective.make_examples(mixed_lengths, make_rng(9, "batch")), one_by_one):
+        np.testing.assert_array_equal(got.input_ids, expected.input_ids)
+        np.testing.assert_array_equal(got.labels, expected.labels)
 
 
 def reference_words(ids: np.ndarray, vocab) -> list[tuple[int, int]]:
@@ -171,8 +214,8 @@ def test_word_spans_matches_reference(vocab, blocks):
         assert list(zip(starts.tolist(), ends.tolist())) == reference_words(ids, vocab)
 
 
-def test_whole_word_masking_covers_whole_words(vocab, blocks):
-    made = make(MaskedLM(whole_word_mask=True), vocab, blocks(NUM_BLOCKS))
+def test_whole_word_masking_covers_whole_words(vocab, blocks, path):
+    made = make(MaskedLM(whole_word_mask=True), vocab, blocks(NUM_BLOCKS), path=path)
     covered = total = mixed = 0
     squares = 0.0
     for block, example in made:
