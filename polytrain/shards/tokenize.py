@@ -59,7 +59,7 @@ class TextEncoder:
         for doc in chain(docs, [None]):
             if doc is not None:
                 group.append(doc)
-                size += sum(len(s) for s in doc.sentences or ())
+                size += sum(map(len, doc.sentences or ()))
             if group and (doc is None or size >= self.chunk_chars):
                 encoded, cuts = self._encode_group(group)
                 for tokenized, (lines, chars) in zip(encoded, cuts):
@@ -69,24 +69,28 @@ class TextEncoder:
 
     def _encode_group(self, docs: list[Document]) -> tuple[list[Document], list[tuple[int, int]]]:
         """The tokenized documents and the (lines, characters) cut from each."""
-        texts: list[str] = []
-        cuts: list[tuple[int, int]] = []
-        cap = self.max_line_chars
         for doc in docs:
             assert doc.sentences is not None, f"{doc.key}: already tokenized"
-            long = [len(s) - cap for s in doc.sentences if len(s) > cap]
-            cuts.append((len(long), sum(long)))
-            texts += [s[:cap] for s in doc.sentences] if long else doc.sentences
+        counts = [len(doc.sentences) for doc in docs]  # type: ignore[arg-type]
+        texts: list[str] = list(chain.from_iterable(doc.sentences for doc in docs))  # type: ignore[arg-type]
+        cap = self.max_line_chars
+        cuts = [(0, 0)] * len(docs)
+        if texts and max(map(len, texts)) > cap:  # rare: count each document's cuts
+            cuts = [(sum(len(s) > cap for s in doc.sentences), sum(max(0, len(s) - cap) for s in doc.sentences))  # type: ignore[union-attr]
+                    for doc in docs]
+            texts = [s[:cap] for s in texts]
         lists = [e.ids for e in self._encode(texts, add_special_tokens=False)]
         lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(lengths.sum()))
-        out, sentence, token = [], 0, 0
-        for doc in docs:
-            n = len(doc.sentences)  # type: ignore[arg-type]
-            ends = np.cumsum(lengths[sentence:sentence + n])
-            size = int(ends[-1]) if n else 0
-            out.append(Document(key=doc.key, index=doc.index, ids=flat[token:token + size].copy(), ends=ends))
-            sentence, token = sentence + n, token + size
+        # Sentence ends in the group, each document's token range, and its sentence ends within it:
+        # computed for the group at once (per-document numpy calls cost more than the arithmetic).
+        ends = np.concatenate([[0], np.cumsum(lengths)])  # (S + 1,)
+        firsts = np.concatenate([[0], np.cumsum(counts)])  # (D + 1,) each document's first sentence
+        bounds = ends[firsts]  # (D + 1,) each document's first token
+        within = ends[1:] - np.repeat(bounds[:-1], counts)  # (S,)
+        bounds_at, firsts_at = bounds.tolist(), firsts.tolist()
+        out = [Document(key=doc.key, index=doc.index, ids=flat[bounds_at[i]:bounds_at[i + 1]].copy(),
+                        ends=within[firsts_at[i]:firsts_at[i + 1]]) for i, doc in enumerate(docs)]
         return out, cuts
 
 
