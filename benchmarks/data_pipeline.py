@@ -240,8 +240,9 @@ def stores(work: Path, tokens: str, names: list[str], tokens_per_row: int,
     return readers, skipped
 
 
-def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int) -> dict[str, list[dict[str, float]]]:
-    """Every job once per round, the order rotated by one each round."""
+def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int,
+               skipped: dict[str, str]) -> tuple[dict[str, list[dict[str, float]]], dict[str, str]]:
+    """Every job once per round, the order rotated by one each round (``skipped`` passed through)."""
     names, results = list(jobs), {name: [] for name in jobs}
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
@@ -249,11 +250,38 @@ def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int) -> 
             got = results[name][-1]
             print(f"round {r + 1}/{rounds}: {name:<13} {got['tokens_per_s']:>12,.0f} tokens/s "
                   f"{got['tokens_per_cpu_s']:>12,.0f} tokens/CPU-s", file=sys.stderr)
-    return results
+    return results, skipped
+
+
+def round_jobs(work: Path, inputs: dict[str, str],
+               args: argparse.Namespace) -> tuple[dict[str, Callable[[], dict[str, float]]], int, dict[str, str]]:
+    """The rows to time in rounds, the number of rounds, and the rows that cannot run (and why)."""
+    tok = inputs["tokenizer"]
+    jobs: dict[str, Callable[[], dict[str, float]]] = {}
+    texts = training_texts(inputs["text"]) if "tokenizer" in args.rows else []
+    for name in ("text", "tokens", "text-v1"):
+        if name in args.rows:
+            jobs[name] = lambda shards=inputs[name]: stream_row(shards, tok, args)
+    if "tokenizer" in args.rows:
+        jobs["tokenizer"] = lambda: tokenizer_row(texts, tok)
+    if args.before and "before" in args.rows:
+        tree = before_tree(args.before, work)
+        jobs["before"] = lambda: before_row(tree, inputs[args.before_shards], tok, args)
+    readers, skipped = stores(work, inputs["tokens"], [r[5:] for r in args.rows if r in ("read-mds", "read-litdata")],
+                              args.read_tokens, args.batch_size)
+    for name, read in readers.items():
+        if name in args.rows:
+            jobs[name] = lambda read=read: read_row(read, args.read_tokens)
+    return jobs, args.rounds, skipped
 
 
 RATIOS = (("tokens", "text"), ("text", "tokenizer"), ("text", "text-v1"), ("text", "before"), ("tokens", "before"),
           ("read-tokens", "read-mds"), ("read-tokens", "read-litdata"))
+
+
+def _total(runs: list[dict[str, float]]) -> float:
+    """Tokens per CPU-second over all the runs of a row together."""
+    return sum(r["tokens"] for r in runs) / sum(r["cpu_seconds"] for r in runs)
 
 
 def _spread(values: list[float]) -> dict[str, float]:
@@ -264,19 +292,22 @@ def report(results: dict[str, list[dict[str, float]]], skipped: dict[str, str], 
     """Per row: tokens per CPU-second and per wall second (median, range); paired ratios of the
     CPU figures (median of the per-round ratios, with their range)."""
     rows = {name: {"cpu": _spread([r["tokens_per_cpu_s"] for r in runs]), "wall": _spread([r["tokens_per_s"] for r in runs]),
-                   "rounds": len(runs)} for name, runs in results.items()}
-    ratios = {f"{a}/{b}": _spread([x["tokens_per_cpu_s"] / y["tokens_per_cpu_s"] for x, y in zip(results[a], results[b])])
+                   "cpu_total": _total(runs), "rounds": len(runs)} for name, runs in results.items()}
+    ratios = {f"{a}/{b}": {**_spread([x["tokens_per_cpu_s"] / y["tokens_per_cpu_s"] for x, y in zip(results[a], results[b])]),
+                           "of_totals": _total(results[a]) / _total(results[b])}
               for a, b in RATIOS if a in results and b in results}
     return {"machine": info, "rows": rows, "ratios": ratios, "skipped": skipped}
 
 
 def markdown(found: dict[str, Any]) -> str:
-    lines = ["| row | tokens per CPU-second (median) | min - max | tokens per wall second (median) | rounds |",
-             "|---|---|---|---|---|"]
+    lines = ["| row | tokens per CPU-second (median) | min - max | all rounds together | tokens per wall second (median) "
+             "| rounds |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {r['cpu']['median']:,.0f} | {r['cpu']['min']:,.0f} - {r['cpu']['max']:,.0f} | "
-              f"{r['wall']['median']:,.0f} | {r['rounds']} |" for name, r in found["rows"].items()]
-    lines += ["", "| ratio of tokens per CPU-second (paired per round) | median | min - max |", "|---|---|---|"]
-    lines += [f"| {name} | {r['median']:.2f} | {r['min']:.2f} - {r['max']:.2f} |" for name, r in found["ratios"].items()]
+              f"{r['cpu_total']:,.0f} | {r['wall']['median']:,.0f} | {r['rounds']} |" for name, r in found["rows"].items()]
+    lines += ["", "| ratio of tokens per CPU-second (paired per round) | median | min - max | of all rounds together |",
+              "|---|---|---|---|"]
+    lines += [f"| {name} | {r['median']:.2f} | {r['min']:.2f} - {r['max']:.2f} | {r['of_totals']:.2f} |"
+              for name, r in found["ratios"].items()]
     lines += [f"\nnot run: {name}: {why}" for name, why in found["skipped"].items()]
     return "\n".join(lines)
 
@@ -317,23 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="polytrain-bench-") as tmp:
         work = Path(tmp)
         inputs = build_inputs(work, args)
-        tok = inputs["tokenizer"]
-        jobs: dict[str, Callable[[], dict[str, float]]] = {}
-        texts = training_texts(inputs["text"]) if "tokenizer" in args.rows else []
-        for name in ("text", "tokens", "text-v1"):
-            if name in args.rows:
-                jobs[name] = lambda shards=inputs[name]: stream_row(shards, tok, args)
-        if "tokenizer" in args.rows:
-            jobs["tokenizer"] = lambda: tokenizer_row(texts, tok)
-        if args.before and "before" in args.rows:
-            tree = before_tree(args.before, work)
-            jobs["before"] = lambda: before_row(tree, inputs[args.before_shards], tok, args)
-        readers, skipped = stores(work, inputs["tokens"], [r[5:] for r in args.rows if r in ("read-mds", "read-litdata")],
-                                  args.read_tokens, args.batch_size)
-        for name, read in readers.items():
-            if name in args.rows:
-                jobs[name] = lambda read=read: read_row(read, args.read_tokens)
-        results = run_rounds(jobs, args.rounds)
+        results, skipped = run_rounds(*round_jobs(work, inputs, args))
     info["load_average_at_end"] = list(os.getloadavg())
     info.update(max_length=args.max_length, batch_size=args.batch_size, batches=args.batches, before=args.before)
     found = report(results, skipped, info)
