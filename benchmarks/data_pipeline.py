@@ -28,6 +28,7 @@ Usage::
     python benchmarks/data_pipeline.py                                   # the demo corpus, 3 rounds
     python benchmarks/data_pipeline.py --before d1d2fbb --rounds 5 --max-length 512 --out pipeline.json
     python benchmarks/data_pipeline.py --before 16e68ee --before-shards tokens --rows tokens before   # the token path
+    python benchmarks/data_pipeline.py --rows tokenizer text tokens --merge-documents 5 --max-samples 40   # longer documents
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ def build_inputs(work: Path, args: argparse.Namespace) -> dict[str, str]:
 
     text, tok = str(work / "text"), str(work / "tokenizer.json")
     corpus = [str(DEMO / "mono"), str(DEMO / "parallel")] if args.corpus is None else args.corpus
+    if args.merge_documents > 1:
+        corpus = [merged_documents(path, work / "merged" / str(i), args.merge_documents) for i, path in enumerate(corpus)]
     if shard.main(["--input", *corpus, "--out", text, "--max-samples", str(args.max_samples)]) != 0:
         sys.exit("benchmark: sharding failed")
     if args.tokenizer:
@@ -129,6 +132,20 @@ def build_inputs(work: Path, args: argparse.Namespace) -> dict[str, str]:
         sys.exit("benchmark: tokenizing failed")
     return {"text": text, "tokens": str(work / "tokens"), "text-v1": one_document_layout(text, str(work / "v1")),
             "tokenizer": tok}
+
+
+def merged_documents(path: str, out: Path, n: int) -> str:
+    """A copy of the ``.txt`` files in folder ``path`` with every ``n`` consecutive documents (blank-line
+    separated) made one: the same text in documents ``n`` times as long. Other files are copied."""
+    out.mkdir(parents=True)
+    for source in sorted(Path(path).iterdir()):
+        if source.suffix != ".txt":
+            (out / source.name).write_bytes(source.read_bytes())
+            continue
+        docs = [d.strip("\n") for d in source.read_text(encoding="utf-8").split("\n\n") if d.strip()]
+        merged = ["\n".join(docs[i:i + n]) for i in range(0, len(docs), n)]
+        (out / source.name).write_text("\n\n".join(merged) + "\n", encoding="utf-8")
+    return str(out)
 
 
 def one_document_layout(text: str, out: str) -> str:
@@ -315,6 +332,8 @@ def markdown(found: dict[str, Any]) -> str:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", nargs="+", help="inputs for polytrain data shard (default: the demo corpus)")
+    p.add_argument("--merge-documents", type=int, default=1, metavar="N", help="make every N consecutive documents "
+                   "of each .txt file of the corpus one (longer documents, the same text)")
     p.add_argument("--tokenizer", help="tokenizer.json (default: train an 8,000-token Unigram on the corpus)")
     p.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
     p.add_argument("--before", metavar="REV", help="git revision of the 'before' row (omitted: no such row)")
