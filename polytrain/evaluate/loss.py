@@ -1,8 +1,9 @@
 """``polytrain evaluate loss``: per-language loss of a model's own objectives on shards or text files.
 
 Each objective of the model scores the data it reads (MLM and denoising: monolingual text, TLM:
-parallel pairs) exactly as validation does: documents are tokenized and packed into blocks as the
-stream packs them (a packer per shard or file), and the objective corrupts each block with
+parallel pairs) exactly as validation does: documents are tokenized (or read from token shards of the
+model's tokenizer) and packed into blocks as the stream packs them (a packer per shard or file), and
+the objective corrupts each block with
 ``make_rng(seed, "val", key)``, so on a run's own validation shards (``--split val``, seed 0) the
 figures are the ``val/<objective>/<lang>/*`` a validation at that checkpoint logs. Reported per
 language (or pair): mean target cross-entropy, accuracy, ``ppl = exp(loss)``, target tokens and
@@ -48,6 +49,8 @@ class Document:
     texts: dict[str, str]
     group: str
     """The shard or file it came from: each group is packed on its own."""
+    ids: list[np.ndarray] | None = None
+    """Token shards: (T_i,) int64 ids of each sentence (mono) or of the two sides, instead of ``texts``."""
 
 
 @dataclass
@@ -84,12 +87,13 @@ class DataSource:
         is_manifest = path.endswith("manifest.json") or os.path.isfile(os.path.join(path, "manifest.json"))
         return Manifest.load(path) if len(self.paths) == 1 and is_manifest else None
 
-    def documents(self, kind: str) -> Iterator[Document]:
-        """Every document (``kind="mono"``) or pair (``"parallel"``) of the data, in order."""
+    def documents(self, kind: str, vocab: Vocab) -> Iterator[Document]:
+        """Every document (``kind="mono"``) or pair (``"parallel"``) of the data, in order; token
+        shards must hold the ids of ``vocab``'s tokenizer (the model's)."""
         manifest = self.manifest()
         skipped: dict[str, int] = {}
         if manifest is not None:
-            yield from self._shard_documents(manifest, kind, skipped)
+            yield from self._shard_documents(manifest, kind, skipped, vocab)
         else:
             yield from self._file_documents(kind, skipped)
         if kind not in self._counted:
@@ -97,14 +101,19 @@ class DataSource:
             for reason, count in skipped.items():
                 self.skipped[reason] = self.skipped.get(reason, 0) + count
 
-    def _shard_documents(self, manifest: Manifest, kind: str, skipped: dict[str, int]) -> Iterator[Document]:
-        if manifest.encoding != "text":
-            raise EvalError(f"{manifest.location}: token shards hold ids, not text: evaluate the text shards they "
-                            "were made from")
+    def _shard_documents(self, manifest: Manifest, kind: str, skipped: dict[str, int],
+                         vocab: Vocab) -> Iterator[Document]:
+        problem = manifest.tokenizer_mismatch(vocab.sha256)
+        if problem is not None:
+            raise EvalError(f"{problem}, not the model's (sha256 {vocab.sha256[:12]}): evaluate the text shards "
+                            "they were made from, or shards tokenized with the model's tokenizer")
         stats = StreamStats()
         for shard in manifest.shards(kind, self.split):
             url = manifest.shard_url(shard)
-            for doc in read_documents(url, kind, stats):  # one or many documents per tar sample
+            for doc in read_documents(url, kind, stats, manifest.encoding, vocab_size=vocab.size):
+                if doc.ids is not None:  # token shards
+                    yield Document(doc.key, shard.lang, {}, url, [ids.astype(np.int64) for ids in doc.split_ids()])
+                    continue
                 lines = doc.sentences or []
                 texts = {"txt": "\n".join(lines)} if kind == "mono" else {"src.txt": lines[0], "tgt.txt": lines[1]}
                 yield Document(doc.key, shard.lang, texts, url)
@@ -126,6 +135,14 @@ class DataSource:
                     skipped[reason] = skipped.get(reason, 0) + count
 
 
+def sentence_ids(loaded: LoadedModel, doc: Document) -> list[np.ndarray]:
+    """(T_i,) int64 ids of each sentence of a mono document, or of the two sides of a pair: read from
+    token shards, or tokenized as the stream tokenizes."""
+    if doc.ids is not None:
+        return doc.ids
+    return loaded.encode(doc.texts["txt"].split("\n") if "txt" in doc.texts else [doc.texts["src.txt"], doc.texts["tgt.txt"]])
+
+
 def samples(loaded: LoadedModel, objective: Objective, docs: Iterator[Document],
             skipped: dict[str, int]) -> Iterator[TextBlock | TextPair]:
     """Tokenized blocks (mono objectives: packed per group, as validation packs a shard) or pairs."""
@@ -134,7 +151,7 @@ def samples(loaded: LoadedModel, objective: Objective, docs: Iterator[Document],
         for lang in doc.lang.split("-"):
             loaded.check_language(lang, doc.group)
         if objective.data_kind == "parallel":
-            src, tgt = loaded.encode([doc.texts["src.txt"], doc.texts["tgt.txt"]])
+            src, tgt = sentence_ids(loaded, doc)
             if not len(src) or not len(tgt):
                 skipped["empty_text"] = skipped.get("empty_text", 0) + 1
                 continue
@@ -146,7 +163,7 @@ def samples(loaded: LoadedModel, objective: Objective, docs: Iterator[Document],
                 yield from packer.flush()
             packer, group = packer_for(objective), doc.group
         assert packer is not None
-        yield from packer.add(doc.key, doc.lang, loaded.encode(doc.texts["txt"].split("\n")))
+        yield from packer.add(doc.key, doc.lang, sentence_ids(loaded, doc))
     if packer is not None:
         yield from packer.flush()
 
@@ -173,7 +190,7 @@ def objective_loss(loaded: LoadedModel, objective: Objective, data: DataSource, 
             t.tokens += len(example.input_ids)
         examples.clear()
 
-    for sample in samples(loaded, objective, data.documents(objective.data_kind), data.skipped):
+    for sample in samples(loaded, objective, data.documents(objective.data_kind, loaded.vocab), data.skipped):
         examples.append(objective.make_example(sample, make_rng(seed, "val", sample.key)))
         if len(examples) == batch_size:
             flush()
@@ -205,12 +222,12 @@ def pseudo_perplexity(loaded: LoadedModel, data: DataSource, max_sentences: int,
     vocab, layout = loaded.vocab, loaded.layout
     nll: dict[str, float] = {}
     counts: dict[str, list[int]] = {}
-    for doc in data.documents("mono"):
+    for doc in data.documents("mono", vocab):
         seen = counts.setdefault(doc.lang, [0, 0])
         if seen[0] >= max_sentences:
             continue
         loaded.check_language(doc.lang, doc.key)
-        for i, ids in enumerate(loaded.encode(doc.texts["txt"].split("\n"))[: max_sentences - seen[0]]):
+        for i, ids in enumerate(sentence_ids(loaded, doc)[: max_sentences - seen[0]]):
             example = layout.plain_example(ids[: loaded.room], doc.lang, f"{doc.key}.{i}")
             assert example is not None
             copies = masked_copies(example, vocab)

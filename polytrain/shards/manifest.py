@@ -300,6 +300,15 @@ class Manifest:
         _check_choice("kind", kind, KINDS)
         return sorted({s.lang for s in self.entries if s.kind == kind})
 
+    def tokenizer_mismatch(self, digest: str) -> str | None:
+        """``None`` if ids of the tokenizer with sha256 ``digest`` can read these shards (text shards,
+        or token shards made with it); else what made them, for a one-line refusal."""
+        made_by = self.tokenizer
+        if self.encoding != "tokens" or made_by is None or made_by["sha256"] == digest:
+            return None
+        return (f"{self.location}: token shards made with tokenizer sha256 {made_by['sha256'][:12]} "
+                f"({made_by.get('source', '?')})")
+
     def text_languages(self, kind: str | None = None) -> list[str]:
         """Sorted languages of the text in any shard (of ``kind``): mono languages and both sides of
         the pairs, what a tokenizer for these shards must cover."""

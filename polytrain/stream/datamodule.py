@@ -420,12 +420,11 @@ def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
 
 def _check_token_shards(manifest: Manifest, tokenizer: str, digest: str) -> None:
     """Token shards hold the ids of one tokenizer: another one is refused (one line)."""
-    made_by = manifest.tokenizer
-    if manifest.encoding == "tokens" and made_by is not None and made_by["sha256"] != digest:
+    problem = manifest.tokenizer_mismatch(digest)
+    if problem is not None:
         raise ConfigError(
-            f"{manifest.location}: token shards made with tokenizer sha256 {made_by['sha256'][:12]} "
-            f"({made_by.get('source', '?')}), but data.tokenizer {tokenizer} has sha256 {digest[:12]}: train "
-            f"with that tokenizer, or tokenize the text shards again (polytrain data tokenize --tokenizer {tokenizer})")
+            f"{problem}, but data.tokenizer {tokenizer} has sha256 {digest[:12]}: train with that tokenizer, or "
+            f"tokenize the text shards again (polytrain data tokenize --tokenizer {tokenizer})")
 
 
 def _check_options(max_length: int, batch_size: int, num_workers: int, sampling_alpha: float,

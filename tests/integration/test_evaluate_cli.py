@@ -92,6 +92,32 @@ def test_denoising_loss_of_an_encoder_decoder_is_what_validation_logged(seq2seq_
         assert languages[lang]["loss"] == pytest.approx(logged[f"val/denoise/{lang}/loss"], abs=1e-4), lang
 
 
+def test_loss_on_token_shards_is_the_loss_on_their_text_shards(mlm_run: Path, demo_data: Any, demo_tokens: Path,
+                                                                tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # The same documents, tokenized by `polytrain data tokenize` instead of in the command: the same
+    # blocks, the same corruption, the same numbers.
+    model = str(mlm_run / "checkpoints" / "last.ckpt")
+    text = result_of(["loss", "--model", model, "--data", str(demo_data.manifest), "--pseudo-perplexity", "2"],
+                     tmp_path / "text.json")
+    ids = result_of(["loss", "--model", model, "--data", str(demo_tokens), "--pseudo-perplexity", "2"],
+                    tmp_path / "ids.json")
+    assert len(ids["objectives"]["mlm"]) >= 8 and len(ids["pseudo_perplexity"]) >= 8
+    assert (ids["objectives"], ids["pseudo_perplexity"]) == (text["objectives"], text["pseudo_perplexity"])
+    # Token shards of another tokenizer are refused in one line, as training refuses them.
+    other = json.loads(demo_tokens.read_text(encoding="utf-8"))
+    other["tokenizer"]["sha256"] = "0" * 64
+    (tmp_path / "other").mkdir()
+    for entry in demo_tokens.parent.iterdir():
+        if entry.name != "manifest.json":
+            (tmp_path / "other" / entry.name).symlink_to(entry)
+    (tmp_path / "other" / "manifest.json").write_text(json.dumps(other), encoding="utf-8")
+    capsys.readouterr()
+    assert evaluate(["loss", "--model", model, "--data", str(tmp_path / "other"), "--out", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "token shards made with tokenizer sha256 000000000000" in err and "not the model's" in err
+    assert len(err.splitlines()) == 1, err
+
+
 def test_loss_on_text_files_and_pseudo_perplexity_below_an_untrained_models(mlm_run: Path) -> None:
     model = str(mlm_run / "checkpoints" / "last.ckpt")
     out = mlm_run / "loss-text.json"
