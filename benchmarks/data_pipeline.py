@@ -255,15 +255,17 @@ def stores(work: Path, tokens: str, names: list[str], tokens_per_row: int,
             skipped[f"read-{name}"] = reason
             continue
         path = str(work / name)
-        getattr(_stores, f"write_{name}")(docs * copies, path)
-        read = _stores.read_mds(path, batch_size) if name == "mds" else _stores.read_litdata(path)
-        readers[f"read-{name}"] = read
+        if name == "mds":
+            _stores.write_mds(docs * copies, path)
+            readers["read-mds"] = _stores.read_mds(path, batch_size)
+        else:
+            _stores.write_litdata(docs * copies, path)
+            readers["read-litdata"] = _stores.read_litdata(path)
     return readers, skipped
 
 
-def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int,
-               skipped: dict[str, str]) -> tuple[dict[str, list[dict[str, float]]], dict[str, str]]:
-    """Every job once per round, the order rotated by one each round (``skipped`` passed through)."""
+def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int) -> dict[str, list[dict[str, float]]]:
+    """Every job once per round, the order rotated by one each round."""
     names, results = list(jobs), {name: [] for name in jobs}
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
@@ -271,12 +273,12 @@ def run_rounds(jobs: dict[str, Callable[[], dict[str, float]]], rounds: int,
             got = results[name][-1]
             print(f"round {r + 1}/{rounds}: {name:<13} {got['tokens_per_s']:>12,.0f} tokens/s "
                   f"{got['tokens_per_cpu_s']:>12,.0f} tokens/CPU-s", file=sys.stderr)
-    return results, skipped
+    return results
 
 
 def round_jobs(work: Path, inputs: dict[str, str],
-               args: argparse.Namespace) -> tuple[dict[str, Callable[[], dict[str, float]]], int, dict[str, str]]:
-    """The rows to time in rounds, the number of rounds, and the rows that cannot run (and why)."""
+               args: argparse.Namespace) -> tuple[dict[str, Callable[[], dict[str, float]]], dict[str, str]]:
+    """The rows to time in rounds, and the rows that cannot run (and why)."""
     tok = inputs["tokenizer"]
     jobs: dict[str, Callable[[], dict[str, float]]] = {}
     texts = training_texts(inputs["text"]) if "tokenizer" in args.rows else []
@@ -293,7 +295,7 @@ def round_jobs(work: Path, inputs: dict[str, str],
     for name, read in readers.items():
         if name in args.rows:
             jobs[name] = lambda read=read: read_row(read, args.read_tokens)
-    return jobs, args.rounds, skipped
+    return jobs, skipped
 
 
 RATIOS = (("tokens", "text"), ("text", "tokenizer"), ("text", "text-v1"), ("text", "before"), ("tokens", "before"),
@@ -371,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="polytrain-bench-") as tmp:
         work = Path(tmp)
         inputs = build_inputs(work, args)
-        results, skipped = run_rounds(*round_jobs(work, inputs, args))
+        jobs, skipped = round_jobs(work, inputs, args)
+        results = run_rounds(jobs, args.rounds)
     info["load_average_at_end"] = list(os.getloadavg())
     info.update(max_length=args.max_length, batch_size=args.batch_size, batches=args.batches, before=args.before)
     found = report(results, skipped, info)

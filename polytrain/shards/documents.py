@@ -189,16 +189,30 @@ def _token_documents(kind: str, arrays: dict[str, np.ndarray], meta: dict[str, A
     if sum(lengths) != len(ids) or 0 in counts:
         raise LayoutError(f"'lengths' sum to {sum(lengths)} tokens, the member holds {len(ids)} (and no "
                           "document may have 0 sentences)")
-    ends = _ends(lengths)  # (S,) in the member
-    bounds = np.cumsum([0, *counts]).tolist()  # each document's first sentence
-    stops = ends[np.asarray(bounds[1:], dtype=np.int64) - 1]  # (D,) each document's token end
-    starts = np.concatenate([[0], stops[:-1]])
-    within = ends - np.repeat(starts, counts)  # (S,) sentence ends within their document
-    starts_at, stops_at = starts.tolist(), stops.tolist()
-    # A copy per document: a view would keep the whole member alive while the document waits in a
-    # shuffle buffer. Its sentence ends may share one array (they are small).
-    return [Document(key=key, index=first + i, ids=ids[starts_at[i]:stops_at[i]].copy(),
-                     ends=within[bounds[i]:bounds[i + 1]]) for i, key in enumerate(keys)]
+    return split_documents(ids, np.asarray(lengths, dtype=np.int64), counts, keys, range(first, first + len(keys)))
+
+
+def split_documents(ids: np.ndarray, lengths: np.ndarray, counts: Sequence[int], keys: Sequence[str],
+                    indices: Sequence[int]) -> list[Document]:
+    """Token documents cut from the sentences of several documents, concatenated: a token sample
+    (``_token_documents``) or a group the encoder tokenized at once (``TextEncoder``).
+
+    Args:
+        ids: (T,) the ids of every sentence, in order.
+        lengths: (S,) int64 the tokens of each sentence; they sum to T.
+        counts: the sentences of each document (0 allowed); they sum to S.
+        keys: each document's key.
+        indices: each document's ``Document.index``.
+    """
+    ends = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)])  # (S + 1,)
+    firsts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts, dtype=np.int64)])  # (D + 1,)
+    bounds = ends[firsts]  # (D + 1,) each document's first token
+    within = ends[1:] - np.repeat(bounds[:-1], counts)  # (S,) sentence ends within their document
+    bounds_at, firsts_at = bounds.tolist(), firsts.tolist()
+    # A copy per document: a view would keep the whole sample or group alive while the document waits
+    # in a shuffle buffer. Its sentence ends may share one array (they are small).
+    return [Document(key=key, index=index, ids=ids[bounds_at[i]:bounds_at[i + 1]].copy(),
+                     ends=within[firsts_at[i]:firsts_at[i + 1]]) for i, (key, index) in enumerate(zip(keys, indices))]
 
 
 # ----------------------------------------------------------------------------- writing

@@ -17,7 +17,7 @@ from itertools import chain
 import numpy as np
 from tokenizers import Tokenizer
 
-from polytrain.shards.documents import Document
+from polytrain.shards.documents import Document, split_documents
 from polytrain.shards.manifest import Manifest, ShardInfo
 from polytrain.shards.reader import CUT_CHARS, CUT_LINE, EMPTY_TEXT, StreamStats, read_documents
 
@@ -82,16 +82,8 @@ class TextEncoder:
         lists = [e.ids for e in self._encode(texts, add_special_tokens=False)]
         lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(lengths.sum()))
-        # Sentence ends in the group, each document's token range, and its sentence ends within it:
-        # computed for the group at once (per-document numpy calls cost more than the arithmetic).
-        ends = np.concatenate([[0], np.cumsum(lengths)])  # (S + 1,)
-        firsts = np.concatenate([[0], np.cumsum(counts)])  # (D + 1,) each document's first sentence
-        bounds = ends[firsts]  # (D + 1,) each document's first token
-        within = ends[1:] - np.repeat(bounds[:-1], counts)  # (S,)
-        bounds_at, firsts_at = bounds.tolist(), firsts.tolist()
-        out = [Document(key=doc.key, index=doc.index, ids=flat[bounds_at[i]:bounds_at[i + 1]].copy(),
-                        ends=within[firsts_at[i]:firsts_at[i + 1]]) for i, doc in enumerate(docs)]
-        return out, cuts
+        # Cut for the whole group at once: per-document numpy calls cost more than the arithmetic.
+        return split_documents(flat, lengths, counts, [d.key for d in docs], [d.index for d in docs]), cuts
 
 
 def _count_cuts(count: Count, lines: int, chars: int) -> None:
