@@ -8,7 +8,6 @@ so two runs with one seed produce the same data and different ranks or workers d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -88,16 +87,6 @@ def make_rng(seed: int, *keys: int | str) -> np.random.Generator:
         *keys: what this generator is for, e.g. ``"stream", rank, worker`` or ``"example", sample_key``.
     """
     return _generator(_words((seed, *keys)))
-
-
-def rng_maker(seed: int, *prefix: int | str) -> Callable[..., np.random.Generator]:
-    """``maker(*keys)`` is ``make_rng(seed, *prefix, *keys)``, with ``seed`` and ``prefix`` converted
-    once: for the many generators that share their first keys (one per example of a batch)."""
-    head = _words((seed, *prefix))
-
-    def maker(*keys: int | str) -> np.random.Generator:
-        return _generator(head + _words(keys))
-    return maker
 
 
 def torch_seed(rng: np.random.Generator) -> int:

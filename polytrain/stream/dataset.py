@@ -30,7 +30,7 @@ import torch
 from tokenizers import Tokenizer
 
 from polytrain.objectives.base import Objective
-from polytrain.rng import make_rng, rng_maker
+from polytrain.rng import make_rng
 from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.documents import Document
@@ -238,14 +238,14 @@ class PretrainStream(torch.utils.data.IterableDataset):
         mixtures = [self._mixture(obj, plan.slot, extra) for obj in self.objectives]
         i = self._load_slot(mixtures, plan.state) if plan.state is not None else 0
         weights = [obj.weight for obj in self.objectives]
-        batch_rng = rng_maker(self.seed, "example", self.rank, plan.slot)
         while True:
             # The DataLoader takes batches round-robin from its workers: this is the global index.
             k = choose_objective(self.seed, plan.base + i * num_workers + plan.slot, weights)
             obj = self.objectives[k]
             samples = list(islice(mixtures[k], self.batch_size))
             # One generator per batch, keyed by the slot's batch count (in the resume state).
-            batch = self._batch(obj, obj.make_examples(samples, batch_rng(i, *extra)))
+            rng = make_rng(self.seed, "example", self.rank, plan.slot, i, *extra)
+            batch = self._batch(obj, obj.make_examples(samples, rng))
             i += 1
             batch.state = self._slot_state(plan, num_workers, i, mixtures)
             yield batch

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from polytrain.stream.collate import collate
-from polytrain.rng import make_rng, rng_maker
+from polytrain.rng import make_rng
 from polytrain.metrics import GroupTokenStats
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain.types import IGNORE_INDEX, Batch, Example
@@ -49,13 +49,6 @@ def test_rng_is_numpys_default_rng_of_its_keys():
         got = make_rng(seed, *keys)
         assert got.bit_generator.state == expected.bit_generator.state, (seed, keys)
         np.testing.assert_array_equal(got.random(4), expected.random(4))
-
-
-def test_rng_maker_is_make_rng_with_a_fixed_prefix():
-    rng = np.random.default_rng(1)
-    for _ in range(100):
-        prefix, keys = _random_keys(rng), _random_keys(rng)
-        assert (rng_maker(5, *prefix)(*keys).bit_generator.state == make_rng(5, *prefix, *keys).bit_generator.state)
 
 
 def test_rng_rejects_negative_keys():
