@@ -1,8 +1,9 @@
 """Data pipeline throughput per worker: tokens/s from tar shards to packed, masked ``Batch``es.
 
 Every row runs in this one process on one core (``torch`` threads 1, ``TOKENIZERS_PARALLELISM=false``,
-``num_workers=0``: the work one DataLoader worker does), in rounds: each round measures every row
-once, in a rotated order, so that a slow phase of a shared machine hits every row; the ratios are
+``num_workers=0``: the work one DataLoader worker does, after a worker's start-up, which freezes the
+objects that exist then: ``polytrain.stream.workers.freeze_inherited_objects``), in rounds: each
+round measures every row once, in a rotated order, so that a slow phase of a shared machine hits every row; the ratios are
 medians of the per-round ratios. Each row reports tokens per CPU-second of this process (what one
 worker core does, even where other jobs share the machine) and tokens per wall second. Results are
 quoted in docs/benchmarks.md ("Data pipeline").
@@ -34,6 +35,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -364,16 +366,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     torch.set_num_threads(1)
     if args.child_stream:
+        gc.freeze()  # what freeze_inherited_objects does at a worker's start (older revisions lack it)
         print(json.dumps(stream_row(args.child_stream, args.tokenizer, args)))
         return 0
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import machine_info
+
+    from polytrain.stream.workers import freeze_inherited_objects
 
     info = machine_info(1)
     with tempfile.TemporaryDirectory(prefix="polytrain-bench-") as tmp:
         work = Path(tmp)
         inputs = build_inputs(work, args)
         jobs, skipped = round_jobs(work, inputs, args)
+        freeze_inherited_objects()  # as a worker's start-up does: collections skip what exists now
         results = run_rounds(jobs, args.rounds)
     info["load_average_at_end"] = list(os.getloadavg())
     info.update(max_length=args.max_length, batch_size=args.batch_size, batches=args.batches, before=args.before)

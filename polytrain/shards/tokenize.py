@@ -44,7 +44,7 @@ class TextEncoder:
     def encode(self, docs: list[Document], count: Count) -> list[Document]:
         """``docs`` tokenized (same keys and indices), in one ``encode_batch`` call; cuts are counted now."""
         out, cuts = self._encode_group(docs)
-        for lines, chars in cuts:
+        for lines, chars in cuts or ():
             _count_cuts(count, lines, chars)
         return out
 
@@ -62,19 +62,22 @@ class TextEncoder:
                 size += sum(map(len, doc.sentences or ()))
             if group and (doc is None or size >= self.chunk_chars):
                 encoded, cuts = self._encode_group(group)
-                for tokenized, (lines, chars) in zip(encoded, cuts):
-                    _count_cuts(count, lines, chars)
-                    yield tokenized
+                if cuts is None:
+                    yield from encoded
+                else:
+                    for tokenized, (lines, chars) in zip(encoded, cuts):
+                        _count_cuts(count, lines, chars)
+                        yield tokenized
                 group, size = [], 0
 
-    def _encode_group(self, docs: list[Document]) -> tuple[list[Document], list[tuple[int, int]]]:
-        """The tokenized documents and the (lines, characters) cut from each."""
+    def _encode_group(self, docs: list[Document]) -> tuple[list[Document], list[tuple[int, int]] | None]:
+        """The tokenized documents and the (lines, characters) cut from each (``None``: nothing cut)."""
         for doc in docs:
             assert doc.sentences is not None, f"{doc.key}: already tokenized"
         counts = [len(doc.sentences) for doc in docs]  # type: ignore[arg-type]
         texts: list[str] = list(chain.from_iterable(doc.sentences for doc in docs))  # type: ignore[arg-type]
         cap = self.max_line_chars
-        cuts = [(0, 0)] * len(docs)
+        cuts = None
         if texts and max(map(len, texts)) > cap:  # rare: count each document's cuts
             cuts = [(sum(len(s) > cap for s in doc.sentences), sum(max(0, len(s) - cap) for s in doc.sentences))  # type: ignore[union-attr]
                     for doc in docs]
@@ -98,7 +101,7 @@ def usable(doc: Document, kind: str) -> bool:
     assert doc.ends is not None, "not tokenized"
     if kind == "parallel":
         return bool(doc.ends[0] > 0 and doc.ends[1] > doc.ends[0])
-    return bool(len(doc.ends) and doc.ends[-1] > 0)
+    return len(doc.ids) > 0  # type: ignore[arg-type]  # its last sentence ends at len(ids)
 
 
 def usable_documents(docs: Iterator[Document], kind: str, count: Count) -> Iterator[Document]:

@@ -24,7 +24,7 @@ from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.manifest import Split
 from polytrain.stream.dataset import PretrainStream
 from polytrain.stream.state import STATE_VERSION, StreamStateTracker, from_saved, to_saveable
-from polytrain.stream.workers import end_workers_at_exit, worker_ignore_signals
+from polytrain.stream.workers import end_workers_at_exit, worker_init
 from polytrain.registry import bind_objectives
 from polytrain.shards.vocab import check_languages, file_sha256, load_vocab
 from polytrain.errors import ConfigError
@@ -349,12 +349,13 @@ class PretrainDataModule(LightningDataModule):
         # batch_size=None: the dataset batches itself (one objective per batch). Its own generator:
         # starting a loader then never draws from torch's global one, which dropout uses
         # (a resumed run starts its loaders at other steps than an uninterrupted one).
-        # Workers ignore the stop signals: only the main process saves and stops (SaveOnSignal).
+        # Workers ignore the stop signals: only the main process saves and stops (SaveOnSignal);
+        # and their collector skips what they inherit (worker_init).
         if self.num_workers > 0:
             end_workers_at_exit()
         return DataLoader(dataset, batch_size=None, num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.num_workers > 0, generator=torch.Generator().manual_seed(self.seed),
-                          worker_init_fn=worker_ignore_signals)
+                          worker_init_fn=worker_init)
 
     def _kinds_present(self) -> str:
         return ", ".join(k for k in ("mono", "parallel") if self.manifest.shards(k, "train"))

@@ -30,7 +30,7 @@ import torch
 from tokenizers import Tokenizer
 
 from polytrain.objectives.base import Objective
-from polytrain.rng import make_rng
+from polytrain.rng import make_rng, uniform_index
 from polytrain.shards.manifest import Manifest, ShardInfo, Split
 from polytrain.shards.mixture import mixture_probs
 from polytrain.shards.documents import Document
@@ -65,7 +65,7 @@ def shuffle_buffer(items: Iterator[T], size: int, rng: np.random.Generator) -> I
         if len(buffer) < size:
             buffer.append(item)
             continue
-        i = int(rng.integers(size))
+        i = uniform_index(rng, size)
         yield buffer[i]
         buffer[i] = item
     for i in rng.permutation(len(buffer)):

@@ -33,10 +33,11 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class _Pending(NamedTuple):
-    """One document waiting (in part) for a block: its tokens with the ``eos`` separator, and the
-    exclusive ends of its sentences in them (the last is ``len(tokens)``)."""
+    """One document waiting (in part) for a block: its ids (not copied, without the ``eos`` that
+    follows them) and the exclusive ends of its sentences counting that ``eos`` (the last is
+    ``len(ids) + 1``)."""
 
-    tokens: np.ndarray
+    ids: np.ndarray
     ends: list[int]
     key: str
 
@@ -49,6 +50,7 @@ class Snapshot(NamedTuple):
     blocks_made: int
     start: int
     docs: tuple[_Pending, ...]
+    eos_id: int
 
 
 class Packer:
@@ -73,7 +75,6 @@ class Packer:
         self.block_size = block_size
         self.eos_id = eos_id
         self.whole_documents = whole_documents
-        self._eos = np.array([eos_id], dtype=np.int64)
         self.lang: str | None = None
         self.blocks_made = 0
         # The pending tokens are kept per document, not concatenated: a document is copied once,
@@ -104,7 +105,8 @@ class Packer:
 
     def add_document(self, key: str, lang: str, ids: np.ndarray, ends: np.ndarray) -> list[TextBlock]:
         """:meth:`add` for a document given as (T,) ids of all its sentences and their (S,) exclusive
-        ``ends`` (what ``polytrain.shards.documents.Document`` holds): no per-sentence arrays."""
+        ``ends`` (what ``polytrain.shards.documents.Document`` holds): no per-sentence arrays. ``ids``
+        is kept, not copied, until its last token is in a block: it must not change meanwhile."""
         if self.lang is None:
             self.lang = lang
         elif lang != self.lang:
@@ -115,7 +117,7 @@ class Packer:
         if self.whole_documents:
             return self._document_blocks(key, np.split(np.asarray(ids, dtype=np.int64), cuts[:-1]))
         cuts[-1] += 1  # the eos separator belongs to the last sentence
-        self._docs.append(_Pending(np.concatenate([ids, self._eos]), cuts, key))  # int64: _eos is
+        self._docs.append(_Pending(ids, cuts, key))  # copied once, into the block that takes it
         self._pending += cuts[-1]
         blocks = []
         while self._pending >= self.block_size:
@@ -124,14 +126,17 @@ class Packer:
 
     def snapshot(self) -> Snapshot:
         """The position now, in O(pending documents): cheap enough to take before every document."""
-        return Snapshot(self.lang, self.blocks_made, self._start, tuple(self._docs))
+        return Snapshot(self.lang, self.blocks_made, self._start, tuple(self._docs), self.eos_id)
 
     @staticmethod
     def snapshot_state(snapshot: Snapshot) -> dict[str, Any]:
         """The :meth:`state_dict` the packer had when it took ``snapshot``."""
         start, docs = snapshot.start, snapshot.docs
-        offsets = list(accumulate((len(d.tokens) for d in docs), initial=0))
-        ids = np.concatenate([docs[0].tokens[start:], *(d.tokens for d in docs[1:])]) if docs else _EMPTY
+        offsets = list(accumulate((d.ends[-1] for d in docs), initial=0))
+        ids = np.empty(offsets[-1], dtype=np.int64)  # every document's ids, then its eos
+        for off, d in zip(offsets[1:], docs):
+            ids[off - d.ends[-1]:off - 1], ids[off - 1] = d.ids, snapshot.eos_id
+        ids = ids[start:]
         # Only the first document can have sentences in blocks already (offsets[0] is 0).
         ends = [e - start for e in docs[0].ends[bisect_right(docs[0].ends, start):]] if docs else []
         ends += [off - start + e for off, d in zip(offsets[1:], docs[1:]) for e in d.ends]
@@ -160,8 +165,8 @@ class Packer:
         bounds = [*offsets[1:], len(ids)]
         for off, stop, key in zip(offsets, bounds, keys):
             # The first document's tokens before offset 0 are in blocks already: a placeholder keeps
-            # offsets within the document as they were.
-            tokens = np.concatenate([np.zeros(max(0, -off), dtype=np.int64), ids[max(0, off):stop]])
+            # offsets within the document as they were. Every document's last token is its eos.
+            tokens = np.concatenate([np.zeros(max(0, -off), dtype=np.int64), ids[max(0, off):stop - 1]])
             self._docs.append(_Pending(tokens, [e - off for e in ends if max(0, off) < e <= stop], key))
 
     def flush(self) -> list[TextBlock]:
@@ -187,15 +192,22 @@ class Packer:
         """The next ``size`` pending tokens as a block, with their sentence ends and the key of the
         document the first one comes from; documents used up leave ``_docs``."""
         key = self._docs[0].key
-        pieces, ends, filled = [], [], 0
+        out = np.empty(size, dtype=np.int64)
+        ends: list[int] = []
+        filled = 0
         while filled < size:
             doc, start = self._docs[0], self._start
-            stop = min(len(doc.tokens), start + size - filled)
-            pieces.append(doc.tokens[start:stop])
+            total = doc.ends[-1]  # its ids and eos
+            stop = min(total, start + size - filled)
+            last = min(stop, total - 1)  # the ids in the piece end here; the eos follows them
+            out[filled:filled + last - start] = doc.ids[start:last]
+            if stop == total:
+                out[filled + last - start] = self.eos_id
             # doc.ends is increasing: the sentences ending in (start, stop], without scanning a long document
-            ends += [filled + e - start for e in doc.ends[bisect_right(doc.ends, start):bisect_right(doc.ends, stop)]]
+            first = bisect_right(doc.ends, start) if start else 0
+            ends += [filled + e - start for e in doc.ends[first:bisect_right(doc.ends, stop, first)]]
             filled += stop - start
-            if stop == len(doc.tokens):
+            if stop == total:
                 self._docs.pop(0)
                 self._start = 0
             else:
@@ -203,8 +215,7 @@ class Packer:
         if not ends or ends[-1] != size:
             ends.append(size)  # the block cuts a sentence: its piece inside the block ends where the block ends
         self._pending -= size
-        block = TextBlock(key=f"{self.lang}/{key}/{self.blocks_made}", lang=str(self.lang),
-                          ids=np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy(),
+        block = TextBlock(key=f"{self.lang}/{key}/{self.blocks_made}", lang=str(self.lang), ids=out,
                           sentence_ends=np.array(ends, dtype=np.int64))
         self.blocks_made += 1
         return block

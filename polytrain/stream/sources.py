@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from polytrain.errors import DataError
+from polytrain.rng import uniform_index
 from polytrain.shards.documents import Document
 from polytrain.shards.manifest import ShardInfo
 from polytrain.stream.packing import Packer, Snapshot
@@ -124,7 +125,7 @@ class LanguageStream:
                 self.refs[len(self.buffer), 0], self.refs[len(self.buffer), 1] = ref
                 self.buffer.append(doc)
                 continue
-            i = int(self.rng.integers(self.size))
+            i = uniform_index(self.rng, self.size)
             out = self.buffer[i], (int(self.refs[i, 0]), int(self.refs[i, 1]))
             self.buffer[i] = doc
             self.refs[i, 0], self.refs[i, 1] = ref  # two scalar writes: 4x faster than one row write
@@ -235,7 +236,7 @@ class MixtureStream:
         self.langs = sorted(probs)
         self.p = np.array([probs[lang] for lang in self.langs], dtype=np.float64)
         self.p /= self.p.sum()
-        self.chunk = np.zeros(0, dtype=np.int64)
+        self.chunk: list[int] = []  # a list: indexing a numpy array per sample costs more
         self.pos = 0
         self.rng_before_chunk: dict[str, Any] | None = None
 
@@ -245,8 +246,8 @@ class MixtureStream:
     def __next__(self) -> Sample:
         if self.pos >= len(self.chunk):
             self.rng_before_chunk = dict(self.rng.bit_generator.state)
-            self.chunk, self.pos = self.rng.choice(len(self.langs), size=MIX_CHUNK, p=self.p), 0
-        lang = self.langs[int(self.chunk[self.pos])]
+            self.chunk, self.pos = self.rng.choice(len(self.langs), size=MIX_CHUNK, p=self.p).tolist(), 0
+        lang = self.langs[self.chunk[self.pos]]
         self.pos += 1
         sample = next(self.streams[lang])
         self.drawn.samples[lang] += 1
@@ -263,7 +264,7 @@ class MixtureStream:
         self.rng.bit_generator.state = state["rng"]
         if state["chunk"]:  # draw the same chunk again
             self.rng_before_chunk = state["rng"]
-            self.chunk = self.rng.choice(len(self.langs), size=MIX_CHUNK, p=self.p)
+            self.chunk = self.rng.choice(len(self.langs), size=MIX_CHUNK, p=self.p).tolist()
         self.pos = int(state["pos"])
         for lang, stream_state in state["streams"].items():
             if lang not in self.streams:

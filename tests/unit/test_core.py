@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from polytrain.stream.collate import collate
-from polytrain.rng import make_rng
+from polytrain.rng import make_rng, uniform_index
 from polytrain.metrics import GroupTokenStats
 from polytrain.optim import OptimizerConfig, build_optimizer, lr_factor, param_groups
 from polytrain.types import IGNORE_INDEX, Batch, Example
@@ -49,6 +49,17 @@ def test_rng_is_numpys_default_rng_of_its_keys():
         got = make_rng(seed, *keys)
         assert got.bit_generator.state == expected.bit_generator.state, (seed, keys)
         np.testing.assert_array_equal(got.random(4), expected.random(4))
+
+
+@pytest.mark.parametrize("n", [1, 7, 200])
+def test_uniform_index_is_uniform_over_its_range(n: int) -> None:
+    # The stream's shuffle buffers emit the document at this index: a bias would favour slots.
+    rng = make_rng(0, "uniform_index", n)
+    draws = np.array([uniform_index(rng, n) for _ in range(400 * n)])
+    assert draws.min() == 0 and draws.max() == n - 1
+    counts = np.bincount(draws, minlength=n)
+    chi2 = ((counts - 400) ** 2 / 400).sum()  # df = n - 1: mean n - 1, sd sqrt(2 (n - 1))
+    assert chi2 <= (n - 1) + 5 * math.sqrt(2 * max(1, n - 1)), (n, chi2)
 
 
 def test_rng_rejects_negative_keys():

@@ -3,9 +3,11 @@ Trainer and in a separate process: tests/integration/test_datamodule_fit.py)."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
+import signal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +19,13 @@ from polytrain.stream.datamodule import PretrainDataModule
 from polytrain.shards.manifest import ManifestError
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch
+
+
+class WorkerStart(torch.utils.data.IterableDataset):
+    """Reports what a DataLoader worker looks like once started: frozen objects, collector, SIGTERM."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield gc.get_freeze_count(), gc.isenabled(), signal.getsignal(signal.SIGTERM)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +159,17 @@ def test_loaders_yield_batches_and_no_val_shards_means_no_val_loader(
     with caplog.at_level(logging.WARNING, logger="polytrain.stream.datamodule"):
         assert dm.val_dataloader() == []
     assert "no validation shards for mono data" in caplog.text
+
+
+def test_loader_workers_ignore_stop_signals_and_the_collector_skips_what_they_inherit(corpus: tuple[str, str]) -> None:
+    dm = datamodule(corpus, num_workers=1)
+    dm.connect([EchoObjective()])
+    init = dm.train_dataloader().worker_init_fn
+    loader = torch.utils.data.DataLoader(WorkerStart(), batch_size=None, num_workers=1, worker_init_fn=init)
+    ((frozen, collecting, sigterm),) = list(loader)
+    assert frozen > 10_000 and collecting  # torch's objects and more; new ones are still collected
+    assert sigterm == signal.SIG_IGN
+    assert gc.get_freeze_count() == 0  # the training process's collector is untouched
 
 
 def test_packed_mlm_batches_have_no_padding_and_drop_their_mask(corpus: tuple[str, str]) -> None:
