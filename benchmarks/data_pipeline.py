@@ -1,8 +1,8 @@
 """Data pipeline throughput per worker: tokens/s from tar shards to packed, masked ``Batch``es.
 
 Every row runs in this one process on one core (``torch`` threads 1, ``TOKENIZERS_PARALLELISM=false``,
-``num_workers=0``: the work one DataLoader worker does, after a worker's start-up, which freezes the
-objects that exist then: ``polytrain.stream.workers.freeze_inherited_objects``), in rounds: each
+``num_workers=0``: the work one DataLoader worker does, after a worker's start-up, which tunes the
+garbage collector: ``polytrain.stream.workers.tune_collector``), in rounds: each
 round measures every row once, in a rotated order, so that a slow phase of a shared machine hits every row; the ratios are
 medians of the per-round ratios. Each row reports tokens per CPU-second of this process (what one
 worker core does, even where other jobs share the machine) and tokens per wall second. Results are
@@ -230,7 +230,10 @@ def before_tree(rev: str, work: Path) -> str:
 
 def before_row(tree: str, shards: str, tok: str, args: argparse.Namespace) -> dict[str, float]:
     """``stream_row`` with the code of ``tree``, in a child process."""
-    argv = [sys.executable, __file__, "--child-stream", shards, "--tokenizer", tok, "--batches", str(args.batches),
+    from polytrain.stream.workers import WORKER_GEN0_THRESHOLD
+
+    argv = [sys.executable, __file__, "--child-stream", shards, "--child-gen0", str(WORKER_GEN0_THRESHOLD),
+            "--tokenizer", tok, "--batches", str(args.batches),
             "--warmup", str(args.warmup), "--max-length", str(args.max_length), "--batch-size", str(args.batch_size),
             "--shuffle-buffer", str(args.shuffle_buffer)]
     env = {**os.environ, "PYTHONPATH": tree, "OMP_NUM_THREADS": "1"}
@@ -359,6 +362,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--read-tokens", type=int, default=5_000_000, help="token ids each read-* row decodes")
     p.add_argument("--out", help="also write the results as JSON here")
     p.add_argument("--child-stream", metavar="SHARDS", help=argparse.SUPPRESS)  # the 'before' row's child
+    p.add_argument("--child-gen0", type=int, default=700, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -366,20 +370,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     torch.set_num_threads(1)
     if args.child_stream:
-        gc.freeze()  # what freeze_inherited_objects does at a worker's start (older revisions lack it)
+        # What tune_collector does at a worker's start (older revisions lack it; the parent passes its threshold).
+        gc.freeze()
+        gc.set_threshold(args.child_gen0, *gc.get_threshold()[1:])
         print(json.dumps(stream_row(args.child_stream, args.tokenizer, args)))
         return 0
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import machine_info
 
-    from polytrain.stream.workers import freeze_inherited_objects
+    from polytrain.stream.workers import tune_collector
 
     info = machine_info(1)
     with tempfile.TemporaryDirectory(prefix="polytrain-bench-") as tmp:
         work = Path(tmp)
         inputs = build_inputs(work, args)
         jobs, skipped = round_jobs(work, inputs, args)
-        freeze_inherited_objects()  # as a worker's start-up does: collections skip what exists now
+        tune_collector()  # as a worker's start-up does
         results = run_rounds(jobs, args.rounds)
     info["load_average_at_end"] = list(os.getloadavg())
     info.update(max_length=args.max_length, batch_size=args.batch_size, batches=args.batches, before=args.before)

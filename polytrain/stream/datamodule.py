@@ -350,7 +350,7 @@ class PretrainDataModule(LightningDataModule):
         # starting a loader then never draws from torch's global one, which dropout uses
         # (a resumed run starts its loaders at other steps than an uninterrupted one).
         # Workers ignore the stop signals: only the main process saves and stops (SaveOnSignal);
-        # and their collector skips what they inherit (worker_init).
+        # and their garbage collector is tuned for streaming (worker_init).
         if self.num_workers > 0:
             end_workers_at_exit()
         return DataLoader(dataset, batch_size=None, num_workers=self.num_workers, pin_memory=self.pin_memory,

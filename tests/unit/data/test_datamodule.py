@@ -16,6 +16,7 @@ import torch
 from stream_fixtures import EchoObjective, PairEchoObjective, build_corpus, make_tokenizer
 
 from polytrain.stream.datamodule import PretrainDataModule
+from polytrain.stream.workers import WORKER_GEN0_THRESHOLD
 from polytrain.shards.manifest import ManifestError
 from polytrain.objectives.base import Objective
 from polytrain.types import Batch
@@ -25,7 +26,7 @@ class WorkerStart(torch.utils.data.IterableDataset):
     """Reports what a DataLoader worker looks like once started: frozen objects, collector, SIGTERM."""
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        yield gc.get_freeze_count(), gc.isenabled(), signal.getsignal(signal.SIGTERM)
+        yield gc.get_freeze_count(), gc.isenabled(), gc.get_threshold()[0], signal.getsignal(signal.SIGTERM)
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +167,9 @@ def test_loader_workers_ignore_stop_signals_and_the_collector_skips_what_they_in
     dm.connect([EchoObjective()])
     init = dm.train_dataloader().worker_init_fn
     loader = torch.utils.data.DataLoader(WorkerStart(), batch_size=None, num_workers=1, worker_init_fn=init)
-    ((frozen, collecting, sigterm),) = list(loader)
+    ((frozen, collecting, gen0, sigterm),) = list(loader)
     assert frozen > 10_000 and collecting  # torch's objects and more; new ones are still collected
+    assert gen0 == WORKER_GEN0_THRESHOLD > gc.get_threshold()[0]
     assert sigterm == signal.SIG_IGN
     assert gc.get_freeze_count() == 0  # the training process's collector is untouched
 
