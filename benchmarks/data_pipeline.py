@@ -11,7 +11,7 @@ quoted in docs/benchmarks.md ("Data pipeline").
 Rows:
 
 - ``tokenizer``: the ``tokenizers`` library alone encoding the training text (``encode_batch_fast``
-  on groups of about 32k characters, as the stream calls it): the ceiling of the text path.
+  on groups of ``TextEncoder``'s ``CHUNK_CHARS`` characters, as the stream calls it): the ceiling of the text path.
 - ``text``: ``PretrainDataModule`` on text shards (many documents per tar sample), MLM.
 - ``tokens``: the same on token shards (``polytrain data tokenize``): identical batches.
 - ``text-v1``: the same code on the same documents in polytrain 0.1's layout (one document per sample).
@@ -176,18 +176,23 @@ def one_document_layout(text: str, out: str) -> str:
 
 
 def training_texts(text: str) -> list[list[str]]:
-    """The mono training sentences of ``text`` in groups of about 32k characters."""
+    """The mono training sentences of ``text`` in groups as the stream encodes them: about
+    ``CHUNK_CHARS`` characters, and a shard's last group ends with it."""
     from polytrain.shards.manifest import Manifest
     from polytrain.shards.reader import StreamStats, read_documents
+    from polytrain.shards.tokenize import CHUNK_CHARS
 
-    manifest, groups, size = Manifest.load(text), [[]], 0
+    manifest, groups = Manifest.load(text), []
     for info in manifest.shards("mono", "train"):
+        group, size = [], 0
         for doc in read_documents(manifest.shard_url(info), "mono", StreamStats()):
-            groups[-1] += doc.sentences or []
+            group += doc.sentences or []
             size += sum(len(s) for s in doc.sentences or [])
-            if size >= 32_768:
-                groups.append([])
-                size = 0
+            if size >= CHUNK_CHARS:
+                groups.append(group)
+                group, size = [], 0
+        if group:
+            groups.append(group)
     return groups
 
 
