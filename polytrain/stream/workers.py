@@ -37,8 +37,8 @@ def tune_collector() -> None:
     visits, copying a forked worker's shared memory pages (Python's ``gc.freeze`` documentation
     describes this use). A worker allocates and frees many short-lived objects per document; with
     the default threshold of 700 young collections ran every few hundred of them. Measured on the
-    text stream over 1,000-2,000 batches: collections took 9.7 % of its time as Python sets them,
-    2.6 % frozen, 0.3 % frozen with this threshold (docs/benchmarks.md, "Garbage collection").
+    text stream over 2,000 batches: collections took 9.4 % of its time as Python sets them, 2.5 %
+    frozen, under 0.1 % frozen with this threshold (docs/benchmarks.md, "Garbage collection").
     Objects created later are collected as before, cycles included.
     """
     gc.freeze()
