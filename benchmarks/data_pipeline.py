@@ -93,20 +93,23 @@ class Clock:
                 "tokens_per_cpu_s": tokens / cpu}
 
 
-def tokenizer_row(texts: list[list[str]], tok: str) -> dict[str, float]:
+def tokenizer_row(texts: list[list[str]], tok: str, tokens: int) -> dict[str, float]:
     """The tokenizer alone on groups of sentences (each group one ``encode_batch_fast`` call), timed
-    on its second pass over them: a new tokenizer's first pass is 10-25 % slower (its word cache
-    fills), and the stream rows are timed after their warm-up batches too."""
+    from its second pass over them, for passes until at least ``tokens`` tokens (as many as a stream
+    row times: rows of equal length meet the same slow and fast phases of a shared machine). A new
+    tokenizer's first pass is 10-25 % slower (its word cache fills), and the stream rows are timed
+    after their warm-up batches too."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(tok)
     encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
     for group in texts:
         encode(group, add_special_tokens=False)
-    clock, tokens = Clock(), 0
-    for group in texts:
-        tokens += sum(len(e.ids) for e in encode(group, add_special_tokens=False))
-    return clock.result(tokens)
+    clock, done = Clock(), 0
+    while done < tokens:
+        for group in texts:
+            done += sum(len(e.ids) for e in encode(group, add_special_tokens=False))
+    return clock.result(done)
 
 
 def read_row(read: Callable[[], Iterator[tuple[int, np.ndarray, np.ndarray]]], tokens: int) -> dict[str, float]:
@@ -296,7 +299,7 @@ def round_jobs(work: Path, inputs: dict[str, str],
         if name in args.rows:
             jobs[name] = lambda shards=inputs[name]: stream_row(shards, tok, args)
     if "tokenizer" in args.rows:
-        jobs["tokenizer"] = lambda: tokenizer_row(texts, tok)
+        jobs["tokenizer"] = lambda: tokenizer_row(texts, tok, args.batches * args.batch_size * args.max_length)
     if args.before and "before" in args.rows:
         tree = before_tree(args.before, work)
         jobs["before"] = lambda: before_row(tree, inputs[args.before_shards], tok, args)
