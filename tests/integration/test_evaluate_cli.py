@@ -183,8 +183,10 @@ def test_translation_fine_tuning_learns_its_pairs(seq2seq_checkpoint: Path, tmp_
     pairs = tmp_path / "de-en.tsv"
     lines = (CORPUS / "parallel" / "de-en.tsv").read_text(encoding="utf-8").splitlines()[:8]
     pairs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # 200 epochs: after 120 the test loss was 0.22 or 0.27 depending on the 4-step checkpoint's data
+    # draws, where greedy output flips between memorised and not (chrF 94 against 41); 200 reach 0.02.
     found = result_of(["translate", "--model", str(seq2seq_checkpoint), "--train", str(pairs), "--test", str(pairs),
-                       "--epochs", "120", "--lr", "3e-3", "--batch-size", "4", "--label-smoothing", "0"],
+                       "--epochs", "200", "--lr", "3e-3", "--batch-size", "4", "--label-smoothing", "0"],
                       tmp_path / "translate.json")
     assert found["pair"] == "de-en" and found["test"]["pairs"] == 8
     assert found["test_loss_after"] < 0.5 * found["test_loss_before"]
