@@ -60,8 +60,16 @@ ROWS = ("tokenizer", "text", "tokens", "text-v1", "before", "read-tokens", "read
 
 # ----------------------------------------------------------------------------- what every row times
 def stream_row(shards: str, tok: str, args: argparse.Namespace) -> dict[str, float]:
-    """``PretrainDataModule`` + ``MaskedLM``, ``num_workers=0`` (only the API of polytrain 0.1, so
-    that ``--before`` can run it too)."""
+    """``args.batches`` batches of :func:`warm_stream`, timed."""
+    batches = warm_stream(shards, tok, args)
+    clock = Clock()
+    tokens = sum(batch.num_tokens for batch in islice(batches, args.batches))
+    return clock.result(tokens)
+
+
+def warm_stream(shards: str, tok: str, args: argparse.Namespace) -> Iterator[Any]:
+    """The training batches of ``PretrainDataModule`` + ``MaskedLM`` (``num_workers=0``) after
+    ``args.warmup`` of them. Only the API of polytrain 0.1, so that ``--before`` can run it too."""
     from polytrain.objectives.mlm import MaskedLM
     from polytrain.stream.datamodule import PretrainDataModule
 
@@ -69,15 +77,10 @@ def stream_row(shards: str, tok: str, args: argparse.Namespace) -> dict[str, flo
                             num_workers=0, shuffle_buffer=args.shuffle_buffer, seed=0)
     dm.connect([MaskedLM()])
     dm.setup("fit")
-    return _time(iter(dm.train_dataloader()), args)
-
-
-def _time(batches: Iterator[Any], args: argparse.Namespace) -> dict[str, float]:
+    batches = iter(dm.train_dataloader())
     for _ in islice(batches, args.warmup):
         pass
-    clock = Clock()
-    tokens = sum(batch.num_tokens for batch in islice(batches, args.batches))
-    return clock.result(tokens)
+    return batches
 
 
 class Clock:

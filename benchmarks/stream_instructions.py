@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batches", type=int, default=100)
     args = p.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from data_pipeline import build_inputs, parse
+    from data_pipeline import build_inputs, parse, warm_stream
 
     work = Path(args.work)
     if args.build:
@@ -51,18 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import torch
 
-    from polytrain.objectives.mlm import MaskedLM
-    from polytrain.stream.datamodule import PretrainDataModule
-
     torch.set_num_threads(1)
-    inputs, defaults = json.loads((work / "inputs.json").read_text(encoding="utf-8")), parse([])
-    dm = PretrainDataModule(shards=inputs[args.shards], tokenizer=inputs["tokenizer"], max_length=args.max_length,
-                            batch_size=defaults.batch_size, num_workers=0, shuffle_buffer=defaults.shuffle_buffer, seed=0)
-    dm.connect([MaskedLM()])
-    dm.setup("fit")
-    batches = iter(dm.train_dataloader())
-    for _ in islice(batches, defaults.warmup):
-        pass
+    inputs = json.loads((work / "inputs.json").read_text(encoding="utf-8"))
+    batches = warm_stream(inputs[args.shards], inputs["tokenizer"], parse(["--max-length", str(args.max_length)]))
     collect(True)
     tokens = sum(batch.num_tokens for batch in islice(batches, args.batches))
     collect(False)

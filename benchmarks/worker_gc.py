@@ -37,9 +37,7 @@ def child(shards: str, tok: str, setting: str, batches: int) -> dict[str, object
     """Run the text stream under ``setting`` and time its collections."""
     import torch
 
-    from data_pipeline import parse
-    from polytrain.objectives.mlm import MaskedLM
-    from polytrain.stream.datamodule import PretrainDataModule
+    from data_pipeline import parse, warm_stream
     from polytrain.stream.workers import tune_collector
 
     torch.set_num_threads(1)
@@ -52,23 +50,17 @@ def child(shards: str, tok: str, setting: str, batches: int) -> dict[str, object
             spent[info["generation"]] += time.process_time() - started[0]
             counts[info["generation"]] += 1
 
-    defaults = parse([])
-    dm = PretrainDataModule(shards=shards, tokenizer=tok, max_length=defaults.max_length, batch_size=defaults.batch_size,
-                            num_workers=0, shuffle_buffer=defaults.shuffle_buffer, seed=0)
-    dm.connect([MaskedLM()])
-    dm.setup("fit")
     if setting == "frozen":
         gc.freeze()
     elif setting == "tuned":
         tune_collector()
-    batches_iter = iter(dm.train_dataloader())
-    for _ in islice(batches_iter, defaults.warmup):
-        pass
+    stream = warm_stream(shards, tok, parse([]))
     gc.callbacks.append(timer)
     start = time.process_time()
-    tokens = sum(batch.num_tokens for batch in islice(batches_iter, batches))
+    tokens = sum(batch.num_tokens for batch in islice(stream, batches))
     cpu = time.process_time() - start
-    return {"setting": setting, "tokens_per_cpu_s": tokens / cpu, "gc_share": [s / cpu for s in spent], "collections": counts}
+    return {"setting": setting, "tokens_per_cpu_s": tokens / cpu, "gc_share": [s / cpu for s in spent],
+            "collections": counts}
 
 
 def main(argv: list[str] | None = None) -> int:

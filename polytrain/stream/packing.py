@@ -51,7 +51,6 @@ class Snapshot(NamedTuple):
     blocks_made: int
     start: int
     docs: tuple[_Pending, ...]
-    eos_id: int
 
 
 class Packer:
@@ -127,16 +126,15 @@ class Packer:
 
     def snapshot(self) -> Snapshot:
         """The position now, in O(pending documents): cheap enough to take before every document."""
-        return Snapshot(self.lang, self.blocks_made, self._start, tuple(self._docs), self.eos_id)
+        return Snapshot(self.lang, self.blocks_made, self._start, tuple(self._docs))
 
-    @staticmethod
-    def snapshot_state(snapshot: Snapshot) -> dict[str, Any]:
-        """The :meth:`state_dict` the packer had when it took ``snapshot``."""
+    def snapshot_state(self, snapshot: Snapshot) -> dict[str, Any]:
+        """The :meth:`state_dict` this packer had when it took ``snapshot``."""
         start, docs = snapshot.start, snapshot.docs
         offsets = list(accumulate((d.ends[-1] for d in docs), initial=0))
         ids = np.empty(offsets[-1], dtype=np.int64)  # every document's ids, then its eos
         for off, d in zip(offsets[1:], docs):
-            ids[off - d.ends[-1]:off - 1], ids[off - 1] = d.ids, snapshot.eos_id
+            ids[off - d.ends[-1]:off - 1], ids[off - 1] = d.ids, self.eos_id
         ids = ids[start:]
         # Only the first document can have sentences in blocks already (offsets[0] is 0).
         ends = [e - start for e in docs[0].ends[bisect_right(docs[0].ends, start):]] if docs else []

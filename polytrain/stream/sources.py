@@ -168,8 +168,8 @@ class LanguageStream:
 
     def _make_state(self) -> dict[str, Any]:
         packer = None
-        if self.packer_before is not None:
-            packer = Packer.snapshot_state(self.packer_before)
+        if self.packer is not None and self.packer_before is not None:
+            packer = self.packer.snapshot_state(self.packer_before)
             packer = {**packer, "ids": packer["ids"].tobytes(), "ends": packer["ends"].tobytes()}
         return {"rng": self.rng.bit_generator.state, "shard": self.shard, "consumed": self.consumed,
                 "idle": self.idle, "buffer": self.refs[: len(self.buffer)].tobytes(),
