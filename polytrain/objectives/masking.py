@@ -37,6 +37,11 @@ def randomized_round(x: float, rng: np.random.Generator) -> int:
     return int(x + rng.random())
 
 
+def randomized_rounds(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`randomized_round` of each element of (B,) ``x``, one draw each: (B,) int64."""
+    return (x + rng.random(len(x))).astype(np.int64)
+
+
 def ordinary(ids: np.ndarray, vocab: Vocab) -> np.ndarray:
     """(T,) bool: True where ``ids`` are ordinary (non-special) tokens, i.e. masking candidates."""
     return ~vocab.special[ids]
@@ -322,7 +327,7 @@ class TokenMasker:
             return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
         candidates = ordinary(rows, vocab)  # (B, T)
         counts = candidates.sum(axis=1)  # (B,)
-        k = (self.mask_prob * counts + rng.random(len(rows))).astype(np.int64)  # randomized_round per row
+        k = randomized_rounds(self.mask_prob * counts, rng)  # (B,) targets per row
         scores = rng.random(rows.shape)  # (B, T)
         scores[~candidates] = np.inf  # never among a row's k lowest: k <= its candidates
         lowest = np.argsort(scores, axis=1)[:, : int(k.max())]  # (B, K) positions, lowest score first
